@@ -1,0 +1,22 @@
+# Dockyard Store. Set-up is two commands: `make demo` and `make test` (see README.md).
+GO ?= go
+
+.PHONY: demo test check bench
+
+## demo: run the taskstore example on the embedded default (a sqlite file under ./data/).
+demo:
+	$(GO) run ./examples/taskstore -dsn ./data/taskstore.db
+
+## test: formatting, vet, and the whole suite under the race detector.
+test: check
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+check:
+	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$bad" ]; then echo "gofmt would change: $$bad"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: benchmarks, printed as ratios against baselines measured in the same run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./bench/ | tee .bench.out
+	$(GO) run ./internal/benchratio < .bench.out

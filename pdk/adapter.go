@@ -1,0 +1,207 @@
+package pdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/dockyard/dockyard/store"
+)
+
+// DefaultScanPageSize is the number of entries the adapter asks a driver for per Scan page.
+const DefaultScanPageSize = 512
+
+// Option configures NewStore.
+type Option func(*config)
+
+type config struct {
+	pageSize int
+}
+
+// WithScanPageSize sets how many entries the adapter requests per Scan page (default
+// DefaultScanPageSize). Remote transports use it to bound frame sizes.
+func WithScanPageSize(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.pageSize = n
+		}
+	}
+}
+
+// NewStore returns a store.Store backed by d, with every rule of the seam enforced here. The
+// Store owns d: closing the Store closes d.
+func NewStore(d Driver, opts ...Option) store.Store {
+	cfg := config{pageSize: DefaultScanPageSize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	info := d.Info()
+	a := &adapter{
+		d:         d,
+		info:      info,
+		maxKey:    limit(info.Caps.MaxKeySize, store.MaxKeySize),
+		maxValue:  limit(info.Caps.MaxValueSize, store.MaxValueSize),
+		maxNS:     limit(info.Caps.MaxNamespaceSize, store.MaxNamespaceSize),
+		pageSize:  cfg.pageSize,
+		closeDone: make(chan struct{}),
+	}
+	if info.Caps.ConcurrentReaders {
+		a.writers = semaphore.NewWeighted(1)
+	} else {
+		a.rw = semaphore.NewWeighted(exclusive)
+	}
+	return a
+}
+
+// exclusive is the weight a writer takes on the readers/writer gate: more than any number of
+// concurrent readers can hold.
+const exclusive = 1 << 40
+
+type adapter struct {
+	d                      Driver
+	info                   Info
+	maxKey, maxValue, maxNS int
+	pageSize               int
+
+	// Exactly one of writers and rw is set. writers admits one writer at a time beside any
+	// number of readers; rw admits many readers or one writer (weight exclusive).
+	writers *semaphore.Weighted
+	rw      *semaphore.Weighted
+
+	mu        sync.Mutex
+	closed    bool
+	inflight  sync.WaitGroup
+	closeErr  error
+	closeDone chan struct{}
+}
+
+// Info returns the driver's description. It lets hosts and tools see what backs a Store.
+func (a *adapter) Info() Info { return a.info }
+
+func (a *adapter) enter() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return store.ErrClosed
+	}
+	a.inflight.Add(1)
+	return nil
+}
+
+func (a *adapter) isClosed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed
+}
+
+// acquire waits for the adapter's gate, honouring ctx, and returns its release.
+func (a *adapter) acquire(ctx context.Context, writable bool) (func(), error) {
+	sem, n := a.rw, int64(1)
+	switch {
+	case a.writers != nil && !writable:
+		return func() {}, nil
+	case a.writers != nil:
+		sem = a.writers
+	case writable:
+		n = exclusive
+	}
+	if err := sem.Acquire(ctx, n); err != nil {
+		return nil, err
+	}
+	return func() { sem.Release(n) }, nil
+}
+
+func (a *adapter) View(ctx context.Context, fn func(store.Tx) error) error {
+	return a.run(ctx, false, fn)
+}
+
+func (a *adapter) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return a.run(ctx, true, fn)
+}
+
+func (a *adapter) run(ctx context.Context, writable bool, fn func(store.Tx) error) error {
+	if fn == nil {
+		return errors.New("store: nil transaction callback")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := a.enter(); err != nil {
+		return err
+	}
+	defer a.inflight.Done()
+	release, err := a.acquire(ctx, writable)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if a.isClosed() {
+		// Close began while this call waited for the gate: it must not start new work.
+		return store.ErrClosed
+	}
+	dtx, err := a.d.Begin(ctx, writable)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", a.info.Name, err)
+	}
+	tx := &txn{a: a, ctx: ctx, dtx: dtx, writable: writable}
+	return tx.run(fn)
+}
+
+func (a *adapter) Migrate(ctx context.Context, set *store.MigrationSet) error {
+	if a.isClosed() {
+		return store.ErrClosed
+	}
+	return store.RunMigrations(ctx, a, set)
+}
+
+func (a *adapter) Ping(ctx context.Context) error {
+	if err := a.enter(); err != nil {
+		return err
+	}
+	defer a.inflight.Done()
+	return a.d.Ping(ctx)
+}
+
+// Close marks the store closed, waits for every transaction in flight, then closes the driver.
+// Later calls wait for the first to finish and return its result. Close must not be called
+// from inside a View or Update callback of the same store: it would wait for itself.
+func (a *adapter) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		<-a.closeDone
+		return a.closeErr
+	}
+	a.closed = true
+	a.mu.Unlock()
+	a.inflight.Wait()
+	a.closeErr = a.d.Close()
+	close(a.closeDone)
+	return a.closeErr
+}
+
+func (a *adapter) checkKey(ns, key string) error {
+	if err := a.checkNS(ns); err != nil {
+		return err
+	}
+	if key == "" {
+		return fmt.Errorf("%w: empty key", store.ErrInvalidKey)
+	}
+	if len(key) > a.maxKey {
+		return fmt.Errorf("%w: key of %d bytes (max %d)", store.ErrTooLarge, len(key), a.maxKey)
+	}
+	return nil
+}
+
+func (a *adapter) checkNS(ns string) error {
+	if ns == "" {
+		return fmt.Errorf("%w: empty namespace", store.ErrInvalidKey)
+	}
+	if len(ns) > a.maxNS {
+		return fmt.Errorf("%w: namespace of %d bytes (max %d)", store.ErrTooLarge, len(ns), a.maxNS)
+	}
+	return nil
+}

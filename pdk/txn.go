@@ -1,0 +1,167 @@
+package pdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/dockyard/dockyard/store"
+)
+
+// txn is the store.Tx the adapter hands to callbacks.
+type txn struct {
+	a        *adapter
+	ctx      context.Context
+	dtx      Txn
+	writable bool
+	done     atomic.Bool
+	// failed is the first error the driver returned (other than not-found). A transaction whose
+	// driver failed mid-way is never committed, even if the callback ignores the error: the
+	// seam promises all or nothing.
+	failed error
+}
+
+// run calls fn exactly once and ends the driver transaction: commit on success, rollback on
+// error, cancellation or panic (the panic then propagates).
+func (t *txn) run(fn func(store.Tx) error) (err error) {
+	ended := false
+	defer func() {
+		t.done.Store(true)
+		if !ended { // fn panicked
+			_ = t.dtx.Rollback()
+		}
+	}()
+	fnErr := fn(t)
+	ended = true
+	t.done.Store(true)
+	switch {
+	case fnErr != nil:
+		return rollback(t.dtx, fnErr)
+	case t.ctx.Err() != nil:
+		return rollback(t.dtx, t.ctx.Err())
+	case t.failed != nil:
+		return rollback(t.dtx, fmt.Errorf("%s: transaction not committed after an earlier failure: %w", t.a.info.Name, t.failed))
+	case !t.writable:
+		return t.dtx.Rollback()
+	}
+	if err := t.dtx.Commit(t.ctx); err != nil {
+		return fmt.Errorf("%s: commit: %w", t.a.info.Name, err)
+	}
+	return nil
+}
+
+func rollback(dtx Txn, cause error) error {
+	if err := dtx.Rollback(); err != nil {
+		return errors.Join(cause, fmt.Errorf("rollback: %w", err))
+	}
+	return cause
+}
+
+// usable reports whether the Tx may still be used.
+func (t *txn) usable() error {
+	if t.done.Load() {
+		return store.ErrTxDone
+	}
+	return t.ctx.Err()
+}
+
+// driverErr records a driver failure so the transaction cannot commit.
+func (t *txn) driverErr(err error) error {
+	if err != nil && t.failed == nil && !errors.Is(err, store.ErrNotFound) {
+		t.failed = err
+	}
+	return err
+}
+
+func (t *txn) Get(ns, key string) ([]byte, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	if err := t.a.checkKey(ns, key); err != nil {
+		return nil, err
+	}
+	v, err := t.dtx.Get(t.ctx, ns, key)
+	if err != nil {
+		return nil, t.driverErr(err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+func (t *txn) Put(ns, key string, value []byte) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if !t.writable {
+		return store.ErrReadOnly
+	}
+	if err := t.a.checkKey(ns, key); err != nil {
+		return err
+	}
+	if len(value) > t.a.maxValue {
+		return fmt.Errorf("%w: value of %d bytes (max %d)", store.ErrTooLarge, len(value), t.a.maxValue)
+	}
+	return t.driverErr(t.dtx.Put(t.ctx, ns, key, value))
+}
+
+func (t *txn) Delete(ns, key string) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if !t.writable {
+		return store.ErrReadOnly
+	}
+	if err := t.a.checkKey(ns, key); err != nil {
+		return err
+	}
+	return t.driverErr(t.dtx.Delete(t.ctx, ns, key))
+}
+
+// Scan assembles the driver's pages, checking that each page continues the last in byte order
+// within the prefix: a driver that breaks that gets an error, not a silently wrong result.
+func (t *txn) Scan(ns, prefix string) ([]store.KeyValue, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	if err := t.a.checkNS(ns); err != nil {
+		return nil, err
+	}
+	if len(prefix) > t.a.maxKey {
+		return nil, fmt.Errorf("%w: prefix of %d bytes (max %d)", store.ErrTooLarge, len(prefix), t.a.maxKey)
+	}
+	var out []store.KeyValue
+	after := ""
+	for {
+		page, more, err := t.dtx.Scan(t.ctx, ns, prefix, after, t.a.pageSize)
+		if err != nil {
+			return nil, t.driverErr(err)
+		}
+		if len(page) > t.a.pageSize {
+			return nil, t.driverErr(fmt.Errorf("%s: scan returned %d entries, more than the %d asked for", t.a.info.Name, len(page), t.a.pageSize))
+		}
+		for i := range page {
+			k := page[i].Key
+			if k <= after || !strings.HasPrefix(k, prefix) {
+				return nil, t.driverErr(fmt.Errorf("%s: scan returned key %q out of order or outside prefix %q (after %q)", t.a.info.Name, k, prefix, after))
+			}
+			if page[i].Value == nil {
+				page[i].Value = []byte{}
+			}
+			after = k
+		}
+		out = append(out, page...)
+		if !more {
+			return out, nil
+		}
+		if len(page) == 0 {
+			return nil, t.driverErr(fmt.Errorf("%s: scan returned an empty page that claims more entries follow", t.a.info.Name))
+		}
+		if err := t.usable(); err != nil {
+			return nil, err
+		}
+	}
+}

@@ -1,0 +1,43 @@
+// Package store is the Dockyard persistence seam (RFC §13).
+//
+// All durable state — the future TaskStore (RFC §8.5), obs/v1 history (RFC §11), and inspector
+// state — flows through the Store interface. The seam follows the interface + factory + driver
+// pattern: a driver registers a factory in its init block, and store.Open constructs a Store by
+// driver name. Drivers ship in three forms — in-process Go packages (drivers/inmem,
+// drivers/sqlite, drivers/postgres), WebAssembly modules, and out-of-process plugins — and every
+// one of them is built on the driver kit (package pdk), whose single adapter enforces the rules
+// written here, so no driver re-implements them.
+//
+// The seam is deliberately generic. Rather than expose Tasks() / Obs() accessors directly (which
+// would force this package to define out-of-scope sub-store types), Store exposes a namespaced,
+// transactional key-value primitive. Future sub-stores — the TaskStore and ObsStore — are thin
+// typed facades constructed over a Store, each owning its own forward-only migrations, which the
+// application composes into a MigrationSet and passes to Store.Migrate. See decisions D-025 and
+// D-073.
+//
+// Every driver must pass the shared conformance suite in package storetest; a new persistence
+// concern adds a migration and is proven by that suite, never bolted onto one driver.
+//
+// # Keys, namespaces and limits
+//
+// Namespaces and keys are arbitrary non-empty byte strings carried in Go strings: any bytes, not
+// only UTF-8. Scan orders keys by plain byte order (what Go's string comparison does), whatever
+// the backend's collation, and a prefix is a byte prefix: '%', '_', '\\', 0x00 and 0xff are
+// ordinary bytes. An empty namespace or key is ErrInvalidKey. A namespace longer than
+// MaxNamespaceSize, a key (or scan prefix) longer than MaxKeySize, or a value longer than
+// MaxValueSize is ErrTooLarge, and nothing is written.
+//
+// # Transactions
+//
+// Update is atomic and serializable: fn runs exactly once, and either all of its writes commit
+// or none do. Reads inside Update see the transaction's own puts and deletes. View sees one
+// consistent snapshot for its whole callback. A Tx is dead once its callback returns: any later
+// use is ErrTxDone. If fn panics the transaction is rolled back and the panic propagates. If the
+// context is cancelled before or during fn, the transaction is rolled back and the context's
+// error is returned.
+//
+// # Migrations
+//
+// RunMigrations records each applied migration in the reserved namespace MigrationNamespace
+// (key: the migration ID). Applications must not write to that namespace.
+package store
