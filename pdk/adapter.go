@@ -61,10 +61,10 @@ func NewStore(d Driver, opts ...Option) store.Store {
 const exclusive = 1 << 40
 
 type adapter struct {
-	d                      Driver
-	info                   Info
+	d                       Driver
+	info                    Info
 	maxKey, maxValue, maxNS int
-	pageSize               int
+	pageSize                int
 
 	// Exactly one of writers and rw is set. writers admits one writer at a time beside any
 	// number of readers; rw admits many readers or one writer (weight exclusive).
