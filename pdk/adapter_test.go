@@ -266,7 +266,7 @@ func TestScanPagesAreAssembledAndChecked(t *testing.T) {
 			return append(p, store.KeyValue{Key: "z"}), more
 		},
 		"empty page claiming more": func([]store.KeyValue, bool) ([]store.KeyValue, bool) { return nil, true },
-		"repeated page": func(p []store.KeyValue, _ bool) ([]store.KeyValue, bool) { return p, true },
+		"repeated page":            func(p []store.KeyValue, _ bool) ([]store.KeyValue, bool) { return p, true },
 		"page over the limit": func(p []store.KeyValue, more bool) ([]store.KeyValue, bool) {
 			return append(p, store.KeyValue{Key: "k99"}, store.KeyValue{Key: "k991"}), more
 		},

@@ -72,7 +72,9 @@ type Txn interface {
 	// Commit makes a writable transaction's changes visible (and durable, if the driver is).
 	Commit(ctx context.Context) error
 
-	// Rollback discards the transaction. It ends read-only handles too.
+	// Rollback discards the transaction. It ends read-only handles too. Rolling back a
+	// transaction the backend already ended (for example database/sql after its context was
+	// cancelled) is not an error.
 	Rollback() error
 }
 

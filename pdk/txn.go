@@ -153,7 +153,11 @@ func (t *txn) Scan(ns, prefix string) ([]store.KeyValue, error) {
 			}
 			after = k
 		}
-		out = append(out, page...)
+		if out == nil {
+			out = page // most scans fit one page: no copy
+		} else {
+			out = append(out, page...)
+		}
 		if !more {
 			return out, nil
 		}

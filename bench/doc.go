@@ -1,0 +1,53 @@
+// Package bench measures what the store seam costs, by running the same operations through
+// the Dockyard drivers and, in the same run, straight through the engines they could have been
+// written against instead. It holds only tests and benchmarks; this file exists for the package
+// documentation.
+//
+// # What is measured
+//
+// Four operations, each a top-level benchmark whose sub-benchmarks are the implementations:
+//
+//	BenchmarkGetInView      one Get of a random existing key inside one read transaction
+//	BenchmarkPutInUpdate    one Put (overwriting a random key) inside one committed write
+//	                        transaction
+//	BenchmarkUpdate100Puts  100 Puts of random keys inside one committed write transaction
+//	BenchmarkScan1000       a prefix scan returning 1000 keys, materialised as
+//	                        []store.KeyValue
+//
+// Every database starts with the same 10,000 keys of 100-byte values in one namespace, in ten
+// groups of 1000 keys that share a prefix (the Scan1000 prefix). The implementations are
+//
+//	inmem    store.Open("inmem"): the seam's own floor, no I/O at all
+//	sqlite   store.Open("sqlite", path): the SQLite driver through the pdk adapter
+//	modernc  the same SQLite engine (modernc.org/sqlite) used directly through database/sql,
+//	         configured as the driver configures it: the same file URI pragmas (WAL,
+//	         synchronous=FULL, busy_timeout), a one-connection writer pool whose transactions
+//	         are BEGIN IMMEDIATE, a query_only reader pool, the same table and the same
+//	         prepared statements, keys bound as BLOBs, and a scan read by one query (the
+//	         store's Scan may take several pages: that is part of what it costs)
+//	bbolt    go.etcd.io/bbolt with its default options (an fsync on every commit), one bucket
+//	         per namespace
+//
+// All files live in b.TempDir(), so every durable implementation writes to the same disk, and
+// every write transaction is durable when it returns: synchronous=FULL fsyncs the SQLite log
+// on each commit, bbolt fsyncs its file on each commit.
+//
+// # Why
+//
+// sqlite / modernc is the price of the seam itself: the pdk adapter's rules (validation,
+// transaction bookkeeping, paged scans) and the driver's wrapping, over the best plain
+// database/sql code on the same engine with the same durability. sqlite / bbolt compares the
+// default embedded driver with the obvious pure-Go alternative. inmem shows the floor every
+// driver shares. Absolute numbers depend on the machine and above all on its disk's fsync,
+// so only ratios between implementations measured in the same run are compared:
+// internal/benchratio reads the benchmark output and prints them against their targets.
+//
+// # Running
+//
+//	make bench                        # all benchmarks, then the ratio table
+//	go test -run '^$' -bench GetInView ./bench/
+//	go test ./bench/                  # no benchmarks: checks every implementation agrees
+//
+// TestImplementationsAgree drives all four implementations through the very functions the
+// benchmarks time and requires identical results, so a baseline cannot be fast by being wrong.
+package bench

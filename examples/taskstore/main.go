@@ -1,0 +1,98 @@
+// Command taskstore is the demo application: it opens a store by driver name (the embedded
+// default is a sqlite file under ./data/), applies the tasks facade's migrations, and runs a
+// small task workflow, printing what it did.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/dockyard/dockyard/drivers/inmem"
+	_ "github.com/dockyard/dockyard/drivers/sqlite"
+	"github.com/dockyard/dockyard/examples/taskstore/tasks"
+	"github.com/dockyard/dockyard/store"
+)
+
+func main() {
+	driver := flag.String("driver", "sqlite", "driver name: one of "+strings.Join(store.Drivers(), ", "))
+	dsn := flag.String("dsn", "./data/taskstore.db", "data source name for the driver")
+	flag.Parse()
+	if err := run(context.Background(), *driver, *dsn); err != nil {
+		slog.Error("taskstore failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, driver, dsn string) error {
+	if driver == "sqlite" {
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o755); err != nil {
+			return err
+		}
+	}
+	s, err := store.Open(ctx, driver, dsn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Printf("opened %s store %q\n", driver, dsn)
+	if err := s.Migrate(ctx, tasks.Migrations()); err != nil {
+		return err
+	}
+	fmt.Printf("migrations applied: %d in the set\n", tasks.Migrations().Len())
+
+	ts := tasks.New(s)
+	before, err := ts.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("the store already holds %d tasks\n", len(before))
+
+	var created []tasks.Task
+	for _, title := range []string{"design the seam", "write the sqlite driver", "ship a wasm driver"} {
+		t, err := ts.Create(ctx, title)
+		if err != nil {
+			return err
+		}
+		created = append(created, t)
+		fmt.Printf("created task %s %q (%s)\n", t.ID, t.Title, t.State)
+	}
+	moves := []struct {
+		task int
+		to   tasks.State
+	}{{0, tasks.Doing}, {0, tasks.Done}, {1, tasks.Doing}}
+	for _, m := range moves {
+		t, err := ts.Move(ctx, created[m.task].ID, m.to)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("moved task %s to %s\n", t.ID, t.State)
+	}
+	if _, err := ts.Move(ctx, created[2].ID, tasks.Done); err != nil {
+		fmt.Printf("refused as expected: %v\n", err)
+	}
+	for _, st := range []tasks.State{tasks.Todo, tasks.Doing, tasks.Done} {
+		list, err := ts.List(ctx, st)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-5s %d tasks\n", st, len(list))
+	}
+	t, err := ts.Get(ctx, created[0].ID)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("history of task %s:\n", t.ID)
+	for _, h := range t.History {
+		from := string(h.From)
+		if from == "" {
+			from = "(new)"
+		}
+		fmt.Printf("  %s  %s -> %s\n", h.At.Format("2006-01-02 15:04:05.000"), from, h.To)
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+// Command benchratio reads `go test -bench` output on standard input and prints, for each
+// declared comparison, the ratio of a subject sub-benchmark's time per operation to a baseline
+// sub-benchmark's measured in the same run, against the comparison's target.
+//
+// Absolute benchmark numbers depend on the machine (above all on its disk's fsync); a ratio
+// between two implementations run side by side on the same machine does not, much. That is why
+// the targets of the store's benchmarks (package bench) are stated as ratios.
+//
+// Usage:
+//
+//	go test -run '^$' -bench . -benchmem ./bench/ | go run ./internal/benchratio
+//
+// Benchmarks report, they do not gate: a missed target is printed as MISS and counted in the
+// summary line, but the exit status is 0. It is 1 only when the input holds no benchmark
+// results at all (the benchmarks did not build or run) or cannot be read. With -count > 1 the
+// median of each benchmark's samples is used. A comparison whose benchmarks are absent from
+// the input is reported as missing.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// comparison declares one ratio to report: Op/Subject over Op/Baseline, where Op is a
+// top-level benchmark name without "Benchmark" and Subject and Baseline are its
+// sub-benchmarks. A Target of 0 means the ratio is informational; otherwise the ratio of time
+// per operation must be <= Target.
+type comparison struct {
+	Op                string
+	Subject, Baseline string
+	Target            float64
+	Note              string
+}
+
+// comparisons is the table of declared comparisons. Later work adds rows here.
+var comparisons = []comparison{
+	// The price of the seam: the sqlite driver through the pdk adapter against the best plain
+	// database/sql code on the same engine, file settings and statements.
+	{Op: "GetInView", Subject: "sqlite", Baseline: "modernc", Target: 1.15},
+	{Op: "PutInUpdate", Subject: "sqlite", Baseline: "modernc", Target: 1.15},
+	{Op: "Update100Puts", Subject: "sqlite", Baseline: "modernc", Target: 1.15},
+	{Op: "Scan1000", Subject: "sqlite", Baseline: "modernc", Target: 1.15},
+	// The default embedded driver against the obvious pure-Go alternative, both durable.
+	{Op: "PutInUpdate", Subject: "sqlite", Baseline: "bbolt", Target: 1.00},
+	// Informational: the seam's in-memory floor against an mmap'd B+tree read.
+	{Op: "GetInView", Subject: "inmem", Baseline: "bbolt"},
+}
+
+// stats is what was measured for one benchmark: its samples of each unit.
+type stats struct {
+	samples map[string][]float64 // unit (as tidied by benchfmt: "sec/op", "allocs/op") -> values
+}
+
+// median returns the median of the benchmark's samples in unit, and whether it has any.
+func (s *stats) median(unit string) (float64, bool) {
+	if s == nil {
+		return 0, false
+	}
+	v := slices.Clone(s.samples[unit])
+	if len(v) == 0 {
+		return 0, false
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2], true
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+}
+
+// results maps a benchmark's name, without the "Benchmark" prefix and the "-GOMAXPROCS"
+// suffix (e.g. "GetInView/sqlite"), to what was measured for it.
+type results map[string]*stats
+
+// parse reads go test -bench output. Lines that are not benchmark results are skipped; a
+// malformed benchmark line is reported through warn and skipped.
+func parse(r io.Reader, warn func(string)) (results, error) {
+	res := results{}
+	br := benchfmt.NewReader(r, "stdin")
+	for br.Scan() {
+		switch rec := br.Result().(type) {
+		case *benchfmt.SyntaxError:
+			warn(rec.Error())
+		case *benchfmt.Result:
+			name := benchName(rec.Name)
+			s := res[name]
+			if s == nil {
+				s = &stats{samples: map[string][]float64{}}
+				res[name] = s
+			}
+			for _, v := range rec.Values {
+				s.samples[v.Unit] = append(s.samples[v.Unit], v.Value)
+			}
+		}
+	}
+	return res, br.Err()
+}
+
+// benchName returns n without its "Benchmark" prefix and "-GOMAXPROCS" suffix.
+func benchName(n benchfmt.Name) string {
+	base, parts := n.Parts()
+	var b strings.Builder
+	b.WriteString(strings.TrimPrefix(string(base), "Benchmark"))
+	for _, p := range parts {
+		if p[0] == '-' { // GOMAXPROCS, always last
+			break
+		}
+		b.Write(p)
+	}
+	return b.String()
+}
+
+// Status of a comparison.
+const (
+	statusOK      = "ok"
+	statusMiss    = "MISS"
+	statusInfo    = "info"
+	statusMissing = "missing"
+)
+
+// row is one evaluated comparison.
+type row struct {
+	comparison
+	Status string
+	// Time is subject/baseline of time per operation; SubjectTime and BaselineTime are in
+	// seconds per operation. Set unless Status is missing.
+	Time, SubjectTime, BaselineTime float64
+	// Allocs is subject/baseline of allocations per operation, when both report them (with
+	// -benchmem or b.ReportAllocs) and the baseline's is not zero.
+	HasAllocs                             bool
+	Allocs, SubjectAllocs, BaselineAllocs float64
+	// Absent names the benchmarks missing from the input, when Status is missing.
+	Absent []string
+}
+
+// evaluate computes every comparison against res.
+func evaluate(res results, cmps []comparison) []row {
+	rows := make([]row, 0, len(cmps))
+	for _, c := range cmps {
+		r := row{comparison: c}
+		subj, base := res[c.Op+"/"+c.Subject], res[c.Op+"/"+c.Baseline]
+		st, okS := subj.median("sec/op")
+		bt, okB := base.median("sec/op")
+		if !okS {
+			r.Absent = append(r.Absent, c.Op+"/"+c.Subject)
+		}
+		if !okB || bt == 0 {
+			r.Absent = append(r.Absent, c.Op+"/"+c.Baseline)
+		}
+		if len(r.Absent) > 0 {
+			r.Status = statusMissing
+			rows = append(rows, r)
+			continue
+		}
+		r.SubjectTime, r.BaselineTime, r.Time = st, bt, st/bt
+		switch {
+		case c.Target == 0:
+			r.Status = statusInfo
+		case r.Time <= c.Target:
+			r.Status = statusOK
+		default:
+			r.Status = statusMiss
+		}
+		sa, okS := subj.median("allocs/op")
+		ba, okB := base.median("allocs/op")
+		if okS && okB && ba > 0 {
+			r.HasAllocs, r.SubjectAllocs, r.BaselineAllocs, r.Allocs = true, sa, ba, sa/ba
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// summary counts rows by status.
+type summary struct{ ok, miss, info, missing int }
+
+func summarize(rows []row) summary {
+	var s summary
+	for _, r := range rows {
+		switch r.Status {
+		case statusOK:
+			s.ok++
+		case statusMiss:
+			s.miss++
+		case statusInfo:
+			s.info++
+		case statusMissing:
+			s.missing++
+		}
+	}
+	return s
+}
+
+func (s summary) String() string {
+	verdict := "all targets met"
+	if s.miss > 0 || s.missing > 0 {
+		verdict = "TARGETS NOT MET"
+	}
+	return fmt.Sprintf("benchratio: %s: %d ok, %d MISS, %d missing, %d informational",
+		verdict, s.ok, s.miss, s.missing, s.info)
+}
+
+// write prints the table of rows and the summary line.
+func write(w io.Writer, rows []row) {
+	opW, pairW := len("operation"), len("subject / baseline")
+	for _, r := range rows {
+		opW = max(opW, len(r.Op))
+		pairW = max(pairW, len(r.Subject)+len(" / ")+len(r.Baseline))
+	}
+	fmt.Fprintf(w, "%-*s  %-*s  %7s  %-18s  %-7s  %-24s  %s\n", opW, "operation", pairW, "subject / baseline", "time", "target", "status", "allocs", "time per op (subject / baseline)")
+	for _, r := range rows {
+		pair := r.Subject + " / " + r.Baseline
+		if r.Status == statusMissing {
+			fmt.Fprintf(w, "%-*s  %-*s  %7s  %-18s  %-7s  (not in input: %s)\n", opW, r.Op, pairW, pair, "-", target(r.Target), r.Status, strings.Join(r.Absent, ", "))
+			continue
+		}
+		allocs := "-"
+		if r.HasAllocs {
+			allocs = fmt.Sprintf("%.2fx (%.0f / %.0f)", r.Allocs, r.SubjectAllocs, r.BaselineAllocs)
+		}
+		fmt.Fprintf(w, "%-*s  %-*s  %6.2fx  %-18s  %-7s  %-24s  %s / %s\n", opW, r.Op, pairW, pair, r.Time, target(r.Target), r.Status, allocs, duration(r.SubjectTime), duration(r.BaselineTime))
+	}
+	fmt.Fprintln(w, summarize(rows))
+}
+
+func target(t float64) string {
+	if t == 0 {
+		return "(informational)"
+	}
+	return fmt.Sprintf("(target <= %.2fx)", t)
+}
+
+// duration renders seconds per operation in the unit go test uses, ns/op.
+func duration(sec float64) string {
+	ns := sec * 1e9
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2fms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.1fµs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.0fns", ns)
+	}
+}
+
+// run is main without the process: it returns the exit status.
+func run(in io.Reader, out, errOut io.Writer) int {
+	res, err := parse(in, func(msg string) { fmt.Fprintf(errOut, "benchratio: warning: %s\n", msg) })
+	if err != nil {
+		fmt.Fprintf(errOut, "benchratio: reading benchmark output: %v\n", err)
+		return 1
+	}
+	rows := evaluate(res, comparisons)
+	write(out, rows)
+	if len(res) == 0 {
+		fmt.Fprintln(errOut, "benchratio: no benchmark results in the input (did the benchmarks build and run?)")
+		return 1
+	}
+	return 0
+}
+
+func main() {
+	os.Exit(run(os.Stdin, os.Stdout, os.Stderr))
+}
