@@ -35,8 +35,8 @@
 // but may be lost if the machine loses power or the kernel crashes. Under FULL the log is
 // synced before every commit returns, so a committed transaction is durable against power loss
 // too: the driver's Durable capability holds for a machine crash, not only a process crash.
-// The price is one fsync per Update. SQLite also syncs the directory when it creates the log, so the files' directory
-// entries are durable as well.
+// The price is one fsync per Update. SQLite also syncs the directory when it creates the log,
+// so the files' directory entries are durable as well.
 //
 // # Why BLOB keys and no LIKE
 //
