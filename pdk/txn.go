@@ -92,14 +92,19 @@ func (t *txn) Get(ns, key string) ([]byte, error) {
 	return v, nil
 }
 
-func (t *txn) Put(ns, key string, value []byte) error {
+// checkWrite reports why a write of (ns, key) may not go to the driver.
+func (t *txn) checkWrite(ns, key string) error {
 	if err := t.usable(); err != nil {
 		return err
 	}
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	if err := t.a.checkKey(ns, key); err != nil {
+	return t.a.checkKey(ns, key)
+}
+
+func (t *txn) Put(ns, key string, value []byte) error {
+	if err := t.checkWrite(ns, key); err != nil {
 		return err
 	}
 	if len(value) > t.a.maxValue {
@@ -109,13 +114,7 @@ func (t *txn) Put(ns, key string, value []byte) error {
 }
 
 func (t *txn) Delete(ns, key string) error {
-	if err := t.usable(); err != nil {
-		return err
-	}
-	if !t.writable {
-		return store.ErrReadOnly
-	}
-	if err := t.a.checkKey(ns, key); err != nil {
+	if err := t.checkWrite(ns, key); err != nil {
 		return err
 	}
 	return t.driverErr(t.dtx.Delete(t.ctx, ns, key))
