@@ -1,0 +1,35 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package buntdb
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// LockName is the lock file the driver creates in the data directory and holds an exclusive
+// flock on while a store is open, where the platform has flock.
+const LockName = "store.lock"
+
+// lockDir takes an exclusive, non-blocking flock on the directory's lock file. buntdb has no
+// locking of its own, and two writers appending to one file would interleave their records.
+// The lock is per open file, so it also keeps two stores of one process apart; the kernel
+// drops it when the process dies.
+func lockDir(dir string) (unlock func() error, err error) {
+	p := filepath.Join(dir, LockName)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("buntdb: open %s: lock file: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("buntdb: open %s: the store is already open (in this or another process): %s is locked", dir, p)
+		}
+		return nil, fmt.Errorf("buntdb: open %s: lock %s: %w", dir, p, err)
+	}
+	return f.Close, nil // closing the file releases the lock
+}

@@ -1,0 +1,314 @@
+package abi
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/store"
+)
+
+// Bounds of the client's request frames.
+const (
+	// DefaultWriteBudget is how many bytes of encoded writes a transaction buffers before the
+	// client sends them in a crossing of their own.
+	DefaultWriteBudget = 8 << 20
+	// DefaultMaxRequest is the largest request frame the client sends, unless the guest
+	// declares a smaller MaxRequest.
+	DefaultMaxRequest = 16 << 20
+)
+
+// ClientOption configures NewClient.
+type ClientOption func(*clientConfig)
+
+type clientConfig struct {
+	writeBudget, maxRequest int
+}
+
+// WithWriteBudget sets how many bytes of encoded writes a transaction buffers before they
+// are sent ahead of the read or commit that would carry them (default DefaultWriteBudget).
+// The budget is at most half the largest request.
+func WithWriteBudget(n int) ClientOption {
+	return func(c *clientConfig) {
+		if n > 0 {
+			c.writeBudget = n
+		}
+	}
+}
+
+// WithMaxRequest sets the largest request frame the client sends (default DefaultMaxRequest;
+// the guest's Info.MaxRequest lowers it). An operation that cannot fit fails with an error
+// wrapping store.ErrTooLarge.
+func WithMaxRequest(n int) ClientOption {
+	return func(c *clientConfig) {
+		if n > 0 {
+			c.maxRequest = n
+		}
+	}
+}
+
+// Stats counts what a Client did.
+type Stats struct {
+	// RoundTrips is the number of crossings: calls to the RoundTripper.
+	RoundTrips uint64
+	// Reopens is the number of HELLOs sent again after the guest session was lost.
+	Reopens uint64
+}
+
+// Client is the host side of the ABI: a pdk.Driver that turns every call into operations in
+// request frames sent through a RoundTripper. NewClient returns one. It keeps crossings few:
+//
+//   - Begin sends nothing; BEGIN travels with the transaction's first operation that needs
+//     an answer (a Get, a Scan, a Commit with writes), or with an early flush of writes.
+//   - Put and Delete are buffered (values copied) and sent, in order, before the next Get or
+//     Scan of the transaction or with its COMMIT; a write the guest refuses is the error of
+//     the call that carried it, and every later call of that transaction fails with it too.
+//     Buffered writes past the write budget are sent early, in a crossing of their own.
+//   - A transaction that never crossed ends with nothing sent. The ROLLBACK of a read
+//     transaction that crossed is queued and sent at the front of the next batch, whichever
+//     transaction it is for (so the guest ends the read before anything the batch starts);
+//     the ROLLBACK of a writable one is sent at once, as it may hold the guest's write lock.
+//
+// So a View with one Get is one crossing, and so is an Update that only writes.
+//
+// Crossings happen one at a time, in the order their batches were built: the guest serves one
+// call at a time anyway, and the order is what makes the queued rollbacks safe. If the
+// RoundTripper reports ErrBroken, or the guest's answers show it lost the session, every
+// transaction that reached the guest fails from then on with an error saying why, and the next
+// batch starts with the same HELLO again (counted in Stats.Reopens).
+type Client struct {
+	rt          RoundTripper
+	hello       Hello
+	guest       Info // the answer to the first HELLO
+	info        pdk.Info
+	writeBudget int
+	maxRequest  int
+	roundTrips  atomic.Uint64
+	reopens     atomic.Uint64
+
+	// turn is the crossing lock: held while a batch is built, sent, and its response applied.
+	turn chan struct{}
+	// Guarded by turn.
+	needHello bool
+	opened    bool
+	req       []byte
+	ops       []Op
+	rbs       []*clientTxn
+
+	mu     sync.Mutex
+	closed bool
+	nextID uint32
+	live   map[uint32]*clientTxn // transactions the guest may hold open, by id
+	queue  []*clientTxn          // read transactions to roll back with the next batch
+}
+
+// NewClient does the HELLO handshake through rt and returns the host-side pdk.Driver, a
+// *Client. It fills in hello's Major and Minor. A guest of another ABI major is refused with
+// an error wrapping ErrIncompatible that names both versions.
+func NewClient(ctx context.Context, rt RoundTripper, hello Hello, opts ...ClientOption) (pdk.Driver, error) {
+	cfg := clientConfig{writeBudget: DefaultWriteBudget, maxRequest: DefaultMaxRequest}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	hello.Major, hello.Minor = Major, Minor
+	hello.Options = slices.Clone(hello.Options)
+	c := &Client{
+		rt: rt, hello: hello, maxRequest: cfg.maxRequest, needHello: true,
+		turn: make(chan struct{}, 1), live: make(map[uint32]*clientTxn),
+	}
+	if _, err := c.cross(ctx, nil, nil); err != nil {
+		return nil, err
+	}
+	g := c.guest
+	if g.MaxRequest > 0 && int64(g.MaxRequest) < int64(c.maxRequest) {
+		c.maxRequest = int(g.MaxRequest)
+	}
+	c.writeBudget = max(1, min(cfg.writeBudget, c.maxRequest/2))
+	c.info = pdk.Info{Name: g.Name, Version: g.Version, Caps: pdk.Capabilities{
+		Durable:           g.Flags&FlagDurable != 0,
+		ConcurrentReaders: g.Flags&FlagConcurrentReaders != 0,
+		MaxKeySize:        int(g.MaxKeySize),
+		MaxValueSize:      int(g.MaxValueSize),
+		MaxNamespaceSize:  int(g.MaxNamespaceSize),
+	}}
+	return c, nil
+}
+
+// Info describes the guest's driver, as its answer to the first HELLO did.
+func (c *Client) Info() pdk.Info { return c.info }
+
+// Guest returns the guest's answer to the first HELLO, ABI version included.
+func (c *Client) Guest() Info { return c.guest }
+
+// Stats returns what the client has done so far.
+func (c *Client) Stats() Stats {
+	return Stats{RoundTrips: c.roundTrips.Load(), Reopens: c.reopens.Load()}
+}
+
+// Begin returns a transaction handle. Nothing crosses until the transaction needs an answer.
+func (c *Client) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, store.ErrClosed
+	}
+	for {
+		c.nextID++ // ids wrap around, skipping 0 and those the guest may still hold
+		if _, taken := c.live[c.nextID]; c.nextID != 0 && !taken {
+			break
+		}
+	}
+	t := &clientTxn{c: c, id: c.nextID, writable: writable}
+	c.live[t.id] = t
+	return t, nil
+}
+
+// Ping sends PING, with the queued rollbacks.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.cross(ctx, nil, &final{op: OpPing})
+	return err
+}
+
+// Close sends the queued rollbacks and CLOSE, unless the session was lost (then there is
+// nothing to close). Every later call fails with store.ErrClosed; Close itself is idempotent.
+func (c *Client) Close() error {
+	c.turn <- struct{}{}
+	defer func() { <-c.turn }()
+	c.mu.Lock()
+	closed := c.closed
+	c.closed = true
+	c.mu.Unlock()
+	if closed || c.needHello {
+		return nil
+	}
+	_, err := c.crossLocked(context.Background(), nil, &final{op: OpClose})
+	c.needHello = true
+	return err
+}
+
+// final is the operation that ends a batch and whose answer the caller wants.
+type final struct {
+	op                     Op
+	ns, key, prefix, after string
+	limit                  uint32
+}
+
+func (f *final) append(e *Encoder, tx uint32) {
+	switch f.op {
+	case OpGet:
+		e.AppendGet(tx, f.ns, f.key)
+	case OpScan:
+		e.AppendScan(tx, f.ns, f.prefix, f.after, f.limit)
+	case OpCommit:
+		e.AppendCommit(tx)
+	case OpRollback:
+		e.AppendRollback(tx)
+	case OpPing:
+		e.AppendPing()
+	case OpClose:
+		e.AppendClose()
+	}
+}
+
+// cross takes the crossing lock (honouring ctx) and sends one batch; see crossLocked.
+func (c *Client) cross(ctx context.Context, t *clientTxn, fin *final) (response, error) {
+	if err := ctx.Err(); err != nil {
+		return response{}, err
+	}
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return response{}, ctx.Err()
+	}
+	defer func() { <-c.turn }()
+	c.mu.Lock()
+	closed := c.closed
+	var lost error
+	if t != nil {
+		lost = t.lost
+	}
+	c.mu.Unlock()
+	switch {
+	case closed:
+		return response{}, store.ErrClosed
+	case lost != nil:
+		return response{}, lost
+	}
+	return c.crossLocked(ctx, t, fin)
+}
+
+// forget drops t from the transactions the guest may hold open.
+func (c *Client) forget(t *clientTxn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live[t.id] == t {
+		delete(c.live, t.id)
+	}
+}
+
+// enqueue queues the ROLLBACK of the read transaction t for the next batch.
+func (c *Client) enqueue(t *clientTxn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queue = append(c.queue, t)
+}
+
+// takeQueue moves the queued rollbacks into c.rbs, dropping those of lost transactions.
+func (c *Client) takeQueue() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rbs = c.rbs[:0]
+	for _, t := range c.queue {
+		if t.lost != nil {
+			if c.live[t.id] == t {
+				delete(c.live, t.id)
+			}
+			continue
+		}
+		c.rbs = append(c.rbs, t)
+	}
+	clear(c.queue)
+	c.queue = c.queue[:0]
+}
+
+// requeue puts rollbacks that did not reach the guest back at the front of the queue.
+func (c *Client) requeue(rbs []*clientTxn) {
+	if len(rbs) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queue = append(slices.Clone(rbs), c.queue...)
+}
+
+// lose records that the guest no longer holds the session: every transaction that reached it
+// is lost with cause, and the next batch starts with HELLO.
+func (c *Client) lose(cause error) {
+	c.needHello = true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.live {
+		if t.begun && t.lost == nil {
+			t.lost = fmt.Errorf("abi: transaction lost: %w", cause)
+		}
+	}
+}
+
+// lostErr returns the error for a call of t (nil for a call of no transaction) after the
+// session was lost with cause.
+func (c *Client) lostErr(t *clientTxn, cause error) error {
+	if t != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if t.lost != nil {
+			return t.lost
+		}
+	}
+	return fmt.Errorf("abi: %w", cause)
+}

@@ -1,0 +1,167 @@
+package abi
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Encoder appends the ABI's encodings (docs/abi.md, "Encoding") to a byte slice. It never
+// allocates except to grow that slice, so a caller that reuses its buffer encodes frames with
+// no allocation at all. The zero value appends to a nil slice.
+//
+// Lengths of byte strings must fit in a u32; callers bound their sizes first.
+type Encoder struct {
+	buf []byte
+}
+
+// NewEncoder returns an Encoder that appends to buf[:0].
+func NewEncoder(buf []byte) Encoder { return Encoder{buf: buf[:0]} }
+
+// Reset makes e append to buf[:0].
+func (e *Encoder) Reset(buf []byte) { e.buf = buf[:0] }
+
+// Bytes returns everything encoded so far. It aliases e's buffer.
+func (e *Encoder) Bytes() []byte { return e.buf }
+
+// Len returns how many bytes have been encoded.
+func (e *Encoder) Len() int { return len(e.buf) }
+
+// AppendU8 appends one byte.
+func (e *Encoder) AppendU8(v uint8) { e.buf = append(e.buf, v) }
+
+// AppendU16 appends v little-endian.
+func (e *Encoder) AppendU16(v uint16) { e.buf = binary.LittleEndian.AppendUint16(e.buf, v) }
+
+// AppendU32 appends v little-endian.
+func (e *Encoder) AppendU32(v uint32) { e.buf = binary.LittleEndian.AppendUint32(e.buf, v) }
+
+// AppendBytes appends b as a byte string: its length as a u32, then its bytes.
+func (e *Encoder) AppendBytes(b []byte) {
+	e.AppendU32(uint32(len(b)))
+	e.buf = append(e.buf, b...)
+}
+
+// AppendString appends s as a byte string, exactly as AppendBytes would.
+func (e *Encoder) AppendString(s string) {
+	e.AppendU32(uint32(len(s)))
+	e.buf = append(e.buf, s...)
+}
+
+// AppendHeader appends a frame header. A frame must start at the beginning of e's buffer for
+// SetCount to find its count.
+func (e *Encoder) AppendHeader(magic [4]byte, major, minor uint16, count uint32) {
+	e.buf = append(e.buf, magic[:]...)
+	e.AppendU16(major)
+	e.AppendU16(minor)
+	e.AppendU32(count)
+}
+
+// SetCount overwrites the count of the frame header at the start of e's buffer. It does
+// nothing if no header has been appended.
+func (e *Encoder) SetCount(n uint32) {
+	if len(e.buf) >= HeaderSize {
+		binary.LittleEndian.PutUint32(e.buf[8:HeaderSize], n)
+	}
+}
+
+// Decoder reads the ABI's encodings from a frame, checking every read against the bytes
+// present. The first read that does not fit records a *DecodeError (see Err); every later read
+// returns a zero value. Byte strings it returns alias the frame; no read allocates.
+type Decoder struct {
+	buf []byte
+	off int
+	err error
+}
+
+// NewDecoder returns a Decoder reading frame from its first byte.
+func NewDecoder(frame []byte) Decoder { return Decoder{buf: frame} }
+
+// Err returns the first error a read met, or nil.
+func (d *Decoder) Err() error { return d.err }
+
+// Offset returns the offset in the frame of the next byte to read.
+func (d *Decoder) Offset() int { return d.off }
+
+// Len returns how many bytes are left to read.
+func (d *Decoder) Len() int { return len(d.buf) - d.off }
+
+// Fail records err as d's error unless one is recorded already; later reads return zero values.
+func (d *Decoder) Fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
+// take returns the next n bytes, or records that what does not fit.
+func (d *Decoder) take(n int, what string) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > d.Len() {
+		d.err = &DecodeError{Offset: d.off, Msg: fmt.Sprintf("truncated %s: needs %d bytes, %d left", what, n, d.Len())}
+		return nil
+	}
+	b := d.buf[d.off : d.off+n : d.off+n]
+	d.off += n
+	return b
+}
+
+// U8 reads one byte; what names it in an error.
+func (d *Decoder) U8(what string) uint8 {
+	if b := d.take(1, what); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+// U16 reads a little-endian u16; what names it in an error.
+func (d *Decoder) U16(what string) uint16 {
+	if b := d.take(2, what); b != nil {
+		return binary.LittleEndian.Uint16(b)
+	}
+	return 0
+}
+
+// U32 reads a little-endian u32; what names it in an error.
+func (d *Decoder) U32(what string) uint32 {
+	if b := d.take(4, what); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return 0
+}
+
+// Bytes reads a byte string and returns it aliasing the frame, with its capacity cut to its
+// length so that appending to it cannot overwrite the frame. The length is checked against
+// the bytes present before anything else happens. what names it in an error.
+func (d *Decoder) Bytes(what string) []byte {
+	if d.err != nil {
+		return nil
+	}
+	at := d.off
+	if d.Len() < 4 {
+		d.err = &DecodeError{Offset: at, Msg: fmt.Sprintf("truncated %s length: needs 4 bytes, %d left", what, d.Len())}
+		return nil
+	}
+	n := binary.LittleEndian.Uint32(d.buf[at:])
+	d.off += 4
+	if uint64(n) > uint64(d.Len()) {
+		d.err = &DecodeError{Offset: at, Msg: fmt.Sprintf("%s length %d exceeds the %d bytes left", what, n, d.Len())}
+		return nil
+	}
+	return d.take(int(n), what)
+}
+
+// DecodeError reports a frame that does not decode: what is wrong and where. It wraps
+// ErrProtocol.
+type DecodeError struct {
+	// Offset is the offset in the frame of the field at fault.
+	Offset int
+	// Msg says what is wrong with it.
+	Msg string
+}
+
+// Error returns the message and the offset.
+func (e *DecodeError) Error() string { return fmt.Sprintf("%s at offset %d", e.Msg, e.Offset) }
+
+// Unwrap returns ErrProtocol, so errors.Is(err, ErrProtocol) holds.
+func (e *DecodeError) Unwrap() error { return ErrProtocol }

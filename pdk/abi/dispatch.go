@@ -1,0 +1,324 @@
+package abi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/dockyard/dockyard/pdk"
+)
+
+// Opener opens the guest's driver when the host says HELLO.
+type Opener func(ctx context.Context, h Hello) (pdk.Driver, error)
+
+// ScanPageBudget bounds the bytes of a SCAN result's payload: the dispatcher stops adding
+// entries to a page once the next one would take it past the budget, and then reports more
+// (the first entry is always included, so a page is never empty for want of room).
+const ScanPageBudget = 1 << 20
+
+// MaxScanLimit is the largest limit the dispatcher passes to a driver's Scan; a host asking
+// for more gets at most this many entries, with more set if the driver says so.
+const MaxScanLimit = 1 << 16
+
+// maxMessage bounds the failure messages the dispatcher sends.
+const maxMessage = 4 << 10
+
+// Dispatcher is the guest side of the ABI: it decodes request frames, calls a pdk.Driver, and
+// encodes the response frames. It serves one session at a time (HELLO to CLOSE) and keeps
+// the session's open transactions by the ids the host chose. Handle may be called from
+// several goroutines; calls run one at a time.
+//
+// The dispatcher enforces the protocol, not the seam: it maps driver errors to statuses with
+// StatusOf and leaves validation (sizes, read-only, empty keys) to the host's pdk adapter.
+type Dispatcher struct {
+	open Opener
+
+	mu  sync.Mutex
+	drv pdk.Driver // nil when no session is open
+	txs map[uint32]pdk.Txn
+}
+
+// NewDispatcher returns a dispatcher that opens its driver with open on HELLO.
+func NewDispatcher(open Opener) *Dispatcher {
+	return &Dispatcher{open: open, txs: make(map[uint32]pdk.Txn)}
+}
+
+// Handle executes one request frame and appends the response frame to out[:0], returning it.
+// It never panics on any input (a driver panic becomes a Failed status).
+//
+// A frame that is malformed anywhere, or speaks another ABI major, is refused whole: nothing
+// is executed and the response holds one result, BAD_FRAME or INCOMPATIBLE. Otherwise the
+// operations run in order until the first failure, with one result each.
+func (d *Dispatcher) Handle(ctx context.Context, req, out []byte) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e := NewEncoder(out)
+	e.AppendHeader(ResponseMagic, Major, Minor, 0)
+	e.SetCount(d.handle(ctx, req, &e))
+	return e.Bytes()
+}
+
+// handle appends the results of req to e and returns how many it appended.
+func (d *Dispatcher) handle(ctx context.Context, req []byte, e *Encoder) uint32 {
+	dec := NewDecoder(req)
+	h, err := decodeHeader(&dec, RequestMagic, "request")
+	if err != nil {
+		appendFailure(e, BadFrame, err.Error())
+		return 1
+	}
+	if h.major != Major {
+		appendFailure(e, Incompatible, versionMismatch(h.major, h.minor))
+		return 1
+	}
+	if err := checkRequest(dec, h.count); err != nil {
+		appendFailure(e, BadFrame, err.Error())
+		return 1
+	}
+	for i := uint32(0); i < h.count; i++ {
+		r, _ := decodeOp(&dec) // checked above
+		r.index = int(i)
+		if d.exec(ctx, &r, e).Failure() {
+			return i + 1
+		}
+	}
+	return h.count
+}
+
+// versionMismatch is the message of an INCOMPATIBLE result.
+func versionMismatch(hostMajor, hostMinor uint16) string {
+	return fmt.Sprintf("host speaks ABI %d.%d, guest speaks ABI %d.%d", hostMajor, hostMinor, Major, Minor)
+}
+
+// appendFailure appends a failure result: its status and message.
+func appendFailure(e *Encoder, st Status, msg string) Status {
+	if len(msg) > maxMessage {
+		msg = msg[:maxMessage]
+	}
+	e.AppendU8(uint8(st))
+	e.AppendString(msg)
+	return st
+}
+
+// appendErr appends the result of an operation that returned err, which is OK when err is
+// nil. NOT_FOUND is a result of GET only: for any other operation a not-found error is FAILED.
+func appendErr(e *Encoder, op Op, err error) Status {
+	st := StatusOf(err)
+	switch {
+	case st == OK:
+		e.AppendU8(uint8(OK))
+		return OK
+	case st == NotFound && op == OpGet:
+		e.AppendU8(uint8(NotFound))
+		return NotFound
+	case st == NotFound:
+		st = Failed
+	}
+	return appendFailure(e, st, err.Error())
+}
+
+// exec runs one operation and appends its result. A driver panic is recovered into a FAILED
+// result naming the operation; the transaction it happened in is dropped.
+func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) (st Status) {
+	mark := e.Len()
+	defer func() {
+		if p := recover(); p != nil {
+			e.buf = e.buf[:mark]
+			d.afterPanic(r)
+			st = appendFailure(e, Failed, fmt.Sprintf("driver panicked in %s: %v", r.op, p))
+		}
+	}()
+	if r.op == OpHello {
+		return d.hello(ctx, r, e)
+	}
+	if d.drv == nil {
+		return appendFailure(e, NotOpen, fmt.Sprintf("%s before HELLO: no session is open", r.op))
+	}
+	switch r.op {
+	case OpBegin:
+		if _, open := d.txs[r.tx]; open {
+			return appendFailure(e, BadFrame, fmt.Sprintf("op %d (BEGIN) at offset %d: transaction %d is already open", r.index, r.offset, r.tx))
+		}
+		tx, err := d.drv.Begin(ctx, r.writable)
+		if err == nil && tx == nil {
+			err = errors.New("driver's Begin returned no transaction and no error")
+		}
+		if err == nil {
+			d.txs[r.tx] = tx
+		}
+		return appendErr(e, r.op, err)
+	case OpPing:
+		return appendErr(e, r.op, d.drv.Ping(ctx))
+	case OpClose:
+		return appendErr(e, r.op, d.closeSession())
+	}
+	tx, ok := d.txs[r.tx]
+	if !ok {
+		return appendFailure(e, UnknownTx, fmt.Sprintf("%s: transaction %d is not open", r.op, r.tx))
+	}
+	switch r.op {
+	case OpGet:
+		v, err := tx.Get(ctx, string(r.ns), string(r.key))
+		st := appendErr(e, r.op, err)
+		if st == OK {
+			e.AppendBytes(v)
+		}
+		return st
+	case OpPut:
+		// The value may alias the request: the pdk contract forbids Put to retain it.
+		return appendErr(e, r.op, tx.Put(ctx, string(r.ns), string(r.key), r.value))
+	case OpDelete:
+		return appendErr(e, r.op, tx.Delete(ctx, string(r.ns), string(r.key)))
+	case OpScan:
+		return d.scan(ctx, tx, r, e)
+	case OpCommit:
+		delete(d.txs, r.tx) // a transaction ends with its COMMIT, whatever the outcome
+		return appendErr(e, r.op, tx.Commit(ctx))
+	default: // OpRollback: decodeOp admits no other op code
+		delete(d.txs, r.tx)
+		return appendErr(e, r.op, tx.Rollback())
+	}
+}
+
+// scan runs a SCAN and appends its result, bounding the page by ScanPageBudget.
+func (d *Dispatcher) scan(ctx context.Context, tx pdk.Txn, r *request, e *Encoder) Status {
+	limit := min(int(r.limit), MaxScanLimit)
+	page, more, err := tx.Scan(ctx, string(r.ns), string(r.prefix), string(r.after), limit)
+	if st := appendErr(e, r.op, err); st != OK {
+		return st
+	}
+	n, size := 0, 4+1 // the count and the more flag
+	for _, kv := range page {
+		entry := 8 + len(kv.Key) + len(kv.Value)
+		if n > 0 && size+entry > ScanPageBudget {
+			more = true
+			break
+		}
+		n, size = n+1, size+entry
+	}
+	e.AppendU32(uint32(n))
+	for _, kv := range page[:n] {
+		e.AppendString(kv.Key)
+		e.AppendBytes(kv.Value)
+	}
+	if more {
+		e.AppendU8(1)
+	} else {
+		e.AppendU8(0)
+	}
+	return OK
+}
+
+// hello opens a session, first ending any session that is open as CLOSE would.
+func (d *Dispatcher) hello(ctx context.Context, r *request, e *Encoder) Status {
+	if r.major != Major {
+		return appendFailure(e, Incompatible, versionMismatch(r.major, r.minor))
+	}
+	if d.drv != nil {
+		_ = d.closeSession() // documented: HELLO on an open session starts a new one
+	}
+	if d.open == nil {
+		return appendFailure(e, Failed, "the guest has no driver to open (nil Opener)")
+	}
+	drv, err := d.open(ctx, Hello{Major: r.major, Minor: r.minor, DSN: string(r.dsn), Options: slices.Clone(r.options)})
+	if err == nil && drv == nil {
+		err = errors.New("the guest's Opener returned no driver and no error")
+	}
+	if err != nil {
+		return appendErr(e, r.op, err)
+	}
+	d.drv = drv
+	info := drv.Info() // a panic here ends the session again (afterPanic)
+	e.AppendU8(uint8(OK))
+	e.appendInfo(infoOf(info))
+	return OK
+}
+
+// infoOf builds the HELLO answer from a driver's description.
+func infoOf(info pdk.Info) Info {
+	var flags uint8
+	if info.Caps.Durable {
+		flags |= FlagDurable
+	}
+	if info.Caps.ConcurrentReaders {
+		flags |= FlagConcurrentReaders
+	}
+	return Info{
+		Major: Major, Minor: Minor, Name: info.Name, Version: info.Version, Flags: flags,
+		MaxKeySize: u32(info.Caps.MaxKeySize), MaxValueSize: u32(info.Caps.MaxValueSize),
+		MaxNamespaceSize: u32(info.Caps.MaxNamespaceSize),
+	}
+}
+
+// u32 clamps n into a u32; a negative size means "the store's limit", as zero does.
+func u32(n int) uint32 {
+	switch {
+	case n <= 0:
+		return 0
+	case uint64(n) > 1<<32-1:
+		return 1<<32 - 1
+	}
+	return uint32(n)
+}
+
+// appendInfo appends the payload of a HELLO result.
+func (e *Encoder) appendInfo(i Info) {
+	e.AppendU16(i.Major)
+	e.AppendU16(i.Minor)
+	e.AppendString(i.Name)
+	e.AppendString(i.Version)
+	e.AppendU8(i.Flags)
+	e.AppendU32(i.MaxKeySize)
+	e.AppendU32(i.MaxValueSize)
+	e.AppendU32(i.MaxNamespaceSize)
+	e.AppendU32(i.MaxRequest)
+}
+
+// closeSession rolls back every open transaction (in id order), closes the driver and ends the
+// session, whatever fails on the way. It returns the first failure.
+func (d *Dispatcher) closeSession() error {
+	drv := d.drv
+	d.drv = nil
+	var first error
+	for _, id := range slices.Sorted(maps.Keys(d.txs)) {
+		tx := d.txs[id]
+		delete(d.txs, id)
+		if err := quietly(tx.Rollback); err != nil && first == nil {
+			first = fmt.Errorf("rolling back transaction %d: %w", id, err)
+		}
+	}
+	if err := quietly(drv.Close); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+// afterPanic cleans up after a driver panicked in r: the transaction r named is dropped (and
+// rolled back if it was still open, ignoring any failure); a panic in HELLO or CLOSE leaves no
+// session open.
+func (d *Dispatcher) afterPanic(r *request) {
+	switch r.op {
+	case OpHello, OpClose:
+		if d.drv != nil {
+			_ = d.closeSession()
+		}
+		d.drv = nil
+	case OpGet, OpPut, OpDelete, OpScan:
+		if tx, ok := d.txs[r.tx]; ok {
+			delete(d.txs, r.tx)
+			_ = quietly(tx.Rollback)
+		}
+	}
+}
+
+// quietly calls f and turns a panic into an error.
+func quietly(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("driver panicked: %v", p)
+		}
+	}()
+	return f()
+}

@@ -1,0 +1,181 @@
+package abi
+
+import (
+	"fmt"
+)
+
+// AppendHello appends a HELLO operation carrying h as it is (NewClient fills in Major and
+// Minor; a test may send others).
+func (e *Encoder) AppendHello(h Hello) {
+	e.AppendU8(uint8(OpHello))
+	e.AppendU16(h.Major)
+	e.AppendU16(h.Minor)
+	e.AppendString(h.DSN)
+	e.AppendBytes(h.Options)
+}
+
+// AppendBegin appends a BEGIN operation opening transaction tx.
+func (e *Encoder) AppendBegin(tx uint32, writable bool) {
+	e.AppendU8(uint8(OpBegin))
+	e.AppendU32(tx)
+	if writable {
+		e.AppendU8(1)
+	} else {
+		e.AppendU8(0)
+	}
+}
+
+// AppendGet appends a GET operation.
+func (e *Encoder) AppendGet(tx uint32, ns, key string) { e.appendKeyOp(OpGet, tx, ns, key) }
+
+// AppendDelete appends a DELETE operation.
+func (e *Encoder) AppendDelete(tx uint32, ns, key string) { e.appendKeyOp(OpDelete, tx, ns, key) }
+
+// AppendPut appends a PUT operation.
+func (e *Encoder) AppendPut(tx uint32, ns, key string, value []byte) {
+	e.appendKeyOp(OpPut, tx, ns, key)
+	e.AppendBytes(value)
+}
+
+func (e *Encoder) appendKeyOp(op Op, tx uint32, ns, key string) {
+	e.AppendU8(uint8(op))
+	e.AppendU32(tx)
+	e.AppendString(ns)
+	e.AppendString(key)
+}
+
+// AppendScan appends a SCAN operation.
+func (e *Encoder) AppendScan(tx uint32, ns, prefix, after string, limit uint32) {
+	e.AppendU8(uint8(OpScan))
+	e.AppendU32(tx)
+	e.AppendString(ns)
+	e.AppendString(prefix)
+	e.AppendString(after)
+	e.AppendU32(limit)
+}
+
+// AppendCommit appends a COMMIT operation.
+func (e *Encoder) AppendCommit(tx uint32) { e.AppendU8(uint8(OpCommit)); e.AppendU32(tx) }
+
+// AppendRollback appends a ROLLBACK operation.
+func (e *Encoder) AppendRollback(tx uint32) { e.AppendU8(uint8(OpRollback)); e.AppendU32(tx) }
+
+// AppendPing appends a PING operation.
+func (e *Encoder) AppendPing() { e.AppendU8(uint8(OpPing)) }
+
+// AppendClose appends a CLOSE operation.
+func (e *Encoder) AppendClose() { e.AppendU8(uint8(OpClose)) }
+
+// Encoded sizes of operations, for budgets.
+const (
+	sizeTxOp    = 1 + 4     // COMMIT, ROLLBACK
+	sizeBegin   = 1 + 4 + 1 // BEGIN
+	sizeKeyOp   = 1 + 4 + 4 + 4
+	sizePutOp   = sizeKeyOp + 4
+	sizeScanOp  = sizeKeyOp + 4 + 4
+	sizeHelloOp = 1 + 2 + 2 + 4 + 4
+)
+
+// request is one decoded operation. Its byte strings alias the request frame.
+type request struct {
+	op             Op
+	tx             uint32
+	writable       bool
+	ns, key, value []byte
+	prefix, after  []byte
+	limit          uint32
+	major, minor   uint16
+	dsn, options   []byte
+	offset, index  int // where the operation starts in the frame, and its position
+}
+
+// decodeOp decodes the next operation of a request frame. It checks the layout and the
+// values of fields that have a range (a BEGIN's id and flag, a SCAN's limit), not whether the
+// operation makes sense in the session.
+func decodeOp(d *Decoder) (r request, err error) {
+	r.offset = d.Offset()
+	r.op = Op(d.U8("op code"))
+	switch r.op {
+	case OpHello:
+		r.major = d.U16("major")
+		r.minor = d.U16("minor")
+		r.dsn = d.Bytes("dsn")
+		r.options = d.Bytes("options")
+	case OpBegin:
+		r.tx = d.U32("tx")
+		at := d.Offset()
+		w := d.U8("writable")
+		if d.Err() == nil && w > 1 {
+			d.Fail(&DecodeError{Offset: at, Msg: fmt.Sprintf("writable flag %d (want 0 or 1)", w)})
+		}
+		if d.Err() == nil && r.tx == 0 {
+			d.Fail(&DecodeError{Offset: r.offset + 1, Msg: "transaction id 0 (reserved)"})
+		}
+		r.writable = w == 1
+	case OpGet, OpDelete, OpPut:
+		r.tx = d.U32("tx")
+		r.ns = d.Bytes("ns")
+		r.key = d.Bytes("key")
+		if r.op == OpPut {
+			r.value = d.Bytes("value")
+		}
+	case OpScan:
+		r.tx = d.U32("tx")
+		r.ns = d.Bytes("ns")
+		r.prefix = d.Bytes("prefix")
+		r.after = d.Bytes("after")
+		at := d.Offset()
+		r.limit = d.U32("limit")
+		if d.Err() == nil && r.limit == 0 {
+			d.Fail(&DecodeError{Offset: at, Msg: "scan limit 0 (want at least 1)"})
+		}
+	case OpCommit, OpRollback:
+		r.tx = d.U32("tx")
+	case OpPing, OpClose:
+	default:
+		if d.Err() == nil {
+			d.Fail(&DecodeError{Offset: r.offset, Msg: fmt.Sprintf("unknown op code %d", uint8(r.op))})
+		}
+	}
+	return r, d.Err()
+}
+
+// header is a decoded frame header.
+type header struct {
+	major, minor uint16
+	count        uint32
+}
+
+// decodeHeader reads a frame header and checks its magic. The version is the caller's to judge.
+func decodeHeader(d *Decoder, magic [4]byte, kind string) (h header, err error) {
+	if d.Len() < HeaderSize {
+		return h, &DecodeError{Offset: 0, Msg: fmt.Sprintf("%s frame of %d bytes is shorter than the %d-byte header", kind, d.Len(), HeaderSize)}
+	}
+	if m := [4]byte(d.take(4, "magic")); m != magic {
+		return h, &DecodeError{Offset: 0, Msg: fmt.Sprintf("bad %s magic %q (want %q)", kind, string(m[:]), string(magic[:]))}
+	}
+	h.major = d.U16("major")
+	h.minor = d.U16("minor")
+	h.count = d.U32("count")
+	return h, d.Err()
+}
+
+// checkRequest decodes every operation of a request frame whose header d has read, without
+// executing any: a malformed frame is refused whole, before anything happens.
+func checkRequest(d Decoder, count uint32) error {
+	// Every operation takes at least its op code byte, so a count above the bytes left cannot
+	// be honest; refusing it here also bounds the loop below.
+	if uint64(count) > uint64(d.Len()) {
+		return &DecodeError{Offset: 8, Msg: fmt.Sprintf("count %d exceeds what the %d bytes after the header can hold", count, d.Len())}
+	}
+	for i := 0; i < int(count); i++ {
+		r, err := decodeOp(&d)
+		if err != nil {
+			return fmt.Errorf("op %d (%s): %w", i, r.op, err)
+		}
+	}
+	if d.Len() != 0 {
+		return &DecodeError{Offset: d.Offset(), Msg: fmt.Sprintf("%d trailing bytes after the last of %d operations", d.Len(), count)}
+	}
+	return nil
+}
