@@ -45,7 +45,8 @@ type Driver interface {
 	// and is never asked to.
 	Begin(ctx context.Context, writable bool) (Txn, error)
 
-	// Ping reports whether the backend is reachable and usable.
+	// Ping reports whether the backend is reachable and usable. The adapter does not gate it:
+	// it may run beside any open transaction and must never wait for one.
 	Ping(ctx context.Context) error
 
 	// Close releases the driver's resources.
