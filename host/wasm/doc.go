@@ -1,0 +1,79 @@
+// Package wasm (imported as hostwasm where the name would clash) runs a Dockyard driver
+// compiled to WebAssembly, sandboxed under wazero, and turns it into a store.Store: the wasm
+// transport of the ABI in package pdk/abi. The guest side is package pdk/wasm; the binding
+// (exports memory, _initialize, dockyard_buffer and dockyard_call; imports from
+// wasi_snapshot_preview1 only) is described there and in docs/abi.md.
+//
+//	s, err := hostwasm.Open(ctx, "bin/wasm/inmem.wasm", "")        // compile and open one store
+//
+//	m, err := hostwasm.CompileFile(ctx, "bin/wasm/buntdb.wasm")    // compile once ...
+//	s1, err := m.Open(ctx, "/var/lib/app/store1")                   // ... open many
+//
+// Compile checks the binding up front: a missing or mistyped export, or an import from any
+// module but wasi_snapshot_preview1, is an error naming it. Each store gets its own instance,
+// created on first use; calls into it run one at a time.
+//
+// # The sandbox
+//
+// A guest can compute, allocate up to its memory limit, write lines to stdout and stderr
+// (logged through slog, see WithLogger), read real wall and monotonic clocks, sleep, and read
+// random bytes from crypto/rand. It gets no arguments, no environment variables, no stdin, no
+// network (wazero provides no sockets to a module that is given none), and no filesystem —
+// except, when the DSN is not empty, the one data directory the DSN names, mounted as the
+// guest's "/data" and given to its driver as the DSN. The directory is created if missing.
+//
+// The mount is this package's implementation of wazero's experimental/sys.FS on top of an
+// os.Root. wazero's own directory mount (sysfs.DirFS) resolves guest paths by joining strings,
+// so a guest that creates a relative symlink inside its directory pointing outside it can read
+// and write through it (wazero issue #2321). os.Root resolves every path component relative to
+// the directory's descriptor and refuses any "..", absolute or relative symlink that would
+// leave the directory. So the guest may create symlinks and hard links as it likes, but it
+// cannot follow one out: such an open fails with EPERM ("operation not permitted"), and the
+// attempt is logged at Warn.
+//
+// Two stores never have one data directory open at once, in this process or another: Open
+// takes an exclusive flock(2) on the directory itself (not on a file in it, which the guest
+// could delete) and holds it until the store is closed. A second Open fails with an error
+// wrapping ErrLocked that names the directory.
+//
+// # Limits and failures
+//
+// Each instance's linear memory is capped (WithMemoryLimit, 256 MiB by default), and each
+// response frame (WithMaxResponse, 64 MiB). Every call into the guest, _initialize included,
+// has a deadline (WithCallTimeout, 30 s by default): a guest looping or sleeping past it is
+// stopped. A call is not interrupted by its caller's context, only by the deadline: stopping a
+// guest mid-call destroys its instance, and a driver that is not durable loses its data with it.
+//
+// After a trap, an exit, a deadline, an out-of-memory death, a buffer or response outside the
+// guest's memory, or an oversize response, the instance is closed and discarded, and the call
+// fails with an *InstanceError that wraps abi.ErrBroken and says precisely what happened, e.g.
+//
+//	wasm module "inmem": guest trapped in dockyard_call: wasm error: unreachable
+//	wasm module "inmem": dockyard_call exceeded its 30s deadline (WithCallTimeout)
+//	wasm module "inmem": guest returned response [65500,65600) past its 65536-byte memory
+//
+// The transactions in flight fail; the next call instantiates the module afresh and the ABI
+// client says HELLO again, so a durable driver recovers from its files and the store goes on.
+// A Go panic in the guest's driver is not a fault of the instance: the dispatcher recovers it
+// and the one operation fails.
+//
+// # Trusted mode
+//
+// The deadline costs: wazero's WithCloseOnContextDone makes the compiled code check for
+// closure in every loop and function prologue (guest loops run several times slower), and
+// starts a goroutine for each call into the guest (two per crossing: dockyard_buffer and
+// dockyard_call). Measured on the 2-core development VM: a crossing of the transport alone
+// (a hand-written echo module) takes about 2.6 µs with the deadline and 0.16 µs without; a
+// View with one Get against plugins/inmem about 24 µs and 6 µs (the Go guest's own code runs
+// about four times slower with the checks). WithTrusted drops the deadline and that cost.
+// Use it only for modules you trust as much as your own code: a trusted guest that loops
+// forever hangs its caller forever, and one that sleeps holds its caller for the whole sleep. The memory limit, the filesystem sandbox and every
+// check of the guest's answers apply in trusted mode too.
+//
+// # Compilation cache
+//
+// Compiling a module to native code takes seconds for a Go guest (tens of seconds under the
+// race detector); wazero's compilation cache on disk (WithCacheDir, by default
+// os.UserCacheDir()/dockyard/wazero) makes every later compile of the same module bytes, in
+// any process, a fraction of a second.
+package wasm

@@ -1,0 +1,258 @@
+package wasm
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// instance is one live instantiation of the module, owned by a transport.
+//
+// Every call into it runs with the instance's own context. Unless the module is trusted, that
+// context is cancelled by a watchdog timer armed for each call (and for _initialize) with the
+// call timeout; wazero, configured with WithCloseOnContextDone, then closes the instance from
+// outside and the running call returns. One context and one reusable timer per instance cost
+// less per call than a context.WithTimeout per call.
+type instance struct {
+	mod            api.Module
+	bufFn, callFn  api.Function
+	ctx            context.Context
+	cancel         context.CancelFunc
+	watchdog       *time.Timer // nil when trusted
+	timeout        time.Duration
+	expired        atomic.Bool // set by the watchdog before it cancels ctx
+	memoryLimit    uint64
+	sleepCancelled <-chan struct{} // ctx.Done(), for the guest's sleeps
+}
+
+func (t *transport) instantiate() (*instance, error) {
+	inst := &instance{timeout: t.m.cfg.callTimeout, memoryLimit: uint64(t.m.cfg.memoryPages()) * wasmPageSize}
+	inst.ctx, inst.cancel = context.WithCancel(context.Background())
+	if !t.m.cfg.trusted {
+		inst.watchdog = time.AfterFunc(time.Hour, func() {
+			inst.expired.Store(true)
+			inst.cancel()
+		})
+		inst.watchdog.Stop()
+		inst.sleepCancelled = inst.ctx.Done()
+	}
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous: many instances of one module live side by side
+		WithStartFunctions(exportInit).
+		WithStdout(t.stdout).
+		WithStderr(t.stderr).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithNanosleep(inst.nanosleep).
+		WithRandSource(rand.Reader)
+	if t.root != nil {
+		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name}
+		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, guestDataDir))
+	}
+	t.stderr.ResetLast()
+	inst.arm()
+	mod, err := t.m.rt.InstantiateModule(inst.ctx, t.m.compiled, cfg)
+	fired := !inst.disarm()
+	if err != nil {
+		t.stdout.Flush()
+		t.stderr.Flush()
+		e := t.instanceError(inst, exportInit, err)
+		inst.close()
+		t.m.cfg.logger.Warn("wasm instantiation failed", "module", t.name, "reason", e.Reason, "err", err.Error())
+		return nil, e
+	}
+	inst.mod = mod
+	inst.bufFn = mod.ExportedFunction(exportBuffer)
+	inst.callFn = mod.ExportedFunction(exportCall)
+	if fired {
+		e := &InstanceError{Module: t.name, Kind: ErrDeadline,
+			Reason: fmt.Sprintf("%s exceeded its %v deadline (WithCallTimeout)", exportInit, inst.timeout)}
+		inst.close()
+		return nil, e
+	}
+	return inst, nil
+}
+
+// arm starts the watchdog for one call.
+func (inst *instance) arm() {
+	if inst.watchdog != nil {
+		inst.watchdog.Reset(inst.timeout)
+	}
+}
+
+// disarm stops the watchdog after a call; false means it fired (or is firing): the instance's
+// context is cancelled and the instance must not be called again.
+func (inst *instance) disarm() bool {
+	return inst.watchdog == nil || inst.watchdog.Stop()
+}
+
+// nanosleep is the guest's sleep (poll_oneoff with a timeout): real time, cut short when the
+// watchdog fires, so a sleeping guest cannot hold a call past its deadline.
+func (inst *instance) nanosleep(ns int64) {
+	if ns <= 0 {
+		return
+	}
+	if inst.sleepCancelled == nil {
+		time.Sleep(time.Duration(ns))
+		return
+	}
+	timer := time.NewTimer(time.Duration(ns))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-inst.sleepCancelled:
+	}
+}
+
+// close closes the wazero module (if it was instantiated) and stops the watchdog.
+func (inst *instance) close() error {
+	if inst.watchdog != nil {
+		inst.watchdog.Stop()
+	}
+	inst.cancel()
+	if inst.mod != nil {
+		return inst.mod.Close(context.Background())
+	}
+	return nil
+}
+
+// call runs one crossing: dockyard_buffer, the request written into it, dockyard_call, and a
+// checked copy of the response.
+func (t *transport) call(req []byte) ([]byte, error) {
+	inst := t.inst
+	t.stderr.ResetLast()
+	mem := inst.mod.Memory()
+	stack := t.stack[:]
+
+	stack[0] = api.EncodeU32(uint32(len(req)))
+	inst.arm()
+	err := inst.bufFn.CallWithStack(inst.ctx, stack)
+	if !inst.disarm() && err == nil {
+		err = errExpired
+	}
+	if err != nil {
+		return nil, t.fail(exportBuffer, err)
+	}
+	ptr, size := api.DecodeU32(stack[0]), mem.Size()
+	if end := uint64(ptr) + uint64(len(req)); end > uint64(size) {
+		return nil, t.broken(fmt.Sprintf("guest's %s(%d) returned buffer [%d,%d) past its %d-byte memory",
+			exportBuffer, len(req), ptr, end, size))
+	}
+	mem.Write(ptr, req)
+
+	stack[0] = api.EncodeU32(uint32(len(req)))
+	inst.arm()
+	err = inst.callFn.CallWithStack(inst.ctx, stack)
+	expired := !inst.disarm()
+	if err != nil {
+		return nil, t.fail(exportCall, err)
+	}
+	rptr, rlen := uint32(stack[0]>>32), uint32(stack[0])
+	if uint64(rlen) > uint64(t.m.cfg.maxResponse) {
+		return nil, t.broken(fmt.Sprintf("guest returned a %d-byte response, over the %d-byte limit (WithMaxResponse)",
+			rlen, t.m.cfg.maxResponse))
+	}
+	size = mem.Size()
+	if end := uint64(rptr) + uint64(rlen); end > uint64(size) {
+		return nil, t.broken(fmt.Sprintf("guest returned response [%d,%d) past its %d-byte memory", rptr, end, size))
+	}
+	b, _ := mem.Read(rptr, rlen)
+	resp := append(make([]byte, 0, len(b)), b...)
+	if expired {
+		// The watchdog fired just as the call returned: the answer is whole, but the instance's
+		// context is cancelled, so the next call needs a fresh instance.
+		t.discard(&InstanceError{Module: t.name, Kind: ErrDeadline,
+			Reason: fmt.Sprintf("%s reached its %v deadline as it returned", exportCall, inst.timeout)})
+	}
+	return resp, nil
+}
+
+// errExpired stands for a call that returned normally after its watchdog fired.
+var errExpired = errors.New("watchdog fired")
+
+// broken discards the instance for an answer that breaks the binding.
+func (t *transport) broken(reason string) error {
+	e := &InstanceError{Module: t.name, Reason: reason, Kind: ErrBadResponse}
+	t.discard(e)
+	return e
+}
+
+// fail discards the instance after export returned err, and says why.
+func (t *transport) fail(export string, err error) error {
+	e := t.instanceError(t.inst, export, err)
+	t.discard(e)
+	return e
+}
+
+// instanceError describes a failure of inst in export (exportInit: in instantiation).
+func (t *transport) instanceError(inst *instance, export string, err error) *InstanceError {
+	e := &InstanceError{Module: t.name, Err: err}
+	var exit *sys.ExitError
+	switch {
+	case inst.expired.Load():
+		e.Reason = fmt.Sprintf("%s exceeded its %v deadline (WithCallTimeout)", export, inst.timeout)
+		e.Kind, e.Err = ErrDeadline, nil
+	case errors.As(err, &exit):
+		e.Reason = fmt.Sprintf("guest exited with code %d in %s", exit.ExitCode(), export)
+		if t.m.closed.Load() {
+			e.Reason += " (the module was closed)"
+		}
+	case export == exportInit:
+		e.Reason = "instantiate: " + firstLine(err.Error())
+	default:
+		e.Reason = fmt.Sprintf("guest trapped in %s: %s", export, firstLine(err.Error()))
+	}
+	if e.Kind == nil {
+		e.Reason += t.memoryNote(inst, &e.Kind)
+		if last := t.stderr.Last(); last != "" {
+			e.Reason += fmt.Sprintf("; guest stderr: %q", last)
+		}
+	}
+	return e
+}
+
+// memoryNote reports how much memory the dead guest had, and sets *kind to ErrMemoryLimit when
+// it had run into its limit (within one eighth of it, or it said "out of memory").
+func (t *transport) memoryNote(inst *instance, kind *error) string {
+	var size uint64
+	if inst.mod != nil && inst.mod.Memory() != nil {
+		size = uint64(inst.mod.Memory().Size())
+	}
+	if size+inst.memoryLimit/8 >= inst.memoryLimit || strings.Contains(t.stderr.Last(), "out of memory") {
+		*kind = ErrMemoryLimit
+		return fmt.Sprintf(" (out of memory: %d of its %d-byte limit in use, WithMemoryLimit)", size, inst.memoryLimit)
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// discard closes the live instance after a failure and logs why, with the runtime's full
+// error (a trap's wasm stack trace).
+func (t *transport) discard(e *InstanceError) {
+	t.stdout.Flush()
+	t.stderr.Flush()
+	attrs := []any{"module", t.name, "reason", e.Reason}
+	if e.Err != nil {
+		attrs = append(attrs, "err", e.Err.Error())
+	}
+	t.m.cfg.logger.Warn("wasm instance discarded", attrs...)
+	if t.inst != nil {
+		t.inst.close()
+		t.inst = nil
+	}
+}

@@ -1,0 +1,29 @@
+//go:build wasip1
+
+package wasm
+
+import "unsafe"
+
+// state is the module instance's one set of frames.
+var state frames
+
+// dockyardBuffer is the dockyard_buffer export: the address of a buffer of at least size bytes.
+//
+//go:wasmexport dockyard_buffer
+func dockyardBuffer(size uint32) uint32 {
+	b := state.buffer(size)
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b[:cap(b)]))))
+}
+
+// dockyardCall is the dockyard_call export: it handles the request of n bytes in the buffer and
+// returns the response's address and length packed as (ptr << 32) | len.
+//
+//go:wasmexport dockyard_call
+func dockyardCall(n uint32) uint64 {
+	resp := state.call(n)
+	if len(resp) == 0 {
+		return 0
+	}
+	ptr := uint32(uintptr(unsafe.Pointer(unsafe.SliceData(resp))))
+	return uint64(ptr)<<32 | uint64(uint32(len(resp)))
+}

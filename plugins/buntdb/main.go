@@ -1,0 +1,61 @@
+// Command buntdb is the buntdb driver (drivers/buntdb) as a WebAssembly module: the very same
+// driver code, served through pdk/wasm. Build it with `make wasm`, or:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/wasm/buntdb.wasm ./plugins/buntdb
+//
+// and load it with host/wasm. The driver is durable and needs a data directory: the host must
+// mount one for the store, and the DSN of the HELLO is its path inside the sandbox ("/data").
+// An empty DSN (no directory mounted) is refused. The database file is store.db in that
+// directory; the whole store is held in the module's memory, so the host's memory cap bounds
+// its size.
+//
+// The manifest's options, if any, are a JSON object:
+//
+//	{"compact_min_size": 33554432}
+//
+// compact_min_size is buntdb.WithCompactMinSize: the file size below which the database file is
+// never compacted (negative: never compact). Unknown fields are an error.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/dockyard/dockyard/drivers/buntdb"
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/pdk/abi"
+	"github.com/dockyard/dockyard/pdk/wasm"
+)
+
+func init() {
+	wasm.Serve(open)
+}
+
+// options is the JSON form of the manifest's options.
+type options struct {
+	CompactMinSize *int64 `json:"compact_min_size"`
+}
+
+// open opens the driver on the data directory named by the HELLO's DSN.
+func open(_ context.Context, h abi.Hello) (pdk.Driver, error) {
+	if h.DSN == "" {
+		return nil, errors.New("buntdb: no data directory: the host mounted none (empty DSN), " +
+			"and this driver keeps its database file in one; give the store a data directory")
+	}
+	var opts []buntdb.Option
+	if len(bytes.TrimSpace(h.Options)) > 0 {
+		var o options
+		dec := json.NewDecoder(bytes.NewReader(h.Options))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o); err != nil {
+			return nil, fmt.Errorf("buntdb: options %s: %w", h.Options, err)
+		}
+		if o.CompactMinSize != nil {
+			opts = append(opts, buntdb.WithCompactMinSize(*o.CompactMinSize))
+		}
+	}
+	return buntdb.NewDriver(h.DSN, opts...)
+}
