@@ -1,14 +1,15 @@
 # Dockyard Store. Set-up is two commands: `make demo` and `make test` (see README.md).
 GO ?= go
 
-.PHONY: demo test check bench wasm
+.PHONY: demo test check bench wasm cwasm tools
 
 ## demo: run the taskstore example on the embedded default (a sqlite file under ./data/).
 demo:
 	$(GO) run ./examples/taskstore -dsn ./data/taskstore.db
 
-## test: formatting, vet, the driver modules, and the whole suite under the race detector.
-test: check wasm
+## test: the C toolchain (tools), formatting, vet, the driver modules (Go and C), and the whole
+## suite under the race detector.
+test: tools check wasm cwasm
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 check:
@@ -32,3 +33,48 @@ wasm:
 	for p in $(WASM_PLUGINS); do \
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o bin/wasm/$$p.wasm ./plugins/$$p || exit 1; \
 	done
+
+## cwasm: the C driver modules (plugins/cinmem, on the C driver kit pdk/c) as WebAssembly
+## reactors, in bin/wasm/. Without the C toolchain it prints a notice and builds nothing (under
+## CI=true it fails). Tests do not need this: they build what they load through
+## internal/wasmbuild.BuildC, with the same flags (pdk/c/ctest/build_test.go: keep them in step).
+CLANG ?= clang
+CWASM_PLUGINS = cinmem
+CWASM_FLAGS = -O2 -flto -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+PDK_C = pdk/c/dockyard.c pdk/c/frame.c pdk/c/request.c pdk/c/wasm.c
+cwasm:
+	@mkdir -p bin/wasm
+	@if ! $(C_PROBE_WASM); then \
+		echo "!!!!!! cwasm: $(CLANG) cannot build wasm32-wasi reactors: run 'make tools' (as root) !!!!!!"; \
+		[ "$$CI" != true ] || exit 1; exit 0; \
+	fi; \
+	for p in $(CWASM_PLUGINS); do \
+		echo "$(CLANG) --target=wasm32-wasi -mexec-model=reactor $(CWASM_FLAGS) -Ipdk/c -o bin/wasm/$$p.wasm plugins/$$p/*.c $(PDK_C)"; \
+		$(CLANG) --target=wasm32-wasi -mexec-model=reactor $(CWASM_FLAGS) -Ipdk/c -o bin/wasm/$$p.wasm plugins/$$p/*.c $(PDK_C) || exit 1; \
+	done
+
+## tools: what the C driver kit's build and tests need besides Go: clang and wasm-ld for
+## wasm32-wasi, Debian's wasi-libc sysroot (/usr/include/wasm32-wasi, /usr/lib/wasm32-wasi, found
+## by clang without --sysroot) and the wasm32 compiler-rt builtins, plus the native libFuzzer
+## and sanitizer runtimes of the C fuzz test. When a probe build fails, they are installed with
+## apt-get if this runs as root where apt-get exists; otherwise a loud notice is printed and the
+## C tests skip loudly (or fail, under CI=true).
+C_PACKAGES = clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
+C_PROBE_WASM = printf '\#include <stdlib.h>\nint probe(int n) { return (int)(long)malloc((size_t)n); }\n' | \
+	$(CLANG) --target=wasm32-wasi -mexec-model=reactor -O2 -x c -o /dev/null - >/dev/null 2>&1
+C_PROBE_FUZZ = printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+	$(CLANG) -fsanitize=fuzzer,address,undefined -x c -o /dev/null - >/dev/null 2>&1
+tools:
+	@if $(C_PROBE_WASM) && $(C_PROBE_FUZZ); then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "tools: installing $(C_PACKAGES)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $(C_PACKAGES) || { apt-get update && apt-get install -y $(C_PACKAGES); }; \
+	fi; \
+	if ! { $(C_PROBE_WASM) && $(C_PROBE_FUZZ); }; then \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!! tools: $(CLANG) cannot build wasm32-wasi reactors or libFuzzer targets, and installing"; \
+		echo "!!! them here failed or was not possible (it needs root and apt-get): $(C_PACKAGES)"; \
+		echo "!!! The C driver kit's tests (pdk/c/ctest) will SKIP, or FAIL under CI=true."; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi

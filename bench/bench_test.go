@@ -27,12 +27,23 @@ const keyRing = 1 << 14
 
 // forEachImpl runs body as a sub-benchmark for every implementation, each on its own database
 // loaded with benchLayout. Opening and loading are not timed: body's b.Loop starts the timer.
+// An implementation that crosses into a wasm guest also reports its crossings/op.
 func forEachImpl(b *testing.B, body func(b *testing.B, im impl)) {
 	for _, name := range implNames {
 		b.Run(name, func(b *testing.B) {
 			im := openLoaded(b, name, benchLayout)
 			b.ReportAllocs()
+			cc, _ := im.(crossingCounter)
+			var before uint64
+			if cc != nil {
+				before, _ = cc.crossings()
+			}
 			body(b, im)
+			if cc != nil {
+				if after, ok := cc.crossings(); ok && b.N > 0 {
+					b.ReportMetric(float64(after-before)/float64(b.N), "crossings/op")
+				}
+			}
 		})
 	}
 }

@@ -27,6 +27,35 @@
 //	         store's Scan may take several pages: that is part of what it costs)
 //	bbolt    go.etcd.io/bbolt with its default options (an fsync on every commit), one bucket
 //	         per namespace
+//	wasm-inmem
+//	         plugins/inmem (the inmem driver compiled to WebAssembly) run by host/wasm in its
+//	         default sandbox: memory cap and a per-call deadline
+//	wasm-inmem-trusted
+//	         the same module with hostwasm.WithTrusted(): no deadline
+//	wasm-c   plugins/cinmem, an in-memory driver written in C on the C driver kit (pdk/c),
+//	         built by clang (internal/wasmbuild.BuildC) and run by host/wasm in its default
+//	         sandbox: the same seam and ABI from a second language (docs/pdk-c.md)
+//
+// The wasm implementations also report crossings/op, the calls into the guest per operation
+// (the ABI client's Stats.RoundTrips; TestWasmCrossings checks that a View with one Get and an
+// Update of 1 or 100 Puts are one crossing each). Their allocs/op count the host's allocations
+// only: the guest allocates in its own linear memory. The module is built from source by
+// internal/wasmbuild and compiled once per test binary, with wazero's compilation cache in the
+// user's cache directory, so `make bench` needs nothing else.
+//
+// Two more benchmarks measure the wasm host itself:
+//
+//	BenchmarkWasmCall/floor          one call of an empty exported function (a hand-assembled
+//	                                 33-byte module) straight through wazero, as the sandbox
+//	                                 calls: WithCloseOnContextDone and a deadline timer re-armed
+//	                                 per call
+//	BenchmarkWasmCall/floor-trusted  the same call as trusted mode makes it: no deadline
+//	BenchmarkWasmOpen/cold           compiling plugins/inmem and opening a store on it, with an
+//	                                 empty compilation cache (it takes about a second: few
+//	                                 iterations run)
+//	BenchmarkWasmOpen/warm           the same with the compilation cache already filled
+//
+// The WasmOpen benchmarks report ms/op too.
 //
 // All files live in b.TempDir(), so every durable implementation writes to the same disk, and
 // every write transaction is durable when it returns: synchronous=FULL fsyncs the SQLite log
@@ -38,9 +67,13 @@
 // transaction bookkeeping, paged scans) and the driver's wrapping, over the best plain
 // database/sql code on the same engine with the same durability. sqlite / bbolt compares the
 // default embedded driver with the obvious pure-Go alternative. inmem shows the floor every
-// driver shares. Absolute numbers depend on the machine and above all on its disk's fsync,
-// so only ratios between implementations measured in the same run are compared:
-// internal/benchratio reads the benchmark output and prints them against their targets.
+// driver shares. wasm-inmem / inmem is the price of running the same driver as a sandboxed
+// WebAssembly module (the crossings, and the Go guest's code compiled by wazero), and
+// wasm-inmem-trusted / inmem the same without the deadline's cost. Absolute numbers depend on
+// the machine and above all on its disk's fsync, so only ratios between implementations
+// measured in the same run are compared: internal/benchratio reads the benchmark output and
+// prints them against their targets. The exceptions are WasmOpen's, which have absolute
+// targets, printed apart as machine-dependent.
 //
 // # Running
 //
@@ -48,6 +81,6 @@
 //	go test -run '^$' -bench GetInView ./bench/
 //	go test ./bench/                  # no benchmarks: checks every implementation agrees
 //
-// TestImplementationsAgree drives all four implementations through the very functions the
+// TestImplementationsAgree drives every implementation through the very functions the
 // benchmarks time and requires identical results, so a baseline cannot be fast by being wrong.
 package bench

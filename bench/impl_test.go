@@ -70,7 +70,7 @@ type impl interface {
 }
 
 // implNames is the order in which implementations run and are reported.
-var implNames = []string{"inmem", "sqlite", "modernc", "bbolt"}
+var implNames = []string{"inmem", "sqlite", "modernc", "bbolt", implWasm, implWasmTrusted, implWasmC}
 
 // openImpl opens a new, empty implementation named name, its files (if any) in a new
 // temporary directory of tb, and closes it when tb ends.
@@ -95,6 +95,10 @@ func openImpl(tb testing.TB, name string) impl {
 		im, err = openModernc(ctx, filepath.Join(dir, "modernc.db"))
 	case "bbolt":
 		im, err = openBolt(filepath.Join(dir, "bbolt.db"))
+	case implWasm, implWasmTrusted:
+		im, err = openWasm(ctx, tb, name)
+	case implWasmC:
+		im, err = openWasmC(ctx, tb)
 	default:
 		err = fmt.Errorf("unknown implementation %q", name)
 	}

@@ -97,21 +97,18 @@ func (a *adapter) isClosed() bool {
 	return a.closed
 }
 
-// acquire waits for the adapter's gate, honouring ctx, and returns its release.
-func (a *adapter) acquire(ctx context.Context, writable bool) (func(), error) {
-	sem, n := a.rw, int64(1)
+// gate returns the semaphore a transaction must hold and its weight, or nil when it needs none
+// (a reader beside a driver with concurrent readers).
+func (a *adapter) gate(writable bool) (*semaphore.Weighted, int64) {
 	switch {
 	case a.writers != nil && !writable:
-		return func() {}, nil
+		return nil, 0
 	case a.writers != nil:
-		sem = a.writers
+		return a.writers, 1
 	case writable:
-		n = exclusive
+		return a.rw, exclusive
 	}
-	if err := sem.Acquire(ctx, n); err != nil {
-		return nil, err
-	}
-	return func() { sem.Release(n) }, nil
+	return a.rw, 1
 }
 
 func (a *adapter) View(ctx context.Context, fn func(store.Tx) error) error {
@@ -133,14 +130,19 @@ func (a *adapter) run(ctx context.Context, writable bool, fn func(store.Tx) erro
 		return err
 	}
 	defer a.inflight.Done()
-	release, err := a.acquire(ctx, writable)
-	if err != nil {
-		return err
-	}
-	defer release()
-	if a.isClosed() {
-		// Close began while this call waited for the gate: it must not start new work.
-		return store.ErrClosed
+	if sem, n := a.gate(writable); sem != nil {
+		if !sem.TryAcquire(n) {
+			// Queued behind the gate, honouring ctx.
+			if err := sem.Acquire(ctx, n); err != nil {
+				return err
+			}
+			if a.isClosed() {
+				// Close began while this call waited for the gate: it must not start new work.
+				sem.Release(n)
+				return store.ErrClosed
+			}
+		}
+		defer sem.Release(n)
 	}
 	dtx, err := a.d.Begin(ctx, writable)
 	if err != nil {

@@ -79,6 +79,17 @@ type Txn interface {
 	Rollback() error
 }
 
+// GetAppender is an optional interface of a Txn, for hosts that copy a value out anyway: the
+// ABI dispatcher, which writes it into its response frame. GetAppend appends the value of
+// (ns, key) to dst and returns the extended slice, as append would (dst's contents unchanged),
+// or dst and an error wrapping store.ErrNotFound. Unlike Get's arguments, ns and key may alias
+// memory the caller reuses: GetAppend must not retain them, nor dst, after it returns. The
+// adapter never calls it; the dispatcher does instead of Get when a Txn has it, saving Get's
+// copy of the value.
+type GetAppender interface {
+	GetAppend(ctx context.Context, ns, key string, dst []byte) ([]byte, error)
+}
+
 // Info describes a driver to the adapter and to the hosts that serve it.
 type Info struct {
 	// Name is the driver's name, e.g. "sqlite".

@@ -1,8 +1,8 @@
 // Package inmem is the in-memory store.Store driver, registered as "inmem".
 //
 // Data lives in a copy-on-write B-tree (github.com/google/btree, whose Clone is O(1) and shares
-// nodes until either side writes). A committed tree is never modified again: a View takes a
-// clone of the committed tree and reads it without any lock, so readers never wait for a
+// nodes until either side writes). A committed tree is never modified again: a View reads the
+// committed tree it began on, without any lock and without a clone, so readers never wait for a
 // writer and always see one consistent snapshot; an Update works on its own clone and
 // publishes it on commit by swapping one pointer. Rollback simply drops the clone.
 //
@@ -13,8 +13,11 @@ package inmem
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/google/btree"
 
@@ -37,26 +40,50 @@ func Open() store.Store { return pdk.NewStore(NewDriver()) }
 // NewDriver returns a new, empty in-memory pdk.Driver, for hosts that serve drivers (the wasm
 // and plugin guests) rather than use them through a Store.
 func NewDriver() pdk.Driver {
-	return &driver{committed: btree.NewG(32, less)}
+	d := &driver{}
+	d.committed.Store(btree.NewG(32, less))
+	return d
 }
 
 // entry is one key/value. Entries in a committed tree are immutable: a write replaces the
-// entry, never its value's bytes.
+// entry. The tree holds pointers to entries: a write copies the nodes on its path, and a node
+// of pointers is a sixth the size of one of entries, with a third of the pointers for the
+// garbage collector to follow (in a WebAssembly guest, most of a write's cost).
 type entry struct {
 	ns, key string
-	value   []byte
+	value   string
 }
 
-func less(a, b entry) bool {
-	if a.ns != b.ns {
-		return a.ns < b.ns
+func less(a, b *entry) bool {
+	// Entries of one namespace usually share its string (a caller's constant, the ABI
+	// dispatcher's copy): then they are equal without comparing bytes.
+	if len(a.ns) != len(b.ns) || unsafe.StringData(a.ns) != unsafe.StringData(b.ns) {
+		if a.ns != b.ns {
+			return a.ns < b.ns
+		}
 	}
 	return a.key < b.key
 }
 
+// pivots recycles the entries that lookups search the tree for, so that a Get allocates
+// nothing (a pivot handed to the tree escapes, as far as the compiler knows).
+var pivots = sync.Pool{New: func() any { return new(entry) }}
+
+// find returns the entry of (ns, key) in tree, or nil.
+func find(tree *btree.BTreeG[*entry], ns, key string) *entry {
+	p := pivots.Get().(*entry)
+	p.ns, p.key = ns, key
+	e, _ := tree.Get(p)
+	*p = entry{}
+	pivots.Put(p)
+	return e
+}
+
 type driver struct {
-	mu        sync.Mutex // guards committed; Clone mutates the tree it clones
-	committed *btree.BTreeG[entry]
+	// mu serializes the writers' use of committed: Clone mutates the tree it clones (its
+	// copy-on-write context, which readers never look at), Commit swaps it. Readers only load it.
+	mu        sync.Mutex
+	committed atomic.Pointer[btree.BTreeG[*entry]]
 }
 
 // errConflict reports a second writer, which the pdk adapter never lets happen.
@@ -67,9 +94,15 @@ func (d *driver) Info() pdk.Info {
 }
 
 func (d *driver) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
+	if !writable {
+		// A committed tree is never modified again (Clone only replaces its copy-on-write
+		// context, which reads do not look at), so a reader can use it as it is.
+		return reader{d.committed.Load()}, nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return &txn{d: d, base: d.committed, tree: d.committed.Clone(), writable: writable}, nil
+	base := d.committed.Load()
+	return &writer{d: d, base: base, tree: base.Clone()}, nil
 }
 
 func (d *driver) Ping(context.Context) error { return nil }
@@ -77,36 +110,105 @@ func (d *driver) Ping(context.Context) error { return nil }
 func (d *driver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.committed = btree.NewG(2, less)
+	d.committed.Store(btree.NewG(2, less))
 	return nil
 }
 
-type txn struct {
-	d        *driver
-	base     *btree.BTreeG[entry] // committed tree when the txn began
-	tree     *btree.BTreeG[entry] // this txn's private clone
-	writable bool
+// reader is a read-only transaction: the committed tree it began on. A struct of one pointer
+// is stored in an interface as it is, so beginning a reader allocates nothing.
+type reader struct {
+	tree *btree.BTreeG[*entry]
 }
 
-func (t *txn) Get(_ context.Context, ns, key string) ([]byte, error) {
-	e, ok := t.tree.Get(entry{ns: ns, key: key})
-	if !ok {
+var (
+	_ pdk.GetAppender = reader{}
+	_ pdk.GetAppender = (*writer)(nil)
+)
+
+// errReadOnly refuses a write to a reader, which must never change the committed tree it
+// shares with every other reader. The pdk adapter never asks for one.
+var errReadOnly = fmt.Errorf("inmem: write in a read-only transaction: %w", store.ErrReadOnly)
+
+func (r reader) Get(_ context.Context, ns, key string) ([]byte, error) {
+	return get(r.tree, ns, key)
+}
+
+func (r reader) GetAppend(_ context.Context, ns, key string, dst []byte) ([]byte, error) {
+	return getAppend(r.tree, ns, key, dst)
+}
+
+func (r reader) Put(context.Context, string, string, []byte) error { return errReadOnly }
+func (r reader) Delete(context.Context, string, string) error      { return errReadOnly }
+func (r reader) Commit(context.Context) error                      { return errReadOnly }
+func (r reader) Rollback() error                                   { return nil }
+
+func (r reader) Scan(_ context.Context, ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
+	return scan(r.tree, ns, prefix, after, limit)
+}
+
+// writer is a writable transaction: a private clone of the committed tree it began on.
+type writer struct {
+	d    *driver
+	base *btree.BTreeG[*entry] // committed tree when the txn began
+	tree *btree.BTreeG[*entry] // this txn's private clone
+}
+
+func (t *writer) Get(_ context.Context, ns, key string) ([]byte, error) {
+	return get(t.tree, ns, key)
+}
+
+func (t *writer) GetAppend(_ context.Context, ns, key string, dst []byte) ([]byte, error) {
+	return getAppend(t.tree, ns, key, dst)
+}
+
+func (t *writer) Put(_ context.Context, ns, key string, value []byte) error {
+	t.tree.ReplaceOrInsert(&entry{ns: ns, key: key, value: string(value)})
+	return nil
+}
+
+func (t *writer) Delete(_ context.Context, ns, key string) error {
+	p := pivots.Get().(*entry)
+	p.ns, p.key = ns, key
+	t.tree.Delete(p)
+	*p = entry{}
+	pivots.Put(p)
+	return nil
+}
+
+func (t *writer) Scan(_ context.Context, ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
+	return scan(t.tree, ns, prefix, after, limit)
+}
+
+func (t *writer) Commit(context.Context) error {
+	t.d.mu.Lock()
+	defer t.d.mu.Unlock()
+	if t.d.committed.Load() != t.base {
+		return errConflict
+	}
+	t.d.committed.Store(t.tree)
+	return nil
+}
+
+func (t *writer) Rollback() error { return nil }
+
+func get(tree *btree.BTreeG[*entry], ns, key string) ([]byte, error) {
+	e := find(tree, ns, key)
+	if e == nil {
 		return nil, store.ErrNotFound
 	}
-	return append([]byte{}, e.value...), nil
+	return []byte(e.value), nil
 }
 
-func (t *txn) Put(_ context.Context, ns, key string, value []byte) error {
-	t.tree.ReplaceOrInsert(entry{ns: ns, key: key, value: append([]byte{}, value...)})
-	return nil
+// getAppend is pdk.GetAppender's method: the value appended to dst, no copy of its own.
+func getAppend(tree *btree.BTreeG[*entry], ns, key string, dst []byte) ([]byte, error) {
+	e := find(tree, ns, key)
+	if e == nil {
+		return dst, store.ErrNotFound
+	}
+	return append(dst, e.value...), nil
 }
 
-func (t *txn) Delete(_ context.Context, ns, key string) error {
-	t.tree.Delete(entry{ns: ns, key: key})
-	return nil
-}
-
-func (t *txn) Scan(_ context.Context, ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
+func scan(tree *btree.BTreeG[*entry], ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
 	from := prefix
 	if after >= from {
 		from = after + "\x00" // the smallest key greater than after
@@ -115,7 +217,7 @@ func (t *txn) Scan(_ context.Context, ns, prefix, after string, limit int) ([]st
 		page []store.KeyValue
 		more bool
 	)
-	t.tree.AscendGreaterOrEqual(entry{ns: ns, key: from}, func(e entry) bool {
+	tree.AscendGreaterOrEqual(&entry{ns: ns, key: from}, func(e *entry) bool {
 		if e.ns != ns || !strings.HasPrefix(e.key, prefix) {
 			return false
 		}
@@ -123,20 +225,8 @@ func (t *txn) Scan(_ context.Context, ns, prefix, after string, limit int) ([]st
 			more = true
 			return false
 		}
-		page = append(page, store.KeyValue{Key: e.key, Value: append([]byte{}, e.value...)})
+		page = append(page, store.KeyValue{Key: e.key, Value: []byte(e.value)})
 		return true
 	})
 	return page, more, nil
 }
-
-func (t *txn) Commit(context.Context) error {
-	t.d.mu.Lock()
-	defer t.d.mu.Unlock()
-	if t.d.committed != t.base {
-		return errConflict
-	}
-	t.d.committed = t.tree
-	return nil
-}
-
-func (t *txn) Rollback() error { return nil }

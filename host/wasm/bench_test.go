@@ -2,8 +2,11 @@ package wasm
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/dockyard/dockyard/drivers/inmem"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -64,4 +67,110 @@ func BenchmarkGet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// storeLayout mirrors the bench package's layout: 10,000 keys of 100-byte values in one
+// namespace, read and written at random keys.
+const (
+	benchNS    = "bench"
+	benchKeys  = 10000
+	benchValue = 100
+	benchRing  = 1 << 14
+)
+
+func benchKey(i int) string { return fmt.Sprintf("g%02d/%06d", i/1000, i) }
+
+// benchRandomKeys returns the same sequence of random existing keys on every run.
+func benchRandomKeys() []string {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ks := make([]string, benchRing)
+	for i := range ks {
+		ks[i] = benchKey(rng.IntN(benchKeys))
+	}
+	return ks
+}
+
+// benchStores runs body against a loaded in-process inmem store (the baseline) and against
+// plugins/inmem in wasm, with and without the deadline, in the same run.
+func benchStores(b *testing.B, body func(b *testing.B, s store.Store)) {
+	for _, mode := range []string{"inprocess", "trusted", "deadline"} {
+		b.Run(mode, func(b *testing.B) {
+			ctx := context.Background()
+			var s store.Store
+			switch mode {
+			case "inprocess":
+				s = inmem.Open()
+			default:
+				var opts []Option
+				if mode == "trusted" {
+					opts = append(opts, WithTrusted())
+				}
+				m := compileBuilt(b, inmemWasm, opts...)
+				var err error
+				if s, err = m.Open(ctx, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			defer s.Close()
+			value := make([]byte, benchValue)
+			if err := s.Update(ctx, func(tx store.Tx) error {
+				for i := range benchKeys {
+					if err := tx.Put(benchNS, benchKey(i), value); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			body(b, s)
+		})
+	}
+}
+
+// BenchmarkStoreGet is one Get of a random key in a View, on 10,000 keys.
+func BenchmarkStoreGet(b *testing.B) {
+	keys := benchRandomKeys()
+	benchStores(b, func(b *testing.B, s store.Store) {
+		ctx := context.Background()
+		i := 0
+		for b.Loop() {
+			if err := s.View(ctx, func(tx store.Tx) error {
+				_, err := tx.Get(benchNS, keys[i&(benchRing-1)])
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkStoreUpdate100 is 100 Puts of random keys in one Update (one crossing), on 10,000
+// keys.
+func BenchmarkStoreUpdate100(b *testing.B) {
+	keys := benchRandomKeys()
+	benchStores(b, func(b *testing.B, s store.Store) {
+		ctx := context.Background()
+		value := make([]byte, benchValue)
+		off := 0
+		for b.Loop() {
+			if off+100 > len(keys) {
+				off = 0
+			}
+			batch := keys[off : off+100]
+			if err := s.Update(ctx, func(tx store.Tx) error {
+				for _, k := range batch {
+					if err := tx.Put(benchNS, k, value); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			off += 100
+		}
+	})
 }

@@ -3,6 +3,7 @@ package wasm
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"strings"
@@ -155,9 +156,74 @@ func TestBufferPastMemory(t *testing.T) {
 	m, rec := compileGen(t, binding(1, i32c(65530), nil))
 	tr := newTestTransport(t, m, "")
 	_, err := tr.RoundTrip(context.Background(), make([]byte, 100))
-	wantInstanceError(t, err, ErrBadResponse, "guest's dockyard_buffer(100) returned buffer [65530,65630) past its 65536-byte memory")
+	// The host asks for at least minRequestBuffer bytes, and the whole of what it asked for
+	// must lie in memory.
+	wantInstanceError(t, err, ErrBadResponse, "guest's dockyard_buffer(16384) returned buffer [65530,81914) past its 65536-byte memory")
 	if _, ok := rec.find("wasm instance discarded"); !ok {
 		t.Errorf("no log of the discarded instance")
+	}
+}
+
+// countBuffers is a dockyard_buffer body that counts its calls in the u32 at address 4 and
+// returns the buffer at 1024; answerCount is a dockyard_call body answering that count.
+var (
+	countBuffers = cat(i32c(4), i32c(4), []byte{0x28, 0x02, 0x00}, i32c(1), []byte{0x6a}, // mem[4] + 1
+		[]byte{0x36, 0x02, 0x00}, i32c(1024)) // mem[4] = ...; return 1024
+	answerCount = i64c(4<<32 | 4)
+)
+
+// TestBufferReused: the host calls dockyard_buffer only for the first request of an instance,
+// a request larger than the buffer it asked for last, or a small request after a large one
+// (so that the guest may release the large buffer); otherwise a crossing is one call.
+func TestBufferReused(t *testing.T) {
+	m, _ := compileGen(t, binding(32, countBuffers, answerCount))
+	tr := newTestTransport(t, m, "")
+	for i, c := range []struct {
+		size  int
+		calls uint32 // dockyard_buffer calls the guest has seen after the request
+	}{
+		{10, 1},                      // fresh instance
+		{100, 1},                     // fits the first buffer (minRequestBuffer)
+		{minRequestBuffer, 1},        // still fits
+		{minRequestBuffer + 1, 2},    // larger
+		{minRequestBuffer + 1, 2},    // fits
+		{keepRequestBuffer + 1, 3},   // larger
+		{keepRequestBuffer, 3},       // fits
+		{keepRequestBuffer / 4, 4},   // small after large: ask again
+		{keepRequestBuffer / 4, 4},   // fits the buffer asked for last
+		{keepRequestBuffer/4 + 1, 5}, // larger
+	} {
+		resp, err := tr.RoundTrip(context.Background(), make([]byte, c.size))
+		if err != nil {
+			t.Fatalf("request %d (%d bytes): %v", i, c.size, err)
+		}
+		if got := binary.LittleEndian.Uint32(resp); got != c.calls || tr.bufferCalls != uint64(c.calls) {
+			t.Fatalf("after request %d (%d bytes): guest saw %d dockyard_buffer calls, host made %d; want %d",
+				i, c.size, got, tr.bufferCalls, c.calls)
+		}
+	}
+	// A fresh instance starts again with dockyard_buffer.
+	tr.discard(&InstanceError{Module: "gen", Reason: "test"})
+	resp, err := tr.RoundTrip(context.Background(), []byte("x"))
+	if err != nil || binary.LittleEndian.Uint32(resp) != 1 {
+		t.Fatalf("first request of a fresh instance: %x, %v; want a dockyard_buffer call", resp, err)
+	}
+}
+
+// TestReusedBufferIsChecked: the buffer pointer is checked against the memory on every
+// crossing, not only when dockyard_buffer returned it.
+func TestReusedBufferIsChecked(t *testing.T) {
+	m, _ := compileGen(t, binding(1, nil, nil))
+	tr := newTestTransport(t, m, "")
+	if _, err := tr.RoundTrip(context.Background(), []byte("fine")); err != nil {
+		t.Fatal(err)
+	}
+	tr.inst.bufPtr = 65530 // as if the guest's word had changed under the host
+	calls := tr.bufferCalls
+	_, err := tr.RoundTrip(context.Background(), make([]byte, 100))
+	wantInstanceError(t, err, ErrBadResponse, "guest's request buffer [65530,65630) lies past its 65536-byte memory")
+	if tr.bufferCalls != calls || tr.inst != nil {
+		t.Fatalf("the out-of-bounds buffer was reached through dockyard_buffer, or the instance was kept")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,21 +18,29 @@ import (
 
 // instance is one live instantiation of the module, owned by a transport.
 //
-// Every call into it runs with the instance's own context. Unless the module is trusted, that
-// context is cancelled by a watchdog timer armed for each call (and for _initialize) with the
-// call timeout; wazero, configured with WithCloseOnContextDone, then closes the instance from
-// outside and the running call returns. One context and one reusable timer per instance cost
-// less per call than a context.WithTimeout per call.
+// Unless the module is trusted, every call into it (and its instantiation) is watched by a
+// watchdog timer, one per instance, armed for each call with the call timeout. When it fires,
+// it sets the instance's stop flag, so the instrumented guest traps at its next check (see
+// instrument.go), and cancels the instance's context, which ends a guest's sleep and, for a
+// module that could not be instrumented, makes wazero (WithCloseOnContextDone) close the
+// instance. One context and one reusable timer per instance cost less per call than a
+// context.WithTimeout per call.
 type instance struct {
 	mod            api.Module
 	bufFn, callFn  api.Function
 	ctx            context.Context
 	cancel         context.CancelFunc
-	watchdog       *time.Timer // nil when trusted
+	stop           api.MutableGlobal // the stop flag of an instrumented module, else nil
+	watchdog       *time.Timer       // nil when trusted
 	timeout        time.Duration
-	expired        atomic.Bool // set by the watchdog before it cancels ctx
+	expired        atomic.Bool // set by the watchdog before it stops the guest
 	memoryLimit    uint64
 	sleepCancelled <-chan struct{} // ctx.Done(), for the guest's sleeps
+
+	// The request buffer the guest's dockyard_buffer last returned: bufSize bytes at bufPtr,
+	// valid until the next dockyard_buffer call (hasBuf is false before the first).
+	bufPtr, bufSize uint32
+	hasBuf          bool
 }
 
 func (t *transport) instantiate() (*instance, error) {
@@ -40,28 +49,51 @@ func (t *transport) instantiate() (*instance, error) {
 	if !t.m.cfg.trusted {
 		inst.watchdog = time.AfterFunc(time.Hour, func() {
 			inst.expired.Store(true)
+			if inst.stop != nil {
+				inst.stop.Set(1)
+			}
 			inst.cancel()
 		})
 		inst.watchdog.Stop()
 		inst.sleepCancelled = inst.ctx.Done()
 	}
 	cfg := wazero.NewModuleConfig().
-		WithName(""). // anonymous: many instances of one module live side by side
-		WithStartFunctions(exportInit).
+		WithName("").         // anonymous: many instances of one module live side by side
+		WithStartFunctions(). // _initialize is called below, once the stop flag is at hand
 		WithStdout(t.stdout).
 		WithStderr(t.stderr).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithNanosleep(inst.nanosleep).
-		WithRandSource(rand.Reader)
+		WithRandSource(rand.Reader).
+		WithEnv(memoryLimitEnv, strconv.FormatUint(inst.memoryLimit, 10))
 	if t.root != nil {
 		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name}
 		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, guestDataDir))
 	}
 	t.stderr.ResetLast()
+	// Instantiation runs no guest code but a start section's, which only a module that could
+	// not be instrumented may have; WithCloseOnContextDone watches it.
 	inst.arm()
 	mod, err := t.m.rt.InstantiateModule(inst.ctx, t.m.compiled, cfg)
 	fired := !inst.disarm()
+	if err == nil {
+		inst.mod = mod
+		inst.bufFn = mod.ExportedFunction(exportBuffer)
+		inst.callFn = mod.ExportedFunction(exportCall)
+	}
+	// The watchdog reads stop: set it only while it cannot be running.
+	if err == nil && !fired && t.m.instrumented {
+		inst.stop, _ = mod.ExportedGlobal(stopExport).(api.MutableGlobal)
+		if inst.stop == nil {
+			err = fmt.Errorf("the instrumented module has no %s", stopExport)
+		}
+	}
+	if err == nil && !fired {
+		inst.arm()
+		err = mod.ExportedFunction(exportInit).CallWithStack(inst.ctx, nil)
+		fired = !inst.disarm()
+	}
 	if err != nil {
 		t.stdout.Flush()
 		t.stderr.Flush()
@@ -70,9 +102,6 @@ func (t *transport) instantiate() (*instance, error) {
 		t.m.cfg.logger.Warn("wasm instantiation failed", "module", t.name, "reason", e.Reason, "err", err.Error())
 		return nil, e
 	}
-	inst.mod = mod
-	inst.bufFn = mod.ExportedFunction(exportBuffer)
-	inst.callFn = mod.ExportedFunction(exportCall)
 	if fired {
 		e := &InstanceError{Module: t.name, Kind: ErrDeadline,
 			Reason: fmt.Sprintf("%s exceeded its %v deadline (WithCallTimeout)", exportInit, inst.timeout)}
@@ -89,10 +118,16 @@ func (inst *instance) arm() {
 	}
 }
 
-// disarm stops the watchdog after a call; false means it fired (or is firing): the instance's
-// context is cancelled and the instance must not be called again.
+// disarm stops the watchdog after a call; false means it fired (or is firing): the instance
+// is stopped and must not be called again. It then records the expiry itself, so that a trap
+// the stop flag caused is reported as the deadline even before the watchdog's own store is
+// visible.
 func (inst *instance) disarm() bool {
-	return inst.watchdog == nil || inst.watchdog.Stop()
+	if inst.watchdog == nil || inst.watchdog.Stop() {
+		return true
+	}
+	inst.expired.Store(true)
+	return false
 }
 
 // nanosleep is the guest's sleep (poll_oneoff with a timeout): real time, cut short when the
@@ -125,33 +160,45 @@ func (inst *instance) close() error {
 	return nil
 }
 
-// call runs one crossing: dockyard_buffer, the request written into it, dockyard_call, and a
-// checked copy of the response.
+// call runs one crossing: dockyard_buffer if the request does not fit the guest's buffer (or
+// the instance is fresh, or a small request follows a large one), the request written into
+// the buffer, dockyard_call, and a checked copy of the response. Usually that is one call into
+// the guest.
 func (t *transport) call(req []byte) ([]byte, error) {
 	inst := t.inst
 	t.stderr.ResetLast()
 	mem := inst.mod.Memory()
 	stack := t.stack[:]
+	n := uint32(len(req))
 
-	stack[0] = api.EncodeU32(uint32(len(req)))
-	inst.arm()
-	err := inst.bufFn.CallWithStack(inst.ctx, stack)
-	if !inst.disarm() && err == nil {
-		err = errExpired
+	if !inst.hasBuf || n > inst.bufSize || (inst.bufSize > keepRequestBuffer && n <= keepRequestBuffer/4) {
+		size := max(n, minRequestBuffer)
+		stack[0] = api.EncodeU32(size)
+		inst.arm()
+		err := inst.bufFn.CallWithStack(inst.ctx, stack)
+		if !inst.disarm() && err == nil {
+			err = errExpired
+		}
+		if err != nil {
+			return nil, t.fail(exportBuffer, err)
+		}
+		ptr, memSize := api.DecodeU32(stack[0]), mem.Size()
+		if end := uint64(ptr) + uint64(size); end > uint64(memSize) {
+			return nil, t.broken(fmt.Sprintf("guest's %s(%d) returned buffer [%d,%d) past its %d-byte memory",
+				exportBuffer, size, ptr, end, memSize))
+		}
+		inst.bufPtr, inst.bufSize, inst.hasBuf = ptr, size, true
+		t.bufferCalls++
 	}
-	if err != nil {
-		return nil, t.fail(exportBuffer, err)
+	// Checked on every call, although a memory never shrinks: the pointer is the guest's word.
+	if end, memSize := uint64(inst.bufPtr)+uint64(n), mem.Size(); end > uint64(memSize) || !mem.Write(inst.bufPtr, req) {
+		return nil, t.broken(fmt.Sprintf("guest's request buffer [%d,%d) lies past its %d-byte memory",
+			inst.bufPtr, end, memSize))
 	}
-	ptr, size := api.DecodeU32(stack[0]), mem.Size()
-	if end := uint64(ptr) + uint64(len(req)); end > uint64(size) {
-		return nil, t.broken(fmt.Sprintf("guest's %s(%d) returned buffer [%d,%d) past its %d-byte memory",
-			exportBuffer, len(req), ptr, end, size))
-	}
-	mem.Write(ptr, req)
 
-	stack[0] = api.EncodeU32(uint32(len(req)))
+	stack[0] = api.EncodeU32(n)
 	inst.arm()
-	err = inst.callFn.CallWithStack(inst.ctx, stack)
+	err := inst.callFn.CallWithStack(inst.ctx, stack)
 	expired := !inst.disarm()
 	if err != nil {
 		return nil, t.fail(exportCall, err)
@@ -161,7 +208,7 @@ func (t *transport) call(req []byte) ([]byte, error) {
 		return nil, t.broken(fmt.Sprintf("guest returned a %d-byte response, over the %d-byte limit (WithMaxResponse)",
 			rlen, t.m.cfg.maxResponse))
 	}
-	size = mem.Size()
+	size := mem.Size()
 	if end := uint64(rptr) + uint64(rlen); end > uint64(size) {
 		return nil, t.broken(fmt.Sprintf("guest returned response [%d,%d) past its %d-byte memory", rptr, end, size))
 	}
@@ -169,12 +216,21 @@ func (t *transport) call(req []byte) ([]byte, error) {
 	resp := append(make([]byte, 0, len(b)), b...)
 	if expired {
 		// The watchdog fired just as the call returned: the answer is whole, but the instance's
-		// context is cancelled, so the next call needs a fresh instance.
+		// stop flag is set, so the next call needs a fresh instance.
 		t.discard(&InstanceError{Module: t.name, Kind: ErrDeadline,
 			Reason: fmt.Sprintf("%s reached its %v deadline as it returned", exportCall, inst.timeout)})
 	}
 	return resp, nil
 }
+
+// Sizes of the request buffer the host asks the guest for. It asks for at least
+// minRequestBuffer bytes, so that most requests fit the first buffer; after a request over
+// keepRequestBuffer, the next one of at most a quarter of that asks again, so that the guest
+// may release the large buffer.
+const (
+	minRequestBuffer  = 16 << 10
+	keepRequestBuffer = 1 << 20
+)
 
 // errExpired stands for a call that returned normally after its watchdog fired.
 var errExpired = errors.New("watchdog fired")

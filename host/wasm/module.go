@@ -26,6 +26,9 @@ type Module struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	cache    wazero.CompilationCache // nil without a disk cache
+	// instrumented: the compiled code checks a stop flag (instrument.go). An untrusted module
+	// that could not be instrumented runs with WithCloseOnContextDone instead.
+	instrumented bool
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -40,6 +43,11 @@ const (
 	exportCall   = "dockyard_call"
 	importWASI   = "wasi_snapshot_preview1"
 )
+
+// memoryLimitEnv is the one environment variable a guest gets: the largest size, in bytes, its
+// linear memory may grow to (docs/abi.md, "WebAssembly binding"; pdk/wasm paces Go's garbage
+// collector by it).
+const memoryLimitEnv = "DOCKYARD_MEMORY_LIMIT"
 
 var requiredExports = []struct {
 	name            string
@@ -77,11 +85,33 @@ func CompileFile(ctx context.Context, path string, opts ...Option) (*Module, err
 	return compile(ctx, cfg, b)
 }
 
-func compile(ctx context.Context, cfg config, wasm []byte) (_ *Module, err error) {
-	m := &Module{cfg: cfg}
+func compile(ctx context.Context, cfg config, wasm []byte) (*Module, error) {
+	if cfg.trusted {
+		return compileAs(ctx, cfg, wasm, false)
+	}
+	code, why := instrument(wasm)
+	if why == nil {
+		m, err := compileAs(ctx, cfg, code, true)
+		if err == nil {
+			return m, nil
+		}
+		why = err // a module wazero refuses is reported as it is, below, not instrumented
+	}
+	m, err := compileAs(ctx, cfg, wasm, false)
+	if err == nil {
+		cfg.logger.Info("wasm module not instrumented: its call deadline uses wazero's slower WithCloseOnContextDone",
+			"module", cfg.name, "reason", why.Error())
+	}
+	return m, err
+}
+
+// compileAs compiles code in a runtime of its own. An untrusted module that is not instrumented
+// gets WithCloseOnContextDone.
+func compileAs(ctx context.Context, cfg config, code []byte, instrumented bool) (_ *Module, err error) {
+	m := &Module{cfg: cfg, instrumented: instrumented}
 	rc := wazero.NewRuntimeConfig().
 		WithMemoryLimitPages(cfg.memoryPages()).
-		WithCloseOnContextDone(!cfg.trusted)
+		WithCloseOnContextDone(!cfg.trusted && !instrumented)
 	if cfg.cacheDir != "" {
 		if m.cache, err = wazero.NewCompilationCacheWithDir(cfg.cacheDir); err != nil {
 			return nil, fmt.Errorf("hostwasm: compilation cache in %s: %w", cfg.cacheDir, err)
@@ -97,7 +127,7 @@ func compile(ctx context.Context, cfg config, wasm []byte) (_ *Module, err error
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
 		return nil, fmt.Errorf("hostwasm: instantiate WASI: %w", err)
 	}
-	if m.compiled, err = m.rt.CompileModule(ctx, wasm); err != nil {
+	if m.compiled, err = m.rt.CompileModule(ctx, code); err != nil {
 		return nil, fmt.Errorf("hostwasm: compile module %q: %w", cfg.name, err)
 	}
 	if err := m.check(); err != nil {

@@ -3,6 +3,7 @@ package wasm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,8 +111,9 @@ func TestGuestEnvironment(t *testing.T) {
 	if err := errors.Join(err1, err2); err != nil || string(r1) == string(r2) || strings.Trim(string(r1), "0") == "" {
 		t.Fatalf("guest random = %q, %q, %v", r1, r2, err)
 	}
-	if v, err := hostileGet(t, s, "env"); err != nil || len(v) != 0 {
-		t.Fatalf("guest args and environment = %q, %v; want none", v, err)
+	want := fmt.Sprintf("%s=%d", memoryLimitEnv, DefaultMemoryLimit)
+	if v, err := hostileGet(t, s, "env"); err != nil || string(v) != want {
+		t.Fatalf("guest args and environment = %q, %v; want only %s", v, err, want)
 	}
 }
 
@@ -179,5 +181,23 @@ func TestOpenFile(t *testing.T) {
 	}
 	if _, err := Open(ctx, filepath.Join(t.TempDir(), "missing.wasm"), ""); err == nil {
 		t.Fatal("Open of a missing file succeeded")
+	}
+}
+
+// TestGuestGoroutinesRun: in a reactor, Go code runs only inside calls from the host, so the
+// guest's other goroutines (the garbage collector's mark worker first) run only when a call
+// yields; pdk/wasm yields after every 16 KiB of frames.
+func TestGuestGoroutinesRun(t *testing.T) {
+	_, hostile := sharedModules(t)
+	s := openStore(t, hostile, "")
+	if v, err := hostileGet(t, s, "spawn"); err != nil || string(v) != "spawned" {
+		t.Fatalf("spawn: %q, %v", v, err)
+	}
+	if v, err := hostileGet(t, s, "turns"); err != nil || string(v) != "0" {
+		t.Fatalf("the guest's goroutine has had %s turns (%v) before any yield; want 0", v, err)
+	}
+	put(t, s, "ns", "big", string(make([]byte, 20<<10))) // past the yield threshold
+	if v, err := hostileGet(t, s, "turns"); err != nil || string(v) == "0" {
+		t.Fatalf("the guest's goroutine has had %s turns (%v); want some", v, err)
 	}
 }

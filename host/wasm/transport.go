@@ -29,6 +29,8 @@ type transport struct {
 	closed bool
 	inst   *instance // nil when there is no live instance
 	stack  [1]uint64
+
+	bufferCalls uint64 // calls of dockyard_buffer, for tests
 }
 
 func newTransport(m *Module, dsn string) (_ *transport, err error) {

@@ -22,6 +22,7 @@ type genModule struct {
 	importForeign bool // import env.f, which the binding forbids
 	funcs         []genFunc
 	data          []byte // placed at dataAt in memory
+	hasStart      bool   // a start section naming the first function
 }
 
 // dataAt is where genModule.data lies in memory.
@@ -119,6 +120,9 @@ func (g genModule) bytes() []byte {
 		exports = append(exports, cat(name("memory"), []byte{0x02}, uleb(0)))
 	}
 	out = append(out, section(7, vec(exports...))...)
+	if g.hasStart {
+		out = append(out, section(8, uleb(uint64(nImports)))...)
+	}
 	out = append(out, section(10, vec(bodies...))...)
 	if g.data != nil {
 		seg := cat([]byte{0x00}, i32c(dataAt), insEnd, uleb(uint64(len(g.data))), g.data)

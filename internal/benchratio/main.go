@@ -6,6 +6,10 @@
 // between two implementations run side by side on the same machine does not, much. That is why
 // the targets of the store's benchmarks (package bench) are stated as ratios.
 //
+// A few targets are absolute: a bound on one benchmark's time per operation (opening a wasm
+// store, say). Those depend on the machine; they are printed in a table of their own, which
+// says so, and count in the summary like the ratios.
+//
 // Usage:
 //
 //	go test -run '^$' -bench . -benchmem ./bench/ | go run ./internal/benchratio
@@ -22,7 +26,9 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/perf/benchfmt"
 )
@@ -31,12 +37,19 @@ import (
 // top-level benchmark name without "Benchmark" and Subject and Baseline are its
 // sub-benchmarks. A Target of 0 means the ratio is informational; otherwise the ratio of time
 // per operation must be <= Target.
+//
+// A comparison without a Baseline is absolute: Op/Subject's time per operation must be <= Max
+// (Target is unused). Absolute bounds hold on one machine only.
 type comparison struct {
 	Op                string
 	Subject, Baseline string
 	Target            float64
+	Max               time.Duration
 	Note              string
 }
+
+// absolute reports whether c bounds a time rather than a ratio.
+func (c comparison) absolute() bool { return c.Baseline == "" }
 
 // comparisons is the table of declared comparisons. Later work adds rows here.
 var comparisons = []comparison{
@@ -50,6 +63,20 @@ var comparisons = []comparison{
 	{Op: "PutInUpdate", Subject: "sqlite", Baseline: "bbolt", Target: 1.00},
 	// Informational: the seam's in-memory floor against an mmap'd B+tree read.
 	{Op: "GetInView", Subject: "inmem", Baseline: "bbolt"},
+
+	// WebAssembly: plugins/inmem under host/wasm, sandboxed (memory cap and per-call deadline)
+	// and trusted, against the same driver in process.
+	{Op: "GetInView", Subject: "wasm-inmem", Baseline: "inmem", Target: 3.0},
+	{Op: "GetInView", Subject: "wasm-inmem-trusted", Baseline: "inmem", Target: 3.0},
+	{Op: "Update100Puts", Subject: "wasm-inmem", Baseline: "inmem", Target: 2.0},
+	{Op: "Update100Puts", Subject: "wasm-inmem-trusted", Baseline: "inmem", Target: 2.0},
+	{Op: "PutInUpdate", Subject: "wasm-inmem", Baseline: "inmem"},
+	{Op: "Scan1000", Subject: "wasm-inmem", Baseline: "inmem"},
+	// Informational: the floor of one call into wasm, with the deadline machinery and without.
+	{Op: "WasmCall", Subject: "floor", Baseline: "floor-trusted"},
+	// Absolute: opening a store on plugins/inmem, with wazero's compilation cache warm and cold.
+	{Op: "WasmOpen", Subject: "warm", Max: 100 * time.Millisecond},
+	{Op: "WasmOpen", Subject: "cold", Max: 1500 * time.Millisecond},
 }
 
 // stats is what was measured for one benchmark: its samples of each unit.
@@ -128,8 +155,12 @@ type row struct {
 	comparison
 	Status string
 	// Time is subject/baseline of time per operation; SubjectTime and BaselineTime are in
-	// seconds per operation. Set unless Status is missing.
+	// seconds per operation. Set unless Status is missing (Time and BaselineTime are 0 in an
+	// absolute row).
 	Time, SubjectTime, BaselineTime float64
+	// Crossings is the subject's crossings/op (calls into a wasm guest), when it reports them.
+	HasCrossings bool
+	Crossings    float64
 	// Allocs is subject/baseline of allocations per operation, when both report them (with
 	// -benchmem or b.ReportAllocs) and the baseline's is not zero.
 	HasAllocs                             bool
@@ -142,6 +173,10 @@ type row struct {
 func evaluate(res results, cmps []comparison) []row {
 	rows := make([]row, 0, len(cmps))
 	for _, c := range cmps {
+		if c.absolute() {
+			rows = append(rows, evaluateAbsolute(res, c))
+			continue
+		}
 		r := row{comparison: c}
 		subj, base := res[c.Op+"/"+c.Subject], res[c.Op+"/"+c.Baseline]
 		st, okS := subj.median("sec/op")
@@ -171,9 +206,25 @@ func evaluate(res results, cmps []comparison) []row {
 		if okS && okB && ba > 0 {
 			r.HasAllocs, r.SubjectAllocs, r.BaselineAllocs, r.Allocs = true, sa, ba, sa/ba
 		}
+		r.Crossings, r.HasCrossings = subj.median("crossings/op")
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// evaluateAbsolute checks the subject's time per operation against c.Max.
+func evaluateAbsolute(res results, c comparison) row {
+	r := row{comparison: c}
+	st, ok := res[c.Op+"/"+c.Subject].median("sec/op")
+	switch {
+	case !ok:
+		r.Status, r.Absent = statusMissing, []string{c.Op + "/" + c.Subject}
+	case st <= c.Max.Seconds()*(1+1e-9): // a time equal to the bound, give or take a ns->s rounding
+		r.Status, r.SubjectTime = statusOK, st
+	default:
+		r.Status, r.SubjectTime = statusMiss, st
+	}
+	return r
 }
 
 // summary counts rows by status.
@@ -205,8 +256,26 @@ func (s summary) String() string {
 		verdict, s.ok, s.miss, s.missing, s.info)
 }
 
-// write prints the table of rows and the summary line.
+// write prints the table of ratio rows, the table of absolute rows (if any), and the summary
+// line.
 func write(w io.Writer, rows []row) {
+	var ratios, absolutes []row
+	for _, r := range rows {
+		if r.absolute() {
+			absolutes = append(absolutes, r)
+		} else {
+			ratios = append(ratios, r)
+		}
+	}
+	writeRatios(w, ratios)
+	if len(absolutes) > 0 {
+		fmt.Fprintln(w)
+		writeAbsolutes(w, absolutes)
+	}
+	fmt.Fprintln(w, summarize(rows))
+}
+
+func writeRatios(w io.Writer, rows []row) {
 	opW, pairW := len("operation"), len("subject / baseline")
 	for _, r := range rows {
 		opW = max(opW, len(r.Op))
@@ -223,9 +292,34 @@ func write(w io.Writer, rows []row) {
 		if r.HasAllocs {
 			allocs = fmt.Sprintf("%.2fx (%.0f / %.0f)", r.Allocs, r.SubjectAllocs, r.BaselineAllocs)
 		}
-		fmt.Fprintf(w, "%-*s  %-*s  %6.2fx  %-18s  %-7s  %-24s  %s / %s\n", opW, r.Op, pairW, pair, r.Time, target(r.Target), r.Status, allocs, duration(r.SubjectTime), duration(r.BaselineTime))
+		crossings := ""
+		if r.HasCrossings {
+			crossings = fmt.Sprintf("  [%s crossings/op]", strconv.FormatFloat(r.Crossings, 'f', -1, 64))
+		}
+		fmt.Fprintf(w, "%-*s  %-*s  %6.2fx  %-18s  %-7s  %-24s  %s / %s%s\n", opW, r.Op, pairW, pair, r.Time, target(r.Target), r.Status, allocs, duration(r.SubjectTime), duration(r.BaselineTime), crossings)
 	}
-	fmt.Fprintln(w, summarize(rows))
+}
+
+// writeAbsolutes prints the absolute rows under a heading saying they hold on this machine only.
+func writeAbsolutes(w io.Writer, rows []row) {
+	fmt.Fprintln(w, "absolute times (machine-dependent: a bound on this machine's time per op, not a ratio)")
+	opW, subjW := len("operation"), len("subject")
+	for _, r := range rows {
+		opW = max(opW, len(r.Op))
+		subjW = max(subjW, len(r.Subject))
+	}
+	fmt.Fprintf(w, "%-*s  %-*s  %8s  %-18s  %s\n", opW, "operation", subjW, "subject", "time", "target", "status")
+	for _, r := range rows {
+		t := "-"
+		if r.Status != statusMissing {
+			t = duration(r.SubjectTime)
+		}
+		line := fmt.Sprintf("%-*s  %-*s  %8s  %-18s  %s", opW, r.Op, subjW, r.Subject, t, "(target <= "+r.Max.String()+")", r.Status)
+		if r.Status == statusMissing {
+			line += "  (not in input: " + strings.Join(r.Absent, ", ") + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 func target(t float64) string {
@@ -239,6 +333,8 @@ func target(t float64) string {
 func duration(sec float64) string {
 	ns := sec * 1e9
 	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.2fs", ns/1e9)
 	case ns >= 1e6:
 		return fmt.Sprintf("%.2fms", ns/1e6)
 	case ns >= 1e3:

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sample is go test -bench -benchmem output as the bench package prints it, with -count 2 for
 // GetInView/sqlite (two samples: the median is their mean), no PutInUpdate/bbolt and no
-// Update100Puts at all, noise lines around the results, and one malformed benchmark line.
+// Update100Puts at all, noise lines around the results, and one malformed benchmark line;
+// then wasm results with crossings/op, and WasmOpen's, which also report ms/op.
 const sample = `goos: linux
 goarch: amd64
 pkg: github.com/dockyard/dockyard/bench
@@ -28,6 +30,13 @@ BenchmarkPutInUpdate/modernc-2     	    5000	    200000 ns/op	    1080 B/op	    
 BenchmarkScan1000/sqlite           	    1000	   1000000 ns/op
 BenchmarkScan1000/modernc          	    1000	    900000 ns/op
 BenchmarkBroken/sqlite-2           	    1000	   notanumber ns/op
+BenchmarkGetInView/wasm-inmem-2    	   50000	      2610 ns/op	         1.000 crossings/op	    1691 B/op	      11 allocs/op
+BenchmarkGetInView/wasm-inmem-trusted-2         	  500000	      1800 ns/op	         1.000 crossings/op	     754 B/op	       5 allocs/op
+BenchmarkScan1000/wasm-inmem-2     	    1000	   8000000 ns/op	         2.000 crossings/op
+BenchmarkWasmCall/floor-2          	 1000000	      1200 ns/op	     182 B/op	       3 allocs/op
+BenchmarkWasmCall/floor-trusted-2  	76695183	        16.00 ns/op	       0 B/op	       0 allocs/op
+BenchmarkWasmOpen/cold-2           	       1	1200000000 ns/op	      1200 ms/op	65136032 B/op	  265872 allocs/op
+BenchmarkWasmOpen/warm-2           	      13	 120000000 ns/op	       120.0 ms/op	16625444 B/op	  223067 allocs/op
 PASS
 ok  	github.com/dockyard/dockyard/bench	19.322s
 `
@@ -50,6 +59,14 @@ func TestParse(t *testing.T) {
 		"PutInUpdate/modernc": 200000e-9,
 		"Scan1000/sqlite":     1000000e-9, // no -GOMAXPROCS suffix: still found
 		"Scan1000/modernc":    900000e-9,
+
+		"GetInView/wasm-inmem":         2610e-9,
+		"GetInView/wasm-inmem-trusted": 1800e-9,
+		"Scan1000/wasm-inmem":          8e-3,
+		"WasmCall/floor":               1200e-9,
+		"WasmCall/floor-trusted":       16e-9,
+		"WasmOpen/cold":                1.2, // its ms/op is not mistaken for time
+		"WasmOpen/warm":                0.12,
 	}
 	if len(res) != len(want) {
 		t.Errorf("parsed %d benchmarks, want %d: %v", len(res), len(want), keys(res))
@@ -65,6 +82,12 @@ func TestParse(t *testing.T) {
 	}
 	if _, ok := res["Scan1000/sqlite"].median("allocs/op"); ok {
 		t.Error("Scan1000/sqlite has allocs/op, but the input reported none")
+	}
+	if c, ok := res["GetInView/wasm-inmem"].median("crossings/op"); !ok || c != 1 {
+		t.Errorf("GetInView/wasm-inmem crossings/op = %g, %v; want 1", c, ok)
+	}
+	if ms, ok := res["WasmOpen/warm"].median("ms/op"); !ok || ms != 120 {
+		t.Errorf("WasmOpen/warm ms/op = %g, %v; want 120", ms, ok)
 	}
 }
 
@@ -118,6 +141,53 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
+// TestEvaluateWasm checks crossings/op on ratio rows and the absolute rows: a bound on one
+// benchmark's time, met, missed or absent.
+func TestEvaluateWasm(t *testing.T) {
+	res, err := parse(strings.NewReader(sample), func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := evaluate(res, []comparison{
+		{Op: "GetInView", Subject: "wasm-inmem", Baseline: "inmem", Target: 3},     // 2.9: ok
+		{Op: "WasmCall", Subject: "floor", Baseline: "floor-trusted"},              // 75: info
+		{Op: "WasmOpen", Subject: "warm", Max: 100 * time.Millisecond},             // 120ms: MISS
+		{Op: "WasmOpen", Subject: "cold", Max: 1500 * time.Millisecond},            // 1.2s: ok
+		{Op: "WasmOpen", Subject: "absent", Max: time.Second},                      // missing
+		{Op: "WasmOpen", Subject: "warm", Max: 120 * time.Millisecond},             // at the bound: ok
+		{Op: "Scan1000", Subject: "wasm-inmem", Baseline: "sqlite", Target: 10000}, // 8: ok
+	})
+	want := []struct {
+		status    string
+		subject   float64 // sec/op
+		time      float64 // ratio; 0 for absolute rows
+		crossings float64 // 0: none reported
+	}{
+		{statusOK, 2610e-9, 2.9, 1},
+		{statusInfo, 1200e-9, 75, 0},
+		{statusMiss, 0.12, 0, 0},
+		{statusOK, 1.2, 0, 0},
+		{statusMissing, 0, 0, 0},
+		{statusOK, 0.12, 0, 0},
+		{statusOK, 8e-3, 8, 2},
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r.Status != w.status || !approx(r.SubjectTime, w.subject) || !approx(r.Time, w.time) ||
+			r.HasCrossings != (w.crossings != 0) || r.Crossings != w.crossings {
+			t.Errorf("row %d (%s/%s): status %s, subject %g s, ratio %g, crossings %v %g; want %s, %g s, %g, %g",
+				i, r.Op, r.Subject, r.Status, r.SubjectTime, r.Time, r.HasCrossings, r.Crossings,
+				w.status, w.subject, w.time, w.crossings)
+		}
+	}
+	if got := rows[4].Absent; len(got) != 1 || got[0] != "WasmOpen/absent" {
+		t.Errorf("absent = %q, want [WasmOpen/absent]", got)
+	}
+	if s := summarize(rows); s != (summary{ok: 4, miss: 1, info: 1, missing: 1}) {
+		t.Errorf("summary = %+v", s)
+	}
+}
+
 // TestRun checks the printed report and the exit status: 0 with a miss, 1 with no results.
 func TestRun(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -132,7 +202,13 @@ func TestRun(t *testing.T) {
 		`PutInUpdate\s+sqlite / bbolt\s+-\s+\(target <= 1\.00x\)\s+missing\s+\(not in input: PutInUpdate/bbolt\)`,
 		`Update100Puts\s+sqlite / modernc\s+-\s+\(target <= 1\.15x\)\s+missing`,
 		`GetInView\s+inmem / bbolt\s+0\.75x\s+\(informational\)\s+info`,
-		`benchratio: TARGETS NOT MET: 2 ok, 1 MISS, 2 missing, 1 informational`,
+		`GetInView\s+wasm-inmem / inmem\s+2\.90x\s+\(target <= 3\.00x\)\s+ok\s+1\.38x \(11 / 8\)\s+2\.6µs / 900ns  \[1 crossings/op\]$`,
+		`WasmCall\s+floor / floor-trusted\s+75\.00x\s+\(informational\)\s+info\s+-\s+1\.2µs / 16ns$`,
+		`absolute times \(machine-dependent`,
+		`operation\s+subject\s+time\s+target\s+status$`,
+		`WasmOpen\s+warm\s+120\.00ms\s+\(target <= 100ms\)\s+MISS$`,
+		`WasmOpen\s+cold\s+1\.20s\s+\(target <= 1\.5s\)\s+ok$`,
+		`benchratio: TARGETS NOT MET: 5 ok, 2 MISS, 6 missing, 2 informational`,
 	} {
 		if !matchLine(report, line) {
 			t.Errorf("report has no line matching %s:\n%s", line, report)

@@ -27,10 +27,12 @@ const shrinkAbove = 1 << 20
 // (re)opened, the queued read rollbacks, then t's BEGIN (if it has not crossed) and buffered
 // writes when t is not nil, then fin when it is not nil. It applies the response to the
 // client's and t's state and returns it. A failed queued rollback (the guest ends that
-// transaction all the same) stops the batch, so the rest is sent again.
-func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final) (response, error) {
+// transaction all the same) stops the batch, so the rest is sent again. With check, it first
+// fails if the client is closed or t was lost.
+func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, check bool) (response, error) {
 	for {
-		b, err := c.build(t, fin)
+		b, err := c.build(t, fin, check)
+		check = false
 		if err != nil || len(b.ops) == 0 {
 			return response{}, err
 		}
@@ -74,8 +76,11 @@ func (c *Client) abandon(t *clientTxn, b *batch, cause error) error {
 }
 
 // build encodes the next batch into c.req. It fails, sending nothing, if the frame would pass
-// the largest request.
-func (c *Client) build(t *clientTxn, fin *final) (batch, error) {
+// the largest request, or (with check) if the client is closed or t was lost.
+func (c *Client) build(t *clientTxn, fin *final, check bool) (batch, error) {
+	if err := c.takeQueue(t, check); err != nil {
+		return batch{}, err
+	}
 	b := batch{ops: c.ops[:0], beginAt: -1, finalAt: -1}
 	e := NewEncoder(c.req)
 	e.AppendHeader(RequestMagic, Major, Minor, 0)
@@ -84,7 +89,6 @@ func (c *Client) build(t *clientTxn, fin *final) (batch, error) {
 		b.ops = append(b.ops, OpHello)
 		b.hello = true
 	}
-	c.takeQueue()
 	b.rbs, b.rbStart = c.rbs, len(b.ops)
 	for _, rt := range b.rbs {
 		e.AppendRollback(rt.id)
@@ -152,10 +156,7 @@ func (c *Client) apply(t *clientTxn, fin *final, b *batch, r *response) (retry b
 		return false, c.abandon(t, b, fmt.Errorf("the guest session was abandoned: %w", ferr))
 	}
 	done := min(max(r.n-b.rbStart, 0), len(b.rbs)) // rollbacks the guest executed (or failed)
-	for _, rt := range b.rbs[:done] {
-		c.forget(rt)
-	}
-	c.requeue(b.rbs[done:])
+	c.settle(b.rbs[:done], b.rbs[done:])
 	if f >= b.rbStart && f < b.rbStart+len(b.rbs) {
 		if b.beginAt >= 0 {
 			t.begun = false

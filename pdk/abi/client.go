@@ -103,6 +103,10 @@ type Client struct {
 	nextID uint32
 	live   map[uint32]*clientTxn // transactions the guest may hold open, by id
 	queue  []*clientTxn          // read transactions to roll back with the next batch
+	// spare and spareOps are the write buffers of the last writable transaction that ended,
+	// for the next one to reuse.
+	spare    []byte
+	spareOps []Op
 }
 
 // NewClient does the HELLO handshake through rt and returns the host-side pdk.Driver, a
@@ -165,6 +169,10 @@ func (c *Client) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
 		}
 	}
 	t := &clientTxn{c: c, id: c.nextID, writable: writable}
+	if writable {
+		t.pending, t.pendingOps = c.spare, c.spareOps
+		c.spare, c.spareOps = nil, nil
+	}
 	c.live[t.id] = t
 	return t, nil
 }
@@ -187,7 +195,7 @@ func (c *Client) Close() error {
 	if closed || c.needHello {
 		return nil
 	}
-	_, err := c.crossLocked(context.Background(), nil, &final{op: OpClose})
+	_, err := c.crossLocked(context.Background(), nil, &final{op: OpClose}, false)
 	c.needHello = true
 	return err
 }
@@ -222,47 +230,31 @@ func (c *Client) cross(ctx context.Context, t *clientTxn, fin *final) (response,
 		return response{}, err
 	}
 	select {
-	case c.turn <- struct{}{}:
-	case <-ctx.Done():
-		return response{}, ctx.Err()
+	case c.turn <- struct{}{}: // the usual case: nobody is crossing
+	default:
+		select {
+		case c.turn <- struct{}{}:
+		case <-ctx.Done():
+			return response{}, ctx.Err()
+		}
 	}
 	defer func() { <-c.turn }()
-	c.mu.Lock()
-	closed := c.closed
-	var lost error
-	if t != nil {
-		lost = t.lost
-	}
-	c.mu.Unlock()
-	switch {
-	case closed:
-		return response{}, store.ErrClosed
-	case lost != nil:
-		return response{}, lost
-	}
-	return c.crossLocked(ctx, t, fin)
+	return c.crossLocked(ctx, t, fin, true)
 }
 
-// forget drops t from the transactions the guest may hold open.
-func (c *Client) forget(t *clientTxn) {
+// takeQueue moves the queued rollbacks into c.rbs, dropping those of lost transactions. With
+// check, it first refuses, taking nothing, if the client is closed or t was lost.
+func (c *Client) takeQueue(t *clientTxn, check bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.live[t.id] == t {
-		delete(c.live, t.id)
+	if check {
+		switch {
+		case c.closed:
+			return store.ErrClosed
+		case t != nil && t.lost != nil:
+			return t.lost
+		}
 	}
-}
-
-// enqueue queues the ROLLBACK of the read transaction t for the next batch.
-func (c *Client) enqueue(t *clientTxn) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.queue = append(c.queue, t)
-}
-
-// takeQueue moves the queued rollbacks into c.rbs, dropping those of lost transactions.
-func (c *Client) takeQueue() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.rbs = c.rbs[:0]
 	for _, t := range c.queue {
 		if t.lost != nil {
@@ -275,6 +267,25 @@ func (c *Client) takeQueue() {
 	}
 	clear(c.queue)
 	c.queue = c.queue[:0]
+	return nil
+}
+
+// settle forgets the transactions whose queued rollbacks the guest executed, and puts those it
+// did not reach back at the front of the queue.
+func (c *Client) settle(done, rest []*clientTxn) {
+	if len(done) == 0 && len(rest) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range done {
+		if c.live[t.id] == t {
+			delete(c.live, t.id)
+		}
+	}
+	if len(rest) > 0 {
+		c.queue = append(slices.Clone(rest), c.queue...)
+	}
 }
 
 // requeue puts rollbacks that did not reach the guest back at the front of the queue.

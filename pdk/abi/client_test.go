@@ -232,7 +232,7 @@ func TestQueuedRollbackRefused(t *testing.T) {
 	}
 	// The guest forgets the transaction behind the client's back (as after a driver panic).
 	l.mu.Lock()
-	delete(l.d.txs, r.(*clientTxn).id)
+	l.d.txs.remove(r.(*clientTxn).id)
 	l.mu.Unlock()
 	must(t, r.Rollback())
 	l.Record()

@@ -138,6 +138,11 @@ func (t *clientTxn) Rollback() error {
 		return nil
 	}
 	t.ended = true
+	if t.begun && !t.finished && !t.writable {
+		t.clearPending()
+		t.c.enqueueRead(t)
+		return nil
+	}
 	err := t.rollbackNow()
 	t.c.release(t)
 	if t.c.isLost(t) {
@@ -153,18 +158,35 @@ func (t *clientTxn) rollbackNow() error {
 	case !t.begun || t.finished:
 		return nil
 	case !t.writable:
-		t.c.enqueue(t)
+		t.c.enqueueRead(t)
 		return nil
 	}
 	_, err := t.c.cross(context.Background(), t, &final{op: OpRollback})
 	return err
 }
 
+// enqueueRead queues the ROLLBACK of the read transaction t, which crossed, for the next batch;
+// a transaction lost with its session is forgotten instead.
+func (c *Client) enqueueRead(t *clientTxn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.lost == nil {
+		c.queue = append(c.queue, t)
+	} else if c.live[t.id] == t {
+		delete(c.live, t.id)
+	}
+}
+
 // release forgets t unless the guest may still hold it (a queued rollback forgets it once
-// sent; a rollback that never reached the guest leaves its id unused for good).
+// sent; a rollback that never reached the guest leaves its id unused for good), and keeps its
+// write buffers for the next writable transaction.
 func (c *Client) release(t *clientTxn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if t.writable && cap(t.pending) <= shrinkAbove {
+		c.spare, c.spareOps = t.pending[:0], t.pendingOps[:0]
+	}
+	t.pending, t.pendingOps = nil, nil
 	if (!t.begun || t.finished || t.lost != nil) && c.live[t.id] == t {
 		delete(c.live, t.id)
 	}

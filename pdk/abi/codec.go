@@ -67,17 +67,48 @@ func (e *Encoder) SetCount(n uint32) {
 // Decoder reads the ABI's encodings from a frame, checking every read against the bytes
 // present. The first read that does not fit records a *DecodeError (see Err); every later read
 // returns a zero value. Byte strings it returns alias the frame; no read allocates.
+//
+// The reads are small enough to inline: a failed read only notes what failed, and Err builds
+// the error from the note.
 type Decoder struct {
 	buf []byte
 	off int
 	err error
+
+	// A failed read not yet turned into err: failed is set, and what failed where.
+	failed    bool
+	failBytes bool // a byte string's length (need is then unused)
+	failWhat  string
+	failAt    int
+	failNeed  int
 }
 
 // NewDecoder returns a Decoder reading frame from its first byte.
 func NewDecoder(frame []byte) Decoder { return Decoder{buf: frame} }
 
 // Err returns the first error a read met, or nil.
-func (d *Decoder) Err() error { return d.err }
+func (d *Decoder) Err() error {
+	if d.err == nil && d.failed {
+		d.err = d.failure()
+	}
+	return d.err
+}
+
+// ok reports whether no read has failed.
+func (d *Decoder) ok() bool { return !d.failed }
+
+// failure builds the error of the failed read the decoder noted.
+func (d *Decoder) failure() error {
+	left := len(d.buf) - d.failAt
+	if !d.failBytes {
+		return &DecodeError{Offset: d.failAt, Msg: fmt.Sprintf("truncated %s: needs %d bytes, %d left", d.failWhat, d.failNeed, left)}
+	}
+	if left < 4 {
+		return &DecodeError{Offset: d.failAt, Msg: fmt.Sprintf("truncated %s length: needs 4 bytes, %d left", d.failWhat, left)}
+	}
+	n := binary.LittleEndian.Uint32(d.buf[d.failAt:])
+	return &DecodeError{Offset: d.failAt, Msg: fmt.Sprintf("%s length %d exceeds the %d bytes left", d.failWhat, n, left-4)}
+}
 
 // Offset returns the offset in the frame of the next byte to read.
 func (d *Decoder) Offset() int { return d.off }
@@ -87,46 +118,55 @@ func (d *Decoder) Len() int { return len(d.buf) - d.off }
 
 // Fail records err as d's error unless one is recorded already; later reads return zero values.
 func (d *Decoder) Fail(err error) {
-	if d.err == nil {
-		d.err = err
+	if !d.failed {
+		d.err, d.failed = err, true
+	}
+}
+
+// note records that the read of what, n bytes, does not fit, unless a read failed already.
+func (d *Decoder) note(n int, what string) {
+	if !d.failed {
+		d.failed, d.failWhat, d.failAt, d.failNeed = true, what, d.off, n
 	}
 }
 
 // take returns the next n bytes, or records that what does not fit.
 func (d *Decoder) take(n int, what string) []byte {
-	if d.err != nil {
+	if d.failed || n > len(d.buf)-d.off {
+		d.note(n, what)
 		return nil
 	}
-	if n > d.Len() {
-		d.err = &DecodeError{Offset: d.off, Msg: fmt.Sprintf("truncated %s: needs %d bytes, %d left", what, n, d.Len())}
-		return nil
-	}
-	b := d.buf[d.off : d.off+n : d.off+n]
 	d.off += n
-	return b
+	return d.buf[d.off-n : d.off : d.off]
 }
 
 // U8 reads one byte; what names it in an error.
 func (d *Decoder) U8(what string) uint8 {
-	if b := d.take(1, what); b != nil {
-		return b[0]
+	if !d.failed && d.off < len(d.buf) {
+		d.off++
+		return d.buf[d.off-1]
 	}
+	d.note(1, what)
 	return 0
 }
 
 // U16 reads a little-endian u16; what names it in an error.
 func (d *Decoder) U16(what string) uint16 {
-	if b := d.take(2, what); b != nil {
-		return binary.LittleEndian.Uint16(b)
+	if !d.failed && len(d.buf)-d.off >= 2 {
+		d.off += 2
+		return binary.LittleEndian.Uint16(d.buf[d.off-2:])
 	}
+	d.note(2, what)
 	return 0
 }
 
 // U32 reads a little-endian u32; what names it in an error.
 func (d *Decoder) U32(what string) uint32 {
-	if b := d.take(4, what); b != nil {
-		return binary.LittleEndian.Uint32(b)
+	if !d.failed && len(d.buf)-d.off >= 4 {
+		d.off += 4
+		return binary.LittleEndian.Uint32(d.buf[d.off-4:])
 	}
+	d.note(4, what)
 	return 0
 }
 
@@ -134,21 +174,17 @@ func (d *Decoder) U32(what string) uint32 {
 // length so that appending to it cannot overwrite the frame. The length is checked against
 // the bytes present before anything else happens. what names it in an error.
 func (d *Decoder) Bytes(what string) []byte {
-	if d.err != nil {
-		return nil
+	if !d.failed && len(d.buf)-d.off >= 4 {
+		start := d.off + 4
+		if n := binary.LittleEndian.Uint32(d.buf[d.off:]); uint64(n) <= uint64(len(d.buf)-start) {
+			d.off = start + int(n)
+			return d.buf[start:d.off:d.off]
+		}
 	}
-	at := d.off
-	if d.Len() < 4 {
-		d.err = &DecodeError{Offset: at, Msg: fmt.Sprintf("truncated %s length: needs 4 bytes, %d left", what, d.Len())}
-		return nil
+	if !d.failed {
+		d.failed, d.failBytes, d.failWhat, d.failAt = true, true, what, d.off
 	}
-	n := binary.LittleEndian.Uint32(d.buf[at:])
-	d.off += 4
-	if uint64(n) > uint64(d.Len()) {
-		d.err = &DecodeError{Offset: at, Msg: fmt.Sprintf("%s length %d exceeds the %d bytes left", what, n, d.Len())}
-		return nil
-	}
-	return d.take(int(n), what)
+	return nil
 }
 
 // DecodeError reports a frame that does not decode: what is wrong and where. It wraps

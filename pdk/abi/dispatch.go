@@ -2,11 +2,13 @@ package abi
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/dockyard/dockyard/pdk"
 )
@@ -38,12 +40,30 @@ type Dispatcher struct {
 
 	mu  sync.Mutex
 	drv pdk.Driver // nil when no session is open
-	txs map[uint32]pdk.Txn
+	txs txTable
+	// names holds the namespaces of recent operations, next the slot to replace: a batch of
+	// operations on a few namespaces converts each to a string once, not once per operation.
+	names [4]string
+	next  int
+}
+
+// namespace returns b as a string, the same string as for recent operations when it can. The
+// strings are copies, never aliases of the request: a driver may keep them (Put does).
+func (d *Dispatcher) namespace(b []byte) string {
+	for _, s := range &d.names {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	d.names[d.next] = s
+	d.next = (d.next + 1) % len(d.names)
+	return s
 }
 
 // NewDispatcher returns a dispatcher that opens its driver with open on HELLO.
 func NewDispatcher(open Opener) *Dispatcher {
-	return &Dispatcher{open: open, txs: make(map[uint32]pdk.Txn)}
+	return &Dispatcher{open: open, txs: txTable{index: make(map[uint32]int)}}
 }
 
 // Handle executes one request frame and appends the response frame to out[:0], returning it.
@@ -73,18 +93,39 @@ func (d *Dispatcher) handle(ctx context.Context, req []byte, e *Encoder) uint32 
 		appendFailure(e, Incompatible, versionMismatch(h.major, h.minor))
 		return 1
 	}
-	if err := checkRequest(dec, h.count); err != nil {
+	start := dec.Offset()
+	if err := checkRequest(&dec, h.count); err != nil {
 		appendFailure(e, BadFrame, err.Error())
 		return 1
 	}
-	for i := uint32(0); i < h.count; i++ {
-		r, _ := decodeOp(&dec) // checked above
-		r.index = int(i)
+	dec.off = start
+	return d.run(ctx, &dec, h.count, e)
+}
+
+// run executes the count operations of a checked frame, read from dec, appending one result
+// each, until the first failure, and returns how many results it appended. A driver panic is
+// recovered into a FAILED result naming the operation; the transaction it happened in is
+// dropped.
+func (d *Dispatcher) run(ctx context.Context, dec *Decoder, count uint32, e *Encoder) (n uint32) {
+	var r request
+	mark := 0
+	defer func() {
+		if p := recover(); p != nil {
+			e.buf = e.buf[:mark]
+			d.afterPanic(&r)
+			appendFailure(e, Failed, fmt.Sprintf("driver panicked in %s: %v", r.op, p))
+			n++ // the panicking operation's result
+		}
+	}()
+	for n = 0; n < count; n++ {
+		decodeOp(dec, &r) // checked already
+		r.index = int(n)
+		mark = e.Len()
 		if d.exec(ctx, &r, e).Failure() {
-			return i + 1
+			return n + 1
 		}
 	}
-	return h.count
+	return count
 }
 
 // versionMismatch is the message of an INCOMPATIBLE result.
@@ -105,11 +146,17 @@ func appendFailure(e *Encoder, st Status, msg string) Status {
 // appendErr appends the result of an operation that returned err, which is OK when err is
 // nil. NOT_FOUND is a result of GET only: for any other operation a not-found error is FAILED.
 func appendErr(e *Encoder, op Op, err error) Status {
-	st := StatusOf(err)
-	switch {
-	case st == OK:
+	if err == nil {
 		e.AppendU8(uint8(OK))
 		return OK
+	}
+	return appendError(e, op, err)
+}
+
+// appendError is appendErr for an error that is not nil.
+func appendError(e *Encoder, op Op, err error) Status {
+	st := StatusOf(err)
+	switch {
 	case st == NotFound && op == OpGet:
 		e.AppendU8(uint8(NotFound))
 		return NotFound
@@ -119,17 +166,8 @@ func appendErr(e *Encoder, op Op, err error) Status {
 	return appendFailure(e, st, err.Error())
 }
 
-// exec runs one operation and appends its result. A driver panic is recovered into a FAILED
-// result naming the operation; the transaction it happened in is dropped.
-func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) (st Status) {
-	mark := e.Len()
-	defer func() {
-		if p := recover(); p != nil {
-			e.buf = e.buf[:mark]
-			d.afterPanic(r)
-			st = appendFailure(e, Failed, fmt.Sprintf("driver panicked in %s: %v", r.op, p))
-		}
-	}()
+// exec runs one operation and appends its result.
+func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) Status {
 	if r.op == OpHello {
 		return d.hello(ctx, r, e)
 	}
@@ -138,7 +176,7 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) (st Statu
 	}
 	switch r.op {
 	case OpBegin:
-		if _, open := d.txs[r.tx]; open {
+		if _, open := d.txs.get(r.tx); open {
 			return appendFailure(e, BadFrame, fmt.Sprintf("op %d (BEGIN) at offset %d: transaction %d is already open", r.index, r.offset, r.tx))
 		}
 		tx, err := d.drv.Begin(ctx, r.writable)
@@ -146,7 +184,7 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) (st Statu
 			err = errors.New("driver's Begin returned no transaction and no error")
 		}
 		if err == nil {
-			d.txs[r.tx] = tx
+			d.txs.add(r.tx, tx)
 		}
 		return appendErr(e, r.op, err)
 	case OpPing:
@@ -154,13 +192,16 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) (st Statu
 	case OpClose:
 		return appendErr(e, r.op, d.closeSession())
 	}
-	tx, ok := d.txs[r.tx]
+	tx, ok := d.txs.get(r.tx)
 	if !ok {
 		return appendFailure(e, UnknownTx, fmt.Sprintf("%s: transaction %d is not open", r.op, r.tx))
 	}
 	switch r.op {
 	case OpGet:
-		v, err := tx.Get(ctx, string(r.ns), string(r.key))
+		if ga, ok := tx.(pdk.GetAppender); ok {
+			return getAppend(ctx, ga, d.namespace(r.ns), r, e)
+		}
+		v, err := tx.Get(ctx, d.namespace(r.ns), string(r.key))
 		st := appendErr(e, r.op, err)
 		if st == OK {
 			e.AppendBytes(v)
@@ -168,24 +209,45 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) (st Statu
 		return st
 	case OpPut:
 		// The value may alias the request: the pdk contract forbids Put to retain it.
-		return appendErr(e, r.op, tx.Put(ctx, string(r.ns), string(r.key), r.value))
+		return appendErr(e, r.op, tx.Put(ctx, d.namespace(r.ns), string(r.key), r.value))
 	case OpDelete:
-		return appendErr(e, r.op, tx.Delete(ctx, string(r.ns), string(r.key)))
+		return appendErr(e, r.op, tx.Delete(ctx, d.namespace(r.ns), string(r.key)))
 	case OpScan:
 		return d.scan(ctx, tx, r, e)
 	case OpCommit:
-		delete(d.txs, r.tx) // a transaction ends with its COMMIT, whatever the outcome
+		d.txs.remove(r.tx) // a transaction ends with its COMMIT, whatever the outcome
 		return appendErr(e, r.op, tx.Commit(ctx))
 	default: // OpRollback: decodeOp admits no other op code
-		delete(d.txs, r.tx)
+		d.txs.remove(r.tx)
 		return appendErr(e, r.op, tx.Rollback())
 	}
+}
+
+// getAppend runs a GET through the driver's GetAppend, which appends the value straight into
+// the response: the key it is given aliases the request (GetAppend must not retain it), and
+// the value is not copied on the way.
+func getAppend(ctx context.Context, ga pdk.GetAppender, ns string, r *request, e *Encoder) Status {
+	mark := e.Len()
+	e.AppendU8(uint8(OK))
+	e.AppendU32(0) // the value's length, known once it is appended
+	start := e.Len()
+	buf, err := ga.GetAppend(ctx, ns, unsafe.String(unsafe.SliceData(r.key), len(r.key)), e.buf)
+	if err == nil && len(buf) < start {
+		err = errors.New("driver's GetAppend returned less than it was given")
+	}
+	if err != nil {
+		e.buf = e.buf[:mark]
+		return appendErr(e, r.op, err)
+	}
+	e.buf = buf
+	binary.LittleEndian.PutUint32(e.buf[start-4:start], uint32(len(buf)-start))
+	return OK
 }
 
 // scan runs a SCAN and appends its result, bounding the page by ScanPageBudget.
 func (d *Dispatcher) scan(ctx context.Context, tx pdk.Txn, r *request, e *Encoder) Status {
 	limit := min(int(r.limit), MaxScanLimit)
-	page, more, err := tx.Scan(ctx, string(r.ns), string(r.prefix), string(r.after), limit)
+	page, more, err := tx.Scan(ctx, d.namespace(r.ns), string(r.prefix), string(r.after), limit)
 	if st := appendErr(e, r.op, err); st != OK {
 		return st
 	}
@@ -282,9 +344,9 @@ func (d *Dispatcher) closeSession() error {
 	drv := d.drv
 	d.drv = nil
 	var first error
-	for _, id := range slices.Sorted(maps.Keys(d.txs)) {
-		tx := d.txs[id]
-		delete(d.txs, id)
+	for _, id := range slices.Sorted(maps.Keys(d.txs.index)) {
+		tx, _ := d.txs.get(id)
+		d.txs.remove(id)
 		if err := quietly(tx.Rollback); err != nil && first == nil {
 			first = fmt.Errorf("rolling back transaction %d: %w", id, err)
 		}
@@ -306,10 +368,65 @@ func (d *Dispatcher) afterPanic(r *request) {
 		}
 		d.drv = nil
 	case OpGet, OpPut, OpDelete, OpScan:
-		if tx, ok := d.txs[r.tx]; ok {
-			delete(d.txs, r.tx)
+		if tx, ok := d.txs.get(r.tx); ok {
+			d.txs.remove(r.tx)
 			_ = quietly(tx.Rollback)
 		}
+	}
+}
+
+// txTable holds a session's open transactions by id. The map holds no pointers, so adding and
+// removing a transaction writes one pointer (its slot), not a map entry with an interface in
+// it: in a WebAssembly guest, whose collector keeps the write barriers on for long stretches,
+// that is most of what a BEGIN and a ROLLBACK cost. The last transaction looked up is
+// remembered, so a batch of operations on one transaction looks it up once.
+type txTable struct {
+	index map[uint32]int // id -> slot
+	slots []pdk.Txn
+	free  []int // slots not in use
+	// The last transaction found: id lastID (0: none) in slot last.
+	lastID uint32
+	last   int
+}
+
+// get returns the open transaction id.
+func (t *txTable) get(id uint32) (pdk.Txn, bool) {
+	if id == t.lastID && id != 0 {
+		return t.slots[t.last], true
+	}
+	i, ok := t.index[id]
+	if !ok {
+		return nil, false
+	}
+	t.lastID, t.last = id, i
+	return t.slots[i], true
+}
+
+// add records tx as the open transaction id, which is not open.
+func (t *txTable) add(id uint32, tx pdk.Txn) {
+	var i int
+	if n := len(t.free); n > 0 {
+		i, t.free = t.free[n-1], t.free[:n-1]
+		t.slots[i] = tx
+	} else {
+		i = len(t.slots)
+		t.slots = append(t.slots, tx)
+	}
+	t.index[id] = i
+	t.lastID, t.last = id, i
+}
+
+// remove forgets the transaction id, if it is open.
+func (t *txTable) remove(id uint32) {
+	i, ok := t.index[id]
+	if !ok {
+		return
+	}
+	delete(t.index, id)
+	t.slots[i] = nil
+	t.free = append(t.free, i)
+	if t.lastID == id {
+		t.lastID = 0
 	}
 }
 

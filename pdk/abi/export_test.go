@@ -11,14 +11,16 @@ import (
 )
 
 // Loopback is the tests' transport: a RoundTripper that hands each request to a Dispatcher in
-// the same process, copying frames both ways as a real transport does. After each call it
-// scribbles over the guest's copy of the request, so anything that kept aliasing it shows.
+// the same process, copying frames both ways as a real transport does: the request into a
+// persistent guest buffer (as the wasm binding's request buffer), the response out into a new
+// slice. After each call it scribbles over the guest's copy of the request, so anything that
+// kept aliasing it shows.
 type Loopback struct {
 	open Opener
 
 	mu       sync.Mutex
 	d        *Dispatcher
-	out      []byte  // the guest's response buffer, reused like a wasm guest's
+	in, out  []byte  // the guest's request and response buffers, reused like a wasm guest's
 	fail     []error // errors to return instead of crossing, in order
 	record   bool
 	requests [][]byte
@@ -50,10 +52,10 @@ func (l *Loopback) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 	if l.record {
 		l.requests = append(l.requests, bytes.Clone(req))
 	}
-	in := bytes.Clone(req)
-	l.out = l.d.Handle(ctx, in, l.out)
-	for i := range in {
-		in[i] = 0xAA
+	l.in = append(l.in[:0], req...)
+	l.out = l.d.Handle(ctx, l.in, l.out)
+	for i := range l.in {
+		l.in[i] = 0xAA
 	}
 	return bytes.Clone(l.out), nil
 }
@@ -88,12 +90,13 @@ func (l *Loopback) Requests() [][]Op {
 func opsOf(req []byte) []Op {
 	d := NewDecoder(req)
 	h, err := decodeHeader(&d, RequestMagic, "request")
-	if err != nil || checkRequest(d, h.count) != nil {
+	if c := d; err != nil || checkRequest(&c, h.count) != nil {
 		return nil
 	}
 	ops := []Op{}
 	for range h.count {
-		r, _ := decodeOp(&d)
+		var r request
+		decodeOp(&d, &r)
 		ops = append(ops, r.op)
 	}
 	return ops

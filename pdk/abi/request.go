@@ -89,10 +89,12 @@ type request struct {
 	offset, index  int // where the operation starts in the frame, and its position
 }
 
-// decodeOp decodes the next operation of a request frame. It checks the layout and the
-// values of fields that have a range (a BEGIN's id and flag, a SCAN's limit), not whether the
-// operation makes sense in the session.
-func decodeOp(d *Decoder) (r request, err error) {
+// decodeOp decodes the next operation of a request frame into r: its op code, its offset, and
+// the fields of that op (the others keep what they held, and nothing reads them). It checks the
+// layout and the values of fields that have a range (a BEGIN's id and flag, a SCAN's limit),
+// not whether the operation makes sense in the session. r is filled in place, not returned:
+// a request is large, and a WebAssembly guest copies large values by calling out of its code.
+func decodeOp(d *Decoder, r *request) error {
 	r.offset = d.Offset()
 	r.op = Op(d.U8("op code"))
 	switch r.op {
@@ -105,10 +107,10 @@ func decodeOp(d *Decoder) (r request, err error) {
 		r.tx = d.U32("tx")
 		at := d.Offset()
 		w := d.U8("writable")
-		if d.Err() == nil && w > 1 {
+		if d.ok() && w > 1 {
 			d.Fail(&DecodeError{Offset: at, Msg: fmt.Sprintf("writable flag %d (want 0 or 1)", w)})
 		}
-		if d.Err() == nil && r.tx == 0 {
+		if d.ok() && r.tx == 0 {
 			d.Fail(&DecodeError{Offset: r.offset + 1, Msg: "transaction id 0 (reserved)"})
 		}
 		r.writable = w == 1
@@ -126,18 +128,18 @@ func decodeOp(d *Decoder) (r request, err error) {
 		r.after = d.Bytes("after")
 		at := d.Offset()
 		r.limit = d.U32("limit")
-		if d.Err() == nil && r.limit == 0 {
+		if d.ok() && r.limit == 0 {
 			d.Fail(&DecodeError{Offset: at, Msg: "scan limit 0 (want at least 1)"})
 		}
 	case OpCommit, OpRollback:
 		r.tx = d.U32("tx")
 	case OpPing, OpClose:
 	default:
-		if d.Err() == nil {
+		if d.ok() {
 			d.Fail(&DecodeError{Offset: r.offset, Msg: fmt.Sprintf("unknown op code %d", uint8(r.op))})
 		}
 	}
-	return r, d.Err()
+	return d.Err()
 }
 
 // header is a decoded frame header.
@@ -161,16 +163,17 @@ func decodeHeader(d *Decoder, magic [4]byte, kind string) (h header, err error) 
 }
 
 // checkRequest decodes every operation of a request frame whose header d has read, without
-// executing any: a malformed frame is refused whole, before anything happens.
-func checkRequest(d Decoder, count uint32) error {
+// executing any: a malformed frame is refused whole, before anything happens. It leaves d past
+// the last operation.
+func checkRequest(d *Decoder, count uint32) error {
 	// Every operation takes at least its op code byte, so a count above the bytes left cannot
 	// be honest; refusing it here also bounds the loop below.
 	if uint64(count) > uint64(d.Len()) {
 		return &DecodeError{Offset: 8, Msg: fmt.Sprintf("count %d exceeds what the %d bytes after the header can hold", count, d.Len())}
 	}
+	var r request
 	for i := 0; i < int(count); i++ {
-		r, err := decodeOp(&d)
-		if err != nil {
+		if err := decodeOp(d, &r); err != nil {
 			return fmt.Errorf("op %d (%s): %w", i, r.op, err)
 		}
 	}

@@ -38,7 +38,7 @@ func decodeResponse(frame []byte, ops []Op) (r response, err error) {
 	for i, op := range ops[:h.count] {
 		at := d.Offset()
 		st := Status(d.U8("status"))
-		if d.Err() == nil {
+		if d.ok() {
 			err = decodeResult(&d, &r, op, st)
 		}
 		if err == nil {
@@ -116,7 +116,7 @@ func decodePage(d *Decoder, r *response) error {
 	}
 	at = d.Offset()
 	more := d.U8("more flag")
-	if d.Err() == nil && more > 1 {
+	if d.ok() && more > 1 {
 		return &DecodeError{Offset: at, Msg: fmt.Sprintf("more flag %d (want 0 or 1)", more)}
 	}
 	r.page, r.more = page, more == 1
@@ -128,7 +128,7 @@ func decodePage(d *Decoder, r *response) error {
 func decodeForeign(d *Decoder, h header) (r response, err error) {
 	if h.count == 1 && Status(d.U8("status")) == Incompatible {
 		msg := d.Bytes("message")
-		if d.Err() == nil && d.Len() == 0 {
+		if d.ok() && d.Len() == 0 {
 			return response{n: 1, status: Incompatible, msg: string(msg)}, nil
 		}
 	}

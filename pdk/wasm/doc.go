@@ -19,16 +19,37 @@
 //   - memory: its linear memory;
 //   - _initialize: run once by the host before anything else (Go's runtime and init functions,
 //     hence Serve);
-//   - dockyard_buffer(size i32) -> i32: returns a pointer to a guest buffer of at least size
-//     bytes into which the host writes a request frame; the host calls it before every
-//     dockyard_call.
+//   - dockyard_buffer(size i32) -> i32: returns a pointer to the request buffer, of at least size
+//     bytes, into which the host writes request frames. The buffer stays put, and at least size
+//     bytes long, until the next dockyard_buffer call: the host writes request after request
+//     into it and calls dockyard_buffer again only for a larger one (or to let a large buffer
+//     go), so that a crossing is normally one call.
 //   - dockyard_call(len i32) -> i64: handles the request frame of len bytes in that buffer with
 //     an abi.Dispatcher and returns (ptr << 32) | resp_len, the response frame in guest memory,
 //     valid until the next call into the module (the host copies it out).
 //
 // Both buffers are persistent: this package keeps one request and one response buffer and
-// reuses them, so the frames themselves cost no allocation per call (a buffer over 1 MiB left
-// by a large frame is released at a later, small one).
+// reuses them, so the frames themselves cost no allocation per call. The request buffer is
+// replaced only in dockyard_buffer (when it is too small, or when a request of at most a
+// quarter MiB follows one over 1 MiB, which releases the large buffer); a response buffer over
+// 1 MiB is released at the next call.
+//
+// # Garbage collection and goroutines
+//
+// In a reactor, Go code runs only inside calls from the host, on the calling goroutine: the
+// runtime's other goroutines, the garbage collector's background mark worker first, run only
+// when a call yields. dockyard_call therefore yields to the scheduler (runtime.Gosched, about a
+// microsecond) once every 16 KiB of frames it has handled. Without that, a collection is driven
+// by allocation alone: it drags on with every write barrier on, what is allocated meanwhile
+// counts as live, and the heap ratchets up; writes ran two to three times slower. A driver's
+// own background goroutines (timers, say) get their turns at the same yields.
+//
+// The host announces the guest's memory limit in the environment variable
+// DOCKYARD_MEMORY_LIMIT (MemoryLimitEnv). When it is set, the package sets the garbage
+// collector's growth target to 200 (GOGC; Go's default is 100), as a collection costs a
+// WebAssembly guest more than a native program, and a soft memory limit of three quarters of
+// the hard one, which keeps the larger heap within the memory the host allows. A plugin may
+// set its own with runtime/debug in its init functions, which run after this package's.
 //
 // One call runs at a time per instance. The DSN in the host's Hello is a path inside the guest's
 // sandbox ("/data" when the host mounted a data directory, "" when it mounted none).

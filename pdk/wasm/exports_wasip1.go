@@ -2,10 +2,23 @@
 
 package wasm
 
-import "unsafe"
+import (
+	"os"
+	"runtime/debug"
+	"unsafe"
+)
 
 // state is the module instance's one set of frames.
 var state frames
+
+// init paces the garbage collector by the memory limit the host announces (gc.go). A plugin
+// that knows better may set its own, in its init functions, which run after this one.
+func init() {
+	if percent, limit, ok := gcSettings(os.Getenv(MemoryLimitEnv)); ok {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(percent)
+	}
+}
 
 // dockyardBuffer is the dockyard_buffer export: the address of a buffer of at least size bytes.
 //

@@ -85,10 +85,34 @@ func TestCall(t *testing.T) {
 	if st, _ := status(t, f.call(1<<31)); st != abi.BadFrame {
 		t.Fatalf("call past the buffer: %v, want BAD_FRAME", st)
 	}
+	// The request buffer stays put from one dockyard_buffer call to the next, whatever the
+	// calls in between: the host writes request after request into it.
+	buf := f.buffer(uint32(len(ping)))
+	for range 3 {
+		copy(buf, ping)
+		if st, msg := status(t, f.call(uint32(len(ping)))); st != abi.OK {
+			t.Fatalf("PING written into the same buffer: %v %q", st, msg)
+		}
+		if &f.req[0] != &buf[:1][0] {
+			t.Fatal("dockyard_call moved the request buffer")
+		}
+	}
 	// The response buffer is reused while small.
 	r1 := call(&f, ping)
 	r2 := call(&f, ping)
 	if &r1[0] != &r2[0] {
 		t.Error("the response buffer was not reused")
+	}
+}
+
+func TestGCSettings(t *testing.T) {
+	for _, env := range []string{"", "x", "0", "-5", "1.5"} {
+		if _, _, ok := gcSettings(env); ok {
+			t.Errorf("gcSettings(%q) = ok", env)
+		}
+	}
+	percent, limit, ok := gcSettings("268435456")
+	if !ok || percent != gcPercent || limit != 192<<20 {
+		t.Errorf("gcSettings(256 MiB) = %d, %d, %v; want %d, 192 MiB, true", percent, limit, ok, gcPercent)
 	}
 }

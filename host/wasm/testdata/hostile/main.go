@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -72,7 +74,10 @@ func (t *txn) Put(ctx context.Context, ns, key string, value []byte) error {
 	return t.Txn.Put(ctx, ns, key, value)
 }
 
-var hog [][]byte
+var (
+	hog   [][]byte
+	turns atomic.Int64
+)
 
 // misbehave does what key says. Keys with an argument are "verb:argument".
 func (d *driver) misbehave(key string) ([]byte, error) {
@@ -113,6 +118,16 @@ func (d *driver) misbehave(key string) ([]byte, error) {
 		for {
 			hog = append(hog, make([]byte, 1<<20))
 		}
+	case "spawn": // start a goroutine that counts its turns; reactor goroutines run only at yields
+		go func() {
+			for {
+				turns.Add(1)
+				runtime.Gosched()
+			}
+		}()
+		return []byte("spawned"), nil
+	case "turns":
+		return []byte(strconv.FormatInt(turns.Load(), 10)), nil
 	case "log":
 		fmt.Println("hello from the guest's stdout")
 		fmt.Fprintln(os.Stderr, "hello from the guest's stderr")

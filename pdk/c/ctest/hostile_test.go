@@ -1,0 +1,95 @@
+package ctest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/pdk/abi"
+	"github.com/dockyard/dockyard/store"
+)
+
+func storePut(s store.Store, ns, key, value string) error {
+	return s.Update(context.Background(), func(tx store.Tx) error { return tx.Put(ns, key, []byte(value)) })
+}
+
+func storeGet(s store.Store, ns, key string) (string, error) {
+	var v []byte
+	err := s.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		v, err = tx.Get(ns, key)
+		return err
+	})
+	return string(v), err
+}
+
+// TestHostileC: a C module breaking the ABI in each way testdata/hostile.c knows. Every
+// violation is a clear error from the host (the wasm transport's for a response outside memory
+// or over the limit, the ABI client's for a malformed frame), and the store goes on: on a fresh
+// instance after a broken one, on a fresh session after a malformed answer.
+func TestHostileC(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		marker string
+		update bool  // sabotage an Update that only writes instead of a View with one Get
+		kind   error // the error wraps it
+		want   string
+		opts   []hostwasm.Option
+	}{
+		{"response pointer past memory", "!ptr-past-memory", false, hostwasm.ErrBadResponse, "past its", nil},
+		{"response length past memory", "!len-past-memory", false, hostwasm.ErrBadResponse, "past its", nil},
+		{"response length 2^32-1", "!len-huge", false, hostwasm.ErrBadResponse, "4294967295-byte response, over the", nil},
+		{"reserved status", "!bad-status", false, abi.ErrProtocol, "unknown status 20", nil},
+		{"truncated response", "!truncated", false, abi.ErrProtocol, "truncated", nil},
+		{"bytes after the last result", "!trailing", false, abi.ErrProtocol, "3 trailing bytes", nil},
+		{"count past the results", "!extra-result", false, abi.ErrProtocol, "3 results", nil},
+		{"NOT_FOUND answering COMMIT", "!not-found-commit", true, abi.ErrProtocol, "NOT_FOUND for COMMIT", nil},
+		{"message past the frame", "!message-past-end", false, abi.ErrProtocol, "message length 1000 exceeds", nil},
+		{"another major", "!other-major", false, abi.ErrIncompatible, "ABI 2.0", nil},
+		{"trap", "!trap", false, abi.ErrBroken, "guest trapped in dockyard_call", nil},
+		{"runaway", "!loop", false, hostwasm.ErrDeadline, "dockyard_call exceeded its 1s deadline",
+			[]hostwasm.Option{hostwasm.WithCallTimeout(time.Second)}},
+		{"out of memory", "!oom", false, hostwasm.ErrMemoryLimit, "out of memory",
+			[]hostwasm.Option{hostwasm.WithMemoryLimit(32 << 20)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := hostileC.compile(t, "chostile", c.opts...)
+			s, err := m.Open(context.Background(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := storePut(s, "ns", "before", "v"); err != nil {
+				t.Fatalf("Put before: %v", err)
+			}
+			if c.update {
+				err = storePut(s, "ns", c.marker, "v")
+			} else {
+				_, err = storeGet(s, "ns", c.marker)
+			}
+			switch {
+			case err == nil:
+				t.Fatalf("no error; want one wrapping %v", c.kind)
+			case !errors.Is(err, c.kind):
+				t.Fatalf("error %q does not wrap %v", err, c.kind)
+			case !strings.Contains(err.Error(), c.want):
+				t.Fatalf("error %q does not say %q", err, c.want)
+			}
+			t.Logf("error: %v", err)
+			// The store goes on, on a fresh instance or session: cinmem keeps its data in the
+			// instance and starts empty at each HELLO, so what was there before is gone.
+			if _, err := storeGet(s, "ns", "before"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("Get of the data before the violation: %v; want ErrNotFound from a fresh session", err)
+			}
+			if err := storePut(s, "ns", "after", "fresh"); err != nil {
+				t.Fatalf("Put after the violation: %v", err)
+			}
+			if v, err := storeGet(s, "ns", "after"); err != nil || v != "fresh" {
+				t.Fatalf("Get after the violation: %q, %v", v, err)
+			}
+		})
+	}
+}
