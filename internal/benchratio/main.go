@@ -72,6 +72,11 @@ var comparisons = []comparison{
 	{Op: "Update100Puts", Subject: "wasm-inmem-trusted", Baseline: "inmem", Target: 2.0},
 	{Op: "PutInUpdate", Subject: "wasm-inmem", Baseline: "inmem"},
 	{Op: "Scan1000", Subject: "wasm-inmem", Baseline: "inmem"},
+	// The C driver kit (pdk/c, plugins/cinmem): a guest without Go's runtime, same host.
+	{Op: "GetInView", Subject: "wasm-c", Baseline: "inmem", Target: 3.0},
+	{Op: "Update100Puts", Subject: "wasm-c", Baseline: "inmem", Target: 2.0},
+	{Op: "GetInView", Subject: "wasm-c", Baseline: "wasm-inmem"},
+	{Op: "Update100Puts", Subject: "wasm-c", Baseline: "wasm-inmem"},
 	// Informational: the floor of one call into wasm, with the deadline machinery and without.
 	{Op: "WasmCall", Subject: "floor", Baseline: "floor-trusted"},
 	// Absolute: opening a store on plugins/inmem, with wazero's compilation cache warm and cold.
