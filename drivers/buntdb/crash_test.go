@@ -1,20 +1,17 @@
 package buntdb_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dockyard/dockyard/internal/crashtest"
 
 	"github.com/dockyard/dockyard/drivers/buntdb"
 	"github.com/dockyard/dockyard/store"
@@ -111,102 +108,21 @@ func readCounter(ctx context.Context, s store.Store) (uint64, error) {
 // the store and checks every acknowledged transaction is there in full and no transaction is
 // there in part; 20 times over the same directory, so each round also recovers the last one's.
 func TestCrash(t *testing.T) {
-	if os.Getenv(crashEnv) != "" {
-		t.Skip("in the crash child")
-	}
 	rounds := 20
 	if testing.Short() {
 		rounds = 5
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatalf("os.Executable: %v", err)
-	}
 	dir := t.TempDir()
-	var committed uint64 // the counter found by the last verification
-	for round := range rounds {
-		delay := time.Duration(20+rand.IntN(181)) * time.Millisecond
-		acked, first := crashChild(t, exe, dir, delay)
-		during := ""
-		if _, err := os.Stat(filepath.Join(dir, buntdb.FileName+".compact")); err == nil {
-			during = " (during a compaction)"
-		}
-		counter := verifyCrash(t, dir)
-		t.Logf("round %d: child started at %d, killed %v after its first ack%s, last ack %d, committed %d",
-			round, first, delay, during, acked, counter)
-		if first != committed+1 {
-			t.Fatalf("round %d: the child's first transaction was %d, want %d (one past the last committed)", round, first, committed+1)
-		}
-		if counter < acked {
-			t.Fatalf("round %d: transaction %d was acknowledged but the store's counter is %d after the crash", round, acked, counter)
-		}
-		if counter > acked+1 {
-			t.Fatalf("round %d: counter %d is more than one past the last ack %d", round, counter, acked)
-		}
-		committed = counter
-	}
-}
-
-// crashChild runs TestCrashChild on dir, kills it delay after its first ack and returns the
-// last and first sequence numbers it acknowledged.
-func crashChild(t *testing.T, exe, dir string, delay time.Duration) (last, first uint64) {
-	t.Helper()
-	cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start crash child: %v", err)
-	}
-	var lastAck, firstAck atomic.Uint64
-	gotFirst, eof := make(chan struct{}), make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			rest, ok := strings.CutPrefix(sc.Text(), "ack ")
-			if !ok {
-				continue
+	crashtest.Run(t, crashtest.Config{
+		Env: crashEnv, Target: dir, Rounds: rounds,
+		Verify: func(t *testing.T) uint64 { return verifyCrash(t, dir) },
+		Note: func() string {
+			if _, err := os.Stat(filepath.Join(dir, buntdb.FileName+".compact")); err == nil {
+				return " (during a compaction)"
 			}
-			n, err := strconv.ParseUint(rest, 10, 64)
-			if err != nil {
-				continue
-			}
-			if firstAck.Load() == 0 {
-				firstAck.Store(n)
-				close(gotFirst)
-			}
-			lastAck.Store(n)
-		}
-		eof <- sc.Err()
-	}()
-	select {
-	case <-gotFirst:
-	case <-time.After(time.Minute):
-		_ = cmd.Process.Kill()
-	}
-	if firstAck.Load() != 0 {
-		time.Sleep(delay)
-		_ = cmd.Process.Kill()
-	}
-	// Every ack written before the kill is read before the pipe reports EOF.
-	readErr := <-eof
-	waitErr := cmd.Wait()
-	if firstAck.Load() == 0 {
-		t.Fatalf("crash child acknowledged nothing (exit: %v)\nstderr:\n%s", waitErr, stderr.String())
-	}
-	// A child that failed, or that the race detector flagged, says so on stderr; a killed one
-	// never exits cleanly.
-	if waitErr == nil || stderr.Len() > 0 {
-		t.Fatalf("crash child was not killed cleanly (exit: %v)\nstderr:\n%s", waitErr, stderr.String())
-	}
-	if readErr != nil {
-		t.Fatalf("reading the crash child's acks: %v", readErr)
-	}
-	return lastAck.Load(), firstAck.Load()
+			return ""
+		},
+	})
 }
 
 // verifyCrash opens the store in dir and checks it holds exactly the transactions 1..counter,

@@ -550,32 +550,6 @@ func TestDataDirectory(t *testing.T) {
 	}
 }
 
-func TestSecondOpenOfADirectoryFails(t *testing.T) {
-	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		t.Skip("flock is what keeps a second store out")
-	}
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s2, err := Open(ctx, dir); err == nil {
-		_ = s2.Close()
-		t.Fatalf("a second store opened on %s", dir)
-	} else if !strings.Contains(err.Error(), "already open") {
-		t.Fatalf("second open: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(ctx, dir)
-	if err != nil {
-		t.Fatalf("open after close: %v", err)
-	}
-	_ = s.Close()
-}
-
 func TestPingReportsAMissingFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -1,0 +1,130 @@
+// Package crashtest is the parent side of the SIGKILL durability tests of durable drivers.
+//
+// A driver's test binary holds a child test (TestCrashChild) that, when an environment variable
+// names a store, commits numbered transactions in a loop and prints "ack N" after each Update
+// returns. Run starts that child, kills it with SIGKILL at a random moment after its first
+// acknowledgement, lets the driver's verify function reopen the store and report the highest
+// committed transaction, and checks the promise: every acknowledged transaction survived, at
+// most the one in flight beyond it did, and the next child starts one past it.
+package crashtest
+
+import (
+	"bufio"
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Config describes one driver's crash test.
+type Config struct {
+	// Env is the environment variable through which the child learns Target.
+	Env string
+	// Target is the store the child writes to (a file or a directory).
+	Target string
+	// Rounds is how many kill/verify rounds to run over the same store.
+	Rounds int
+	// Verify reopens the store after a kill, checks no transaction is there in part, and
+	// returns the number of the last transaction committed.
+	Verify func(t *testing.T) uint64
+	// Note, if set, is added to each round's log line (e.g. "during a compaction").
+	Note func() string
+}
+
+// Run runs cfg.Rounds rounds of start, kill and verify.
+func Run(t *testing.T, cfg Config) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("os.Executable: %v", err)
+	}
+	var committed uint64 // the counter found by the last verification
+	for round := range cfg.Rounds {
+		delay := time.Duration(20+rand.IntN(181)) * time.Millisecond
+		acked, first := child(t, exe, cfg, delay)
+		note := ""
+		if cfg.Note != nil {
+			note = cfg.Note()
+		}
+		counter := cfg.Verify(t)
+		t.Logf("round %d: child started at %d, killed %v after its first ack%s, last ack %d, committed %d",
+			round, first, delay, note, acked, counter)
+		if first != committed+1 {
+			t.Fatalf("round %d: the child's first transaction was %d, want %d (one past the last committed)", round, first, committed+1)
+		}
+		if counter < acked {
+			t.Fatalf("round %d: transaction %d was acknowledged but the store's counter is %d after the crash", round, acked, counter)
+		}
+		if counter > acked+1 {
+			t.Fatalf("round %d: counter %d is more than one past the last ack %d", round, counter, acked)
+		}
+		committed = counter
+	}
+}
+
+// child runs TestCrashChild on cfg.Target, kills it delay after its first ack and returns the
+// last and first sequence numbers it acknowledged.
+func child(t *testing.T, exe string, cfg Config, delay time.Duration) (last, first uint64) {
+	t.Helper()
+	cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), cfg.Env+"="+cfg.Target)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start crash child: %v", err)
+	}
+	var lastAck, firstAck atomic.Uint64
+	gotFirst, eof := make(chan struct{}), make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			rest, ok := strings.CutPrefix(sc.Text(), "ack ")
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseUint(rest, 10, 64)
+			if err != nil {
+				continue
+			}
+			if firstAck.Load() == 0 {
+				firstAck.Store(n)
+				close(gotFirst)
+			}
+			lastAck.Store(n)
+		}
+		eof <- sc.Err()
+	}()
+	select {
+	case <-gotFirst:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+	}
+	if firstAck.Load() != 0 {
+		time.Sleep(delay)
+		_ = cmd.Process.Kill()
+	}
+	// Every ack written before the kill is read before the pipe reports EOF.
+	readErr := <-eof
+	waitErr := cmd.Wait()
+	if firstAck.Load() == 0 {
+		t.Fatalf("crash child acknowledged nothing (exit: %v)\nstderr:\n%s", waitErr, stderr.String())
+	}
+	// A child that failed, or that the race detector flagged, says so on stderr; a killed one
+	// never exits cleanly.
+	if waitErr == nil || stderr.Len() > 0 {
+		t.Fatalf("crash child was not killed cleanly (exit: %v)\nstderr:\n%s", waitErr, stderr.String())
+	}
+	if readErr != nil {
+		t.Fatalf("reading the crash child's acks: %v", readErr)
+	}
+	return lastAck.Load(), firstAck.Load()
+}
