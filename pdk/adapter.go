@@ -56,6 +56,16 @@ func NewStore(d Driver, opts ...Option) store.Store {
 	return a
 }
 
+// InfoOf returns what the driver behind s declared (its name, version and capabilities), if s
+// was made by NewStore; tools such as the dockyard CLI use it to describe a store.
+func InfoOf(s store.Store) (Info, bool) {
+	a, ok := s.(*adapter)
+	if !ok {
+		return Info{}, false
+	}
+	return a.info, true
+}
+
 // exclusive is the weight a writer takes on the readers/writer gate: more than any number of
 // concurrent readers can hold.
 const exclusive = 1 << 40

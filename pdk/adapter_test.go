@@ -329,3 +329,14 @@ func TestNilCallback(t *testing.T) {
 		t.Fatal("Update(nil) returned no error")
 	}
 }
+
+func TestInfoOf(t *testing.T) {
+	d := inmem.NewDriver()
+	info, ok := pdk.InfoOf(pdk.NewStore(d))
+	if !ok || info != d.Info() {
+		t.Fatalf("InfoOf(NewStore(inmem)) = %+v, %v; want %+v, true", info, ok, d.Info())
+	}
+	if _, ok := pdk.InfoOf(nil); ok {
+		t.Fatal("InfoOf(nil) reports a driver")
+	}
+}

@@ -54,6 +54,12 @@ var (
 	// ErrTooLarge is returned when a namespace, key, prefix or value exceeds
 	// MaxNamespaceSize, MaxKeySize or MaxValueSize. Nothing is written.
 	ErrTooLarge = errors.New("store: too large")
+
+	// ErrCommitUnknown is returned by Update when the driver was lost (its process died, its
+	// connection or sandbox instance went away) while the commit was under way, so whether the
+	// transaction committed cannot be known. The store never retries such an Update: the caller
+	// must read back to find out, since running fn again could apply it twice.
+	ErrCommitUnknown = errors.New("store: commit outcome unknown")
 )
 
 // Size limits every driver accepts. They are fixed, not per driver, so that data can be copied

@@ -46,7 +46,7 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 		}
 		if err != nil {
 			if errors.Is(err, ErrBroken) {
-				return response{}, c.abandon(t, &b, fmt.Errorf("the guest instance was discarded: %w", err))
+				return response{}, c.abandon(t, &b, fin, fmt.Errorf("the guest instance was discarded: %w", err))
 			}
 			// The guest did not see the request (RoundTripper's contract): as you were.
 			c.requeue(b.rbs)
@@ -57,7 +57,7 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 		}
 		r, err := decodeResponse(resp, b.ops)
 		if err != nil {
-			return r, c.abandon(t, &b, fmt.Errorf("the guest session was abandoned after a malformed response: %w", err))
+			return r, c.abandon(t, &b, fin, fmt.Errorf("the guest session was abandoned after a malformed response: %w", err))
 		}
 		retry, err := c.apply(t, fin, &b, &r)
 		if !retry {
@@ -66,13 +66,19 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 	}
 }
 
-// abandon gives up the guest session after batch b went wrong with cause: every transaction
-// that reached the guest is lost, the rollbacks b carried are dropped, and the next batch
-// starts with HELLO. It returns the error for the caller.
-func (c *Client) abandon(t *clientTxn, b *batch, cause error) error {
+// abandon gives up the guest session after batch b, which ended with fin, went wrong with
+// cause: every transaction that reached the guest is lost, the rollbacks b carried are
+// dropped, and the next batch starts with HELLO. It returns the error for the caller. When b
+// carried a COMMIT, the guest may have committed before it was lost: that error also wraps
+// store.ErrCommitUnknown, and nothing is retried.
+func (c *Client) abandon(t *clientTxn, b *batch, fin *final, cause error) error {
 	c.lose(cause)
 	c.requeue(b.rbs) // lost now: the next batch drops them and forgets their ids
-	return c.lostErr(t, cause)
+	err := c.lostErr(t, cause)
+	if fin != nil && fin.op == OpCommit {
+		err = fmt.Errorf("%w: %w", store.ErrCommitUnknown, err)
+	}
+	return err
 }
 
 // build encodes the next batch into c.req. It fails, sending nothing, if the frame would pass
@@ -141,7 +147,7 @@ func (c *Client) apply(t *clientTxn, fin *final, b *batch, r *response) (retry b
 			return false, fmt.Errorf("abi: opening the guest session: %w", ferr)
 		}
 		if r.info.Major != Major {
-			return false, c.abandon(t, b, fmt.Errorf("%w: guest speaks ABI %d.%d, host speaks ABI %d.%d", ErrIncompatible, r.info.Major, r.info.Minor, Major, Minor))
+			return false, c.abandon(t, b, nil, fmt.Errorf("%w: guest speaks ABI %d.%d, host speaks ABI %d.%d", ErrIncompatible, r.info.Major, r.info.Minor, Major, Minor))
 		}
 		c.needHello = false
 		if c.opened {
@@ -153,7 +159,7 @@ func (c *Client) apply(t *clientTxn, fin *final, b *batch, r *response) (retry b
 	switch r.status {
 	case NotOpen, BadFrame, Incompatible:
 		// The guest does not know the session, or does not read our frames as we wrote them.
-		return false, c.abandon(t, b, fmt.Errorf("the guest session was abandoned: %w", ferr))
+		return false, c.abandon(t, b, nil, fmt.Errorf("the guest session was abandoned: %w", ferr))
 	}
 	done := min(max(r.n-b.rbStart, 0), len(b.rbs)) // rollbacks the guest executed (or failed)
 	c.settle(b.rbs[:done], b.rbs[done:])

@@ -457,3 +457,40 @@ func TestBreaksUnderLoad(t *testing.T) {
 	}
 	must(t, s.Close())
 }
+
+// TestCommitOutcomeUnknown: when the instance is lost in the crossing that carries a COMMIT,
+// the guest may have committed, so Commit's error says the outcome is unknown; a lost crossing
+// without a COMMIT, or a COMMIT of a transaction lost earlier, is a plain loss.
+func TestCommitOutcomeUnknown(t *testing.T) {
+	ctx := context.Background()
+	l := NewLoopback(InmemOpener)
+	c := newClient(t, l)
+
+	w, _ := c.Begin(ctx, true)
+	must(t, w.Put(ctx, "ns", "k", []byte("v")))
+	l.FailNext(fmt.Errorf("plugin process exited: %w", ErrBroken))
+	err := w.Commit(ctx)
+	if !errors.Is(err, store.ErrCommitUnknown) || !errors.Is(err, ErrBroken) {
+		t.Fatalf("Commit in the lost crossing: %v, want ErrCommitUnknown and ErrBroken", err)
+	}
+	if !strings.Contains(err.Error(), "plugin process exited") {
+		t.Errorf("Commit error %q does not say why", err)
+	}
+
+	r, _ := c.Begin(ctx, false)
+	l.FailNext(fmt.Errorf("plugin process exited: %w", ErrBroken))
+	if _, err := r.Get(ctx, "ns", "k"); errors.Is(err, store.ErrCommitUnknown) || !errors.Is(err, ErrBroken) {
+		t.Fatalf("Get in a lost crossing: %v, want ErrBroken only", err)
+	}
+	must(t, r.Rollback())
+
+	w2, _ := c.Begin(ctx, true)
+	if _, err := w2.Get(ctx, "ns", "k"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	l.FailNext(fmt.Errorf("plugin process exited: %w", ErrBroken))
+	_ = c.Ping(ctx) // loses w2 in a crossing of its own
+	if err := w2.Commit(ctx); errors.Is(err, store.ErrCommitUnknown) || !errors.Is(err, ErrBroken) {
+		t.Fatalf("Commit of a transaction lost before: %v, want ErrBroken only", err)
+	}
+}
