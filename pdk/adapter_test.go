@@ -340,3 +340,65 @@ func TestInfoOf(t *testing.T) {
 		t.Fatal("InfoOf(nil) reports a driver")
 	}
 }
+
+// TestScanPage walks a namespace in pages of 7 through the driver and through the fallback
+// for a Tx the adapter did not make, and checks both give Scan's result.
+func TestScanPage(t *testing.T) {
+	ctx := context.Background()
+	s := pdk.NewStore(inmem.NewDriver(), pdk.WithScanPageSize(5))
+	defer s.Close()
+	var want []string
+	err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range 40 {
+			k := fmt.Sprintf("p\xff%02d", i)
+			want = append(want, k)
+			if err := tx.Put("ns", k, nil); err != nil {
+				return err
+			}
+		}
+		return tx.Put("ns", "q", []byte("outside the prefix"))
+	})
+	must(t, err)
+	walk := func(tx store.Tx) []string {
+		var got []string
+		after := ""
+		for {
+			page, more, err := pdk.ScanPage(tx, "ns", "p\xff", after, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > 7 {
+				t.Fatalf("page of %d entries, limit 7", len(page))
+			}
+			for _, kv := range page {
+				got = append(got, kv.Key)
+				after = kv.Key
+			}
+			if !more {
+				return got
+			}
+		}
+	}
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		if got := walk(tx); !slices.Equal(got, want) {
+			t.Errorf("pages through the driver: %q, want %q", got, want)
+		}
+		if got := walk(scanOnly{tx}); !slices.Equal(got, want) {
+			t.Errorf("pages through the fallback: %q, want %q", got, want)
+		}
+		if _, _, err := pdk.ScanPage(tx, "ns", "", "", 0); err == nil {
+			t.Error("ScanPage with limit 0 succeeded")
+		}
+		return nil
+	}))
+}
+
+// scanOnly hides the adapter's Tx behind the store.Tx interface alone.
+type scanOnly struct{ store.Tx }
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -21,6 +22,9 @@ type txn struct {
 	// driver failed mid-way is never committed, even if the callback ignores the error: the
 	// seam promises all or nothing.
 	failed error
+	// cataloged lists the namespaces this transaction has recorded in store.NamespaceCatalog
+	// (almost always one or two: a slice beats a map).
+	cataloged []string
 }
 
 // run calls fn exactly once and ends the driver transaction: commit on success, rollback on
@@ -110,7 +114,23 @@ func (t *txn) Put(ns, key string, value []byte) error {
 	if len(value) > t.a.maxValue {
 		return fmt.Errorf("%w: value of %d bytes (max %d)", store.ErrTooLarge, len(value), t.a.maxValue)
 	}
+	if err := t.catalog(ns); err != nil {
+		return err
+	}
 	return t.driverErr(t.dtx.Put(t.ctx, ns, key, value))
+}
+
+// catalog records ns in store.NamespaceCatalog before the transaction's first Put there: a
+// blind write of an empty value, which a transport buffers with the Put itself.
+func (t *txn) catalog(ns string) error {
+	if ns == store.NamespaceCatalog || slices.Contains(t.cataloged, ns) {
+		return nil
+	}
+	if err := t.driverErr(t.dtx.Put(t.ctx, store.NamespaceCatalog, ns, nil)); err != nil {
+		return err
+	}
+	t.cataloged = append(t.cataloged, ns)
+	return nil
 }
 
 func (t *txn) Delete(ns, key string) error {

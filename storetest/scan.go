@@ -15,6 +15,58 @@ var scanCases = []Case{
 	{"ScanPrefixBoundaries", testScanPrefixes},
 	{"ScanEmptyPrefixIsWholeNamespace", testScanWholeNamespace},
 	{"ScanOfManyPages", testScanManyPages},
+	{"NamespacesAreCataloged", testNamespaceCatalog},
+}
+
+// testNamespaceCatalog checks store.Namespaces lists every namespace a committed Put wrote
+// to, in byte order, binary names included, and none that only a rolled-back Update or a
+// Delete touched.
+func testNamespaceCatalog(t T, h Harness) {
+	ctx, s := open(t, h)
+	names := func(what string) []string {
+		t.Helper()
+		var got []string
+		err := s.View(ctx, func(tx store.Tx) (err error) {
+			got, err = store.Namespaces(tx)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("Namespaces %s: %v", what, err)
+		}
+		return got
+	}
+	if got := names("of a new store"); len(got) != 0 {
+		t.Fatalf("Namespaces of a new store = %q, want none", got)
+	}
+	err := s.Update(ctx, func(tx store.Tx) error {
+		for _, w := range []struct{ ns, key string }{{"b", "1"}, {"a\x00\xff", "1"}, {"b", "2"}} {
+			if err := tx.Put(w.ns, w.key, []byte("v")); err != nil {
+				return err
+			}
+		}
+		return tx.Delete("c", "1")
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	errRollback := fmt.Errorf("roll back")
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Put("rolled-back", "1", []byte("v")); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	wantErr(t, "Update that fails", err, errRollback)
+	want := []string{"a\x00\xff", "b"}
+	if got := names("after writes"); !slices.Equal(got, want) {
+		t.Fatalf("Namespaces = %q, want %q (committed Puts only, in byte order)", got, want)
+	}
+	if h.Reopen != nil {
+		s = reopen(t, h, ctx, s) // names reads the reopened store
+		if got := names("after reopen"); !slices.Equal(got, want) {
+			t.Fatalf("Namespaces after reopen = %q, want %q", got, want)
+		}
+	}
 }
 
 func testScanOrder(t T, h Harness) {

@@ -52,6 +52,9 @@ func dumpDB(t *testing.T, db *bunt.DB) state {
 			if !ok {
 				t.Errorf("undecodable key %q", k)
 			}
+			if ns == store.NamespaceCatalog {
+				return true // the adapter's bookkeeping, not the test's data
+			}
 			st[pk(ns, key)] = v
 			return true
 		})
