@@ -245,3 +245,9 @@ type RoundTripper interface {
 
 // ErrBroken is wrapped by transport errors after which the guest instance was discarded.
 var ErrBroken = errors.New("abi: guest instance discarded")
+
+// ErrNotDelivered is wrapped, beside ErrBroken, by a transport error for a request that never
+// reached the guest because its instance was already gone (a plugin process found dead before
+// the send). The session is lost all the same, but a COMMIT the request carried certainly did
+// not run, so the Client does not report it as store.ErrCommitUnknown.
+var ErrNotDelivered = errors.New("abi: request not delivered")

@@ -75,7 +75,7 @@ func (c *Client) abandon(t *clientTxn, b *batch, fin *final, cause error) error 
 	c.lose(cause)
 	c.requeue(b.rbs) // lost now: the next batch drops them and forgets their ids
 	err := c.lostErr(t, cause)
-	if fin != nil && fin.op == OpCommit {
+	if fin != nil && fin.op == OpCommit && !errors.Is(cause, ErrNotDelivered) {
 		err = fmt.Errorf("%w: %w", store.ErrCommitUnknown, err)
 	}
 	return err

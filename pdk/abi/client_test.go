@@ -477,6 +477,13 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 		t.Errorf("Commit error %q does not say why", err)
 	}
 
+	w1, _ := c.Begin(ctx, true)
+	must(t, w1.Put(ctx, "ns", "k", []byte("v")))
+	l.FailNext(fmt.Errorf("plugin process found dead: %w (%w)", ErrBroken, ErrNotDelivered))
+	if err := w1.Commit(ctx); errors.Is(err, store.ErrCommitUnknown) || !errors.Is(err, ErrBroken) {
+		t.Fatalf("Commit not delivered: %v, want ErrBroken only", err)
+	}
+
 	r, _ := c.Begin(ctx, false)
 	l.FailNext(fmt.Errorf("plugin process exited: %w", ErrBroken))
 	if _, err := r.Get(ctx, "ns", "k"); errors.Is(err, store.ErrCommitUnknown) || !errors.Is(err, ErrBroken) {

@@ -338,6 +338,19 @@ func (e *Encoder) appendInfo(i Info) {
 	e.AppendU32(i.MaxRequest)
 }
 
+// Close ends the session the host left open, as CLOSE would: every open transaction is rolled
+// back and the driver closed. A transport calls it when its host went away without CLOSE (a
+// plugin's stream ended), so the driver releases its files and locks. Without a session it does
+// nothing; a later HELLO starts a new one.
+func (d *Dispatcher) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.drv == nil {
+		return nil
+	}
+	return d.closeSession()
+}
+
 // closeSession rolls back every open transaction (in id order), closes the driver and ends the
 // session, whatever fails on the way. It returns the first failure.
 func (d *Dispatcher) closeSession() error {

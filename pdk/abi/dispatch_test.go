@@ -310,3 +310,32 @@ func TestScanPageBudget(t *testing.T) {
 		t.Errorf("a page always holds at least one entry: got %d entries, more %v", len(rs[2].r.page), rs[2].r.more)
 	}
 }
+
+// TestDispatcherClose: a host that goes away without CLOSE leaves a session; Close rolls back
+// its open transactions and closes the driver once, and a later HELLO opens a new session.
+func TestDispatcherClose(t *testing.T) {
+	var drivers []*countingDriver
+	d := NewDispatcher(func(context.Context, Hello) (pdk.Driver, error) {
+		cd := &countingDriver{Driver: inmem.NewDriver()}
+		drivers = append(drivers, cd)
+		return cd, nil
+	})
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close without a session: %v", err)
+	}
+	wantStatuses(t, "open", do(t, d, req(hello, begin(1, false), begin(2, true))), OK, OK, OK)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := drivers[0]; c.closed != 1 || c.rollbacks != 2 {
+		t.Fatalf("after Close: driver closed %d times, %d rollbacks; want 1 and 2", c.closed, c.rollbacks)
+	}
+	wantStatuses(t, "after Close", do(t, d, req(ping)), NotOpen)
+	wantStatuses(t, "new session", do(t, d, req(hello, ping)), OK, OK)
+	if len(drivers) != 2 {
+		t.Fatalf("%d drivers opened, want 2", len(drivers))
+	}
+}
