@@ -66,6 +66,17 @@ func InfoOf(s store.Store) (Info, bool) {
 	return a.info, true
 }
 
+// DriverOf returns the driver behind s, if s was made by NewStore: hosts use it to reach their
+// transport's statistics (hostplugin.StatsOf). Calling the driver directly bypasses every rule
+// the adapter enforces; do not.
+func DriverOf(s store.Store) (Driver, bool) {
+	a, ok := s.(*adapter)
+	if !ok {
+		return nil, false
+	}
+	return a.d, true
+}
+
 // exclusive is the weight a writer takes on the readers/writer gate: more than any number of
 // concurrent readers can hold.
 const exclusive = 1 << 40

@@ -336,6 +336,12 @@ func TestInfoOf(t *testing.T) {
 	if !ok || info != d.Info() {
 		t.Fatalf("InfoOf(NewStore(inmem)) = %+v, %v; want %+v, true", info, ok, d.Info())
 	}
+	if got, ok := pdk.DriverOf(pdk.NewStore(d)); !ok || got != d {
+		t.Fatalf("DriverOf(NewStore(d)) = %v, %v", got, ok)
+	}
+	if _, ok := pdk.DriverOf(nil); ok {
+		t.Fatal("DriverOf(nil) reports a driver")
+	}
 	if _, ok := pdk.InfoOf(nil); ok {
 		t.Fatal("InfoOf(nil) reports a driver")
 	}

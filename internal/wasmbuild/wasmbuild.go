@@ -1,12 +1,14 @@
-// Package wasmbuild builds a plugin's main package to a WebAssembly module for tests, so that
-// tests never depend on `make wasm` having run.
+// Package wasmbuild builds a plugin's main package to a WebAssembly module (Build), or to a
+// native go-plugin binary (BuildPlugin), for tests, so that tests never depend on `make wasm`
+// or `make plugins` having run.
 //
 // Build runs `go build -buildmode=c-shared` with GOOS=wasip1 GOARCH=wasm and caches the result
 // under os.UserCacheDir()/dockyard/wasm-test (or the system temp directory), keyed by a hash of
 // the Go toolchain version, the package's directory, go.mod, go.sum and the Go source files of
 // every package the plugin imports (as `go list -deps` finds them for wasip1). Repeated test binaries, and test packages running in parallel,
 // build each module once: the build runs under an flock of the cache entry and lands by an
-// atomic rename.
+// atomic rename. BuildPlugin does the same for a plain `go build` for the host's platform,
+// with cgo off, as the Makefile builds plugins.
 package wasmbuild
 
 import (
@@ -22,9 +24,29 @@ import (
 	"strings"
 )
 
+// target is what a build makes: the environment of go build and go list, go build's extra
+// arguments, the output's file extension.
+type target struct {
+	name string
+	env  []string
+	args []string
+	ext  string
+}
+
+var (
+	wasmTarget   = target{name: "wasm", env: []string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}, args: []string{"-buildmode=c-shared"}, ext: ".wasm"}
+	pluginTarget = target{name: "plugin", env: []string{"CGO_ENABLED=0"}}
+)
+
 // Build builds the main package in pkgDir (a directory inside this module, relative to the
 // current directory or absolute) and returns the path of the .wasm file.
-func Build(pkgDir string) (string, error) {
+func Build(pkgDir string) (string, error) { return build(pkgDir, wasmTarget) }
+
+// BuildPlugin builds the main package in pkgDir as a native executable (a go-plugin binary)
+// and returns its path.
+func BuildPlugin(pkgDir string) (string, error) { return build(pkgDir, pluginTarget) }
+
+func build(pkgDir string, tg target) (string, error) {
 	abs, err := filepath.Abs(pkgDir)
 	if err != nil {
 		return "", err
@@ -37,7 +59,7 @@ func Build(pkgDir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key, err := sourceHash(modRoot, relPkg)
+	key, err := sourceHash(modRoot, relPkg, tg)
 	if err != nil {
 		return "", fmt.Errorf("wasmbuild: hash sources: %w", err)
 	}
@@ -46,7 +68,7 @@ func Build(pkgDir string) (string, error) {
 		return "", err
 	}
 	dir := filepath.Join(cache, key[:32])
-	out := filepath.Join(dir, filepath.Base(abs)+".wasm")
+	out := filepath.Join(dir, filepath.Base(abs)+tg.ext)
 	if _, err := os.Stat(out); err == nil {
 		return out, nil
 	}
@@ -62,15 +84,15 @@ func Build(pkgDir string) (string, error) {
 		return out, nil
 	}
 	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
-	cmd := exec.Command(goCommand(), "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, "./"+filepath.ToSlash(relPkg))
+	args := append(append([]string{"build"}, tg.args...), "-trimpath", "-o", tmp, "./"+filepath.ToSlash(relPkg))
+	cmd := exec.Command(goCommand(), args...)
 	cmd.Dir = modRoot
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS="+buildFlags())
+	cmd.Env = append(append(os.Environ(), tg.env...), "GOFLAGS="+buildFlags())
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("wasmbuild: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared ./%s: %w\n%s",
-			relPkg, err, stderr.Bytes())
+		return "", fmt.Errorf("wasmbuild: %s go %s: %w\n%s", strings.Join(tg.env, " "), strings.Join(args, " "), err, stderr.Bytes())
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		return "", fmt.Errorf("wasmbuild: %w", err)
@@ -93,14 +115,14 @@ func moduleRoot(dir string) (string, error) {
 // sourceHash hashes the toolchain, the build flags, the package path, go.mod and go.sum, and
 // the Go files of every package the plugin imports (for wasip1): by content inside the module,
 // by path (which holds the module version) outside it.
-func sourceHash(root, relPkg string) (string, error) {
+func sourceHash(root, relPkg string, tg target) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", runtime.Version(), filepath.ToSlash(relPkg), buildFlags())
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s/%s\x00", runtime.Version(), tg.name, filepath.ToSlash(relPkg), buildFlags(), runtime.GOOS, runtime.GOARCH)
 	cmd := exec.Command(goCommand(), "list", "-deps", "-f",
 		`{{if not .Standard}}{{$dir := .Dir}}{{range .GoFiles}}{{$dir}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}{{$dir}}/{{.}}{{"\n"}}{{end}}{{end}}`,
 		"./"+filepath.ToSlash(relPkg))
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS="+buildFlags())
+	cmd.Env = append(append(os.Environ(), tg.env...), "GOFLAGS="+buildFlags())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -125,7 +147,7 @@ func sourceHash(root, relPkg string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// buildFlags is GOFLAGS without flags a wasm build cannot take (-race, -msan, -asan, -cover).
+// buildFlags is GOFLAGS without flags a wasm build cannot take, nor a plugin binary needs (-race, -msan, -asan, -cover).
 func buildFlags() string {
 	var keep []string
 	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {

@@ -2,7 +2,10 @@ package wasmbuild
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -27,5 +30,24 @@ func TestBuildIsCached(t *testing.T) {
 func TestBuildError(t *testing.T) {
 	if _, err := Build("../../store"); err == nil {
 		t.Fatal("building a non-main package as a plugin succeeded")
+	}
+}
+
+func TestBuildPlugin(t *testing.T) {
+	path, err := BuildPlugin("../../plugins/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(path).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !bytes.Contains(out, []byte("This binary is a plugin")) {
+		t.Fatalf("%s started by hand: %v\n%s\nwant exit 1 and go-plugin's notice", path, err, out)
+	}
+	wasm, err := Build("../../plugins/inmem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(wasm) == filepath.Dir(path) {
+		t.Errorf("the plugin and wasm builds share a cache entry: %s", path)
 	}
 }

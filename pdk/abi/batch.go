@@ -30,6 +30,7 @@ const shrinkAbove = 1 << 20
 // transaction all the same) stops the batch, so the rest is sent again. With check, it first
 // fails if the client is closed or t was lost.
 func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, check bool) (response, error) {
+	redelivered := false
 	for {
 		b, err := c.build(t, fin, check)
 		check = false
@@ -46,7 +47,20 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 		}
 		if err != nil {
 			if errors.Is(err, ErrBroken) {
-				return response{}, c.abandon(t, &b, fin, fmt.Errorf("the guest instance was discarded: %w", err))
+				// A request that never reached the guest, because its instance was already
+				// gone, is sent again once to the next instance (with HELLO) when it lost
+				// nothing: it starts no earlier transaction's work. So the first use after
+				// an instance died between transactions succeeds.
+				fresh := !redelivered && errors.Is(err, ErrNotDelivered) && (t == nil || b.beginAt >= 0)
+				if fresh && t != nil {
+					t.begun = false
+				}
+				lost := c.abandon(t, &b, fin, fmt.Errorf("the guest instance was discarded: %w", err))
+				if fresh {
+					redelivered = true
+					continue
+				}
+				return response{}, lost
 			}
 			// The guest did not see the request (RoundTripper's contract): as you were.
 			c.requeue(b.rbs)

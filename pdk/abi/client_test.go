@@ -478,6 +478,9 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 	}
 
 	w1, _ := c.Begin(ctx, true)
+	if _, err := w1.Get(ctx, "ns", "k"); !errors.Is(err, store.ErrNotFound) { // w1 reaches the guest
+		t.Fatal(err)
+	}
 	must(t, w1.Put(ctx, "ns", "k", []byte("v")))
 	l.FailNext(fmt.Errorf("plugin process found dead: %w (%w)", ErrBroken, ErrNotDelivered))
 	if err := w1.Commit(ctx); errors.Is(err, store.ErrCommitUnknown) || !errors.Is(err, ErrBroken) {
@@ -500,4 +503,43 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 	if err := w2.Commit(ctx); errors.Is(err, store.ErrCommitUnknown) || !errors.Is(err, ErrBroken) {
 		t.Fatalf("Commit of a transaction lost before: %v, want ErrBroken only", err)
 	}
+}
+
+// TestNotDeliveredIsSentAgain: a request that never reached the guest, because its instance
+// was already gone, is sent once more to the next instance, with HELLO, when it starts no
+// earlier transaction's work; a transaction that had reached the lost instance fails.
+func TestNotDeliveredIsSentAgain(t *testing.T) {
+	ctx := context.Background()
+	l := NewLoopback(InmemOpener)
+	c := newClient(t, l)
+	gone := fmt.Errorf("plugin process found dead: %w (%w)", ErrBroken, ErrNotDelivered)
+
+	old, _ := c.Begin(ctx, false)
+	if _, err := old.Get(ctx, "ns", "k"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	l.FailNext(gone)
+	l.Record()
+	w, _ := c.Begin(ctx, true)
+	must(t, w.Put(ctx, "ns", "k", []byte("v")))
+	must(t, w.Commit(ctx)) // BEGIN, PUT, COMMIT: nothing of it reached the lost instance
+	if got, want := l.Requests(), [][]Op{{OpHello, OpBegin, OpPut, OpCommit}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("requests: %v, want %v", got, want)
+	}
+	if _, err := old.Get(ctx, "ns", "k"); !errors.Is(err, ErrBroken) {
+		t.Fatalf("Get of a transaction begun on the lost instance: %v, want ErrBroken", err)
+	}
+	must(t, old.Rollback())
+	r, _ := c.Begin(ctx, false)
+	if v, err := r.Get(ctx, "ns", "k"); err != nil || string(v) != "v" {
+		t.Fatalf("Get after the redelivered commit: %q, %v", v, err)
+	}
+	must(t, r.Rollback())
+
+	l.FailNext(gone)
+	l.FailNext(gone)
+	if err := c.Ping(ctx); !errors.Is(err, ErrBroken) {
+		t.Fatalf("Ping when two instances in a row are gone: %v, want ErrBroken (sent again once only)", err)
+	}
+	must(t, c.Ping(ctx))
 }

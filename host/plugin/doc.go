@@ -1,0 +1,48 @@
+// Package plugin (imported as hostplugin where the name would clash) runs a Dockyard driver as
+// a separate process under hashicorp/go-plugin and turns it into a store.Store: the plugin
+// transport of the ABI in package pdk/abi. The plugin side is package pdk/plugin.
+//
+//	s, err := hostplugin.Open(ctx, "bin/plugins/sqlite", "/var/lib/app/store.db")
+//
+// A plugin is for a backend that must not share the application's address space: a crash in
+// it kills its process, not the application. It costs a process per store and a round trip
+// over a local socket per crossing, where a WebAssembly driver costs a function call.
+//
+// # Transport
+//
+// The host and the plugin exchange ABI frames over one gRPC bidirectional stream per process
+// (service dockyard.plugin.v1.Driver, see pdk/plugin): one message per request frame, one
+// back per response frame. The ABI client (abi.Client) buffers writes and begins lazily, so a
+// View with one Get, and an Update that only writes, is one round trip each. The connection is
+// go-plugin's: a Unix socket, with mutual TLS set up afresh for every process (AutoMTLS).
+//
+// # Lifecycle
+//
+// Open checks the binary is an executable file and pins its SHA-256 (WithChecksum gives the
+// expected one; otherwise the hash the file has now), then starts it. go-plugin checks the
+// hash (SecureConfig) at every start, restarts included, so a binary replaced under a running
+// application is refused, with an error wrapping ErrChecksum that shows both hashes. The
+// handshake is go-plugin's (a magic cookie and a plugin protocol version, pdk/plugin.Handshake;
+// a mismatch wraps ErrHandshake and names the host's side), then the ABI's HELLO (a wrong ABI
+// major wraps abi.ErrIncompatible and names both). Starting is bounded (WithStartTimeout): a
+// missing or non-executable binary, a process that exits at once, or one that never completes
+// the handshake is an error wrapping ErrStart, never a hang; it includes the end of what the
+// process wrote to stderr.
+//
+// The plugin's log records (slog in the plugin, through pdk/plugin) are logged by the host's
+// logger (WithLogger) at their levels, with plugin=<name>; so are go-plugin's own.
+//
+// Every call has a deadline: the caller's context and the call timeout (WithCallTimeout). A
+// plugin that has not answered by then is killed (SIGKILL) and the call fails. A plugin
+// process that dies, or is killed, fails the transactions it held with an error wrapping
+// abi.ErrBroken that says so; go-plugin does not restart plugins, so this package starts a
+// new process at the next use, which sends HELLO again (a durable driver recovers from its
+// files). A request that could not reach the plugin because its process was already known
+// dead is sent to the new one, so the first use after a crash between transactions
+// succeeds. An Update whose COMMIT was in flight when the process died fails with an error
+// wrapping store.ErrCommitUnknown: it may have committed, and it is never retried blindly.
+//
+// Close ends the ABI session (the plugin's driver closes its files) and stops the process. A
+// host that dies without Close takes its plugins with it: on Linux they get SIGKILL when it
+// dies (the parent-death signal), and everywhere pdk/plugin exits when its parent is gone.
+package plugin

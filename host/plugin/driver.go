@@ -1,0 +1,121 @@
+package plugin
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/pdk/abi"
+	"github.com/dockyard/dockyard/store"
+)
+
+// Open starts the plugin binary at path and returns a store on the driver it serves, opened
+// with dsn. Close stops the plugin.
+func Open(ctx context.Context, path, dsn string, opts ...Option) (store.Store, error) {
+	d, err := NewDriver(ctx, path, dsn, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return pdk.NewStore(d), nil
+}
+
+// NewDriver is Open without the pdk adapter: the ABI client over the plugin, as a pdk.Driver.
+func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Driver, error) {
+	cfg := resolve(filepath.Base(path), opts)
+	sum, err := checkBinary(path, cfg.checksum)
+	if err != nil {
+		return nil, fmt.Errorf("%w: plugin %q: %w", ErrStart, cfg.name, err)
+	}
+	t := &transport{path: path, sum: sum, cfg: cfg}
+	if _, err := t.live(ctx); err != nil { // start now, so a start failure is the error as is
+		return nil, err
+	}
+	client, err := abi.NewClient(ctx, t, abi.Hello{DSN: dsn, Options: cfg.driverOpts})
+	if err != nil {
+		_ = t.close()
+		if errors.Is(err, ErrStart) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("hostplugin: plugin %q: %w", cfg.name, err)
+	}
+	return &driver{Driver: client, t: t}, nil
+}
+
+// checkBinary checks path is an executable regular file and returns the checksum to pin: want
+// if given (go-plugin compares it at each start), else the file's SHA-256 now.
+func checkBinary(path string, want []byte) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("binary: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("binary %s: not a regular file (%s)", path, st.Mode().Type())
+	}
+	if st.Mode().Perm()&0o111 == 0 {
+		return nil, fmt.Errorf("binary %s: %w (mode %s)", path, errNotExecutable, st.Mode().Perm())
+	}
+	if len(want) > 0 {
+		if len(want) != sha256.Size {
+			return nil, fmt.Errorf("checksum of %d bytes: a SHA-256 has %d", len(want), sha256.Size)
+		}
+		return want, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("binary: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("binary %s: %w", path, err)
+	}
+	return h.Sum(nil), nil
+}
+
+// driver is the ABI client over a transport; closing it ends the session (the plugin's driver
+// closes), then stops the process.
+type driver struct {
+	pdk.Driver
+	t *transport
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func (d *driver) Close() error {
+	d.closeOnce.Do(func() {
+		d.closeErr = errors.Join(d.Driver.Close(), d.t.close())
+	})
+	return d.closeErr
+}
+
+// Stats describes a plugin driver's transport.
+type Stats struct {
+	abi.Stats
+	// Starts is how many plugin processes were started: 1 + restarts.
+	Starts int
+	// PID is the running process's id, 0 if none runs.
+	PID int
+}
+
+// StatsOf returns the Stats of a driver NewDriver returned, or false for any other driver.
+func StatsOf(d pdk.Driver) (Stats, bool) {
+	pd, ok := d.(*driver)
+	if !ok {
+		return Stats{}, false
+	}
+	s := Stats{PID: pd.t.pid()}
+	if c, ok := pd.Driver.(interface{ Stats() abi.Stats }); ok {
+		s.Stats = c.Stats()
+	}
+	pd.t.mu.Lock()
+	s.Starts = pd.t.starts
+	pd.t.mu.Unlock()
+	return s, true
+}

@@ -1,0 +1,123 @@
+package plugin
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// hcLogger is an hclog.Logger that writes to a slog.Logger: go-plugin logs through hclog,
+// both its own records and those it parses from the plugin's stderr, and the host logs
+// through slog. Levels map one to one (hclog's Trace is slog.LevelDebug-4).
+type hcLogger struct {
+	base    *slog.Logger // without name and implied args
+	l       *slog.Logger // base with them
+	name    string
+	implied []any
+}
+
+func newHCLogger(l *slog.Logger, name string) hclog.Logger {
+	return derive(l, name, nil)
+}
+
+func derive(base *slog.Logger, name string, implied []any) *hcLogger {
+	l := base
+	if name != "" {
+		l = l.With("logger", name)
+	}
+	if len(implied) > 0 {
+		l = l.With(implied...)
+	}
+	return &hcLogger{base: base, l: l, name: name, implied: implied}
+}
+
+func slogLevel(l hclog.Level) slog.Level {
+	switch l {
+	case hclog.Trace:
+		return slog.LevelDebug - 4
+	case hclog.Debug:
+		return slog.LevelDebug
+	case hclog.Warn:
+		return slog.LevelWarn
+	case hclog.Error:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Off || level == hclog.NoLevel {
+		return
+	}
+	h.l.Log(context.Background(), slogLevel(level), msg, args...)
+}
+
+func (h *hcLogger) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }
+func (h *hcLogger) Debug(msg string, args ...any) { h.Log(hclog.Debug, msg, args...) }
+func (h *hcLogger) Info(msg string, args ...any)  { h.Log(hclog.Info, msg, args...) }
+func (h *hcLogger) Warn(msg string, args ...any)  { h.Log(hclog.Warn, msg, args...) }
+func (h *hcLogger) Error(msg string, args ...any) { h.Log(hclog.Error, msg, args...) }
+
+func (h *hcLogger) enabled(l hclog.Level) bool {
+	return h.l.Enabled(context.Background(), slogLevel(l))
+}
+
+func (h *hcLogger) IsTrace() bool { return h.enabled(hclog.Trace) }
+func (h *hcLogger) IsDebug() bool { return h.enabled(hclog.Debug) }
+func (h *hcLogger) IsInfo() bool  { return h.enabled(hclog.Info) }
+func (h *hcLogger) IsWarn() bool  { return h.enabled(hclog.Warn) }
+func (h *hcLogger) IsError() bool { return h.enabled(hclog.Error) }
+
+// GetLevel reports the lowest level the slog handler takes: go-plugin drops the plugin's
+// records below it without parsing them.
+func (h *hcLogger) GetLevel() hclog.Level {
+	for _, l := range []hclog.Level{hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error} {
+		if h.enabled(l) {
+			return l
+		}
+	}
+	return hclog.Off
+}
+
+// SetLevel does nothing: the level is the slog handler's.
+func (h *hcLogger) SetLevel(hclog.Level) {}
+
+func (h *hcLogger) ImpliedArgs() []any { return h.implied }
+
+func (h *hcLogger) With(args ...any) hclog.Logger {
+	return derive(h.base, h.name, append(append([]any(nil), h.implied...), args...))
+}
+
+func (h *hcLogger) Name() string { return h.name }
+
+// Named and ResetNamed record the name as the attribute "logger": go-plugin names its logger
+// for a plugin after the binary.
+func (h *hcLogger) Named(name string) hclog.Logger {
+	if h.name != "" {
+		name = h.name + "." + name
+	}
+	return h.ResetNamed(name)
+}
+
+func (h *hcLogger) ResetNamed(name string) hclog.Logger {
+	return derive(h.base, name, h.implied)
+}
+
+func (h *hcLogger) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
+	return log.New(h.StandardWriter(opts), "", 0)
+}
+
+func (h *hcLogger) StandardWriter(*hclog.StandardLoggerOptions) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		h.Info(strings.TrimRight(string(p), "\n"))
+		return len(p), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

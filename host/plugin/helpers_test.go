@@ -1,0 +1,77 @@
+package plugin
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/store"
+)
+
+var (
+	buildOnce sync.Once
+	built     map[string]string
+	buildErr  error
+)
+
+// binaries builds the sqlite plugin and the hostile fixture once per test binary.
+func binaries(t testing.TB) (sqlite, hostile string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		built = map[string]string{}
+		for name, dir := range map[string]string{"sqlite": "../../plugins/sqlite", "hostile": "testdata/hostile"} {
+			path, err := wasmbuild.BuildPlugin(dir)
+			if err != nil {
+				buildErr = err
+				return
+			}
+			built[name] = path
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built["sqlite"], built["hostile"]
+}
+
+// openSQLite opens a store on the sqlite plugin with a database file in a fresh directory.
+func openSQLite(t testing.TB, opts ...Option) (store.Store, string) {
+	t.Helper()
+	bin, _ := binaries(t)
+	dsn := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(context.Background(), bin, dsn, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, dsn
+}
+
+// processGone reports whether pid has exited (a zombie nobody reaped counts as gone).
+func processGone(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name, which is in parentheses.
+	for i := len(b) - 1; i > 0; i-- {
+		if b[i] == ')' {
+			return i+2 < len(b) && b[i+2] == 'Z'
+		}
+	}
+	return false
+}
+
+func itoa(n int) string {
+	return string(appendInt(nil, n))
+}
+
+func appendInt(b []byte, n int) []byte {
+	if n >= 10 {
+		b = appendInt(b, n/10)
+	}
+	return append(b, byte('0'+n%10))
+}

@@ -1,0 +1,265 @@
+package plugin
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockyard/dockyard/pdk/abi"
+	"github.com/dockyard/dockyard/store"
+)
+
+// openHostile opens a store on the hostile fixture in the given mode.
+func openHostile(ctx context.Context, t testing.TB, mode string, opts ...Option) (store.Store, error) {
+	t.Helper()
+	_, bin := binaries(t)
+	opts = append([]Option{WithEnv("DOCKYARD_HOSTILE=" + mode), WithName("hostile-" + mode)}, opts...)
+	s, err := Open(ctx, bin, "", opts...)
+	if err == nil {
+		t.Cleanup(func() { _ = s.Close() })
+	}
+	return s, err
+}
+
+// within fails t if f takes longer than d.
+func within(t *testing.T, d time.Duration, what string, f func()) {
+	t.Helper()
+	start := time.Now()
+	f()
+	if took := time.Since(start); took > d {
+		t.Errorf("%s took %v, more than %v", what, took, d)
+	}
+}
+
+func wantErrContains(t *testing.T, what string, err error, target error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: no error", what)
+	}
+	if target != nil && !errors.Is(err, target) {
+		t.Errorf("%s: %v\nwant errors.Is %v", what, err, target)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %q does not say %q", what, err, p)
+		}
+	}
+}
+
+func TestStartFailures(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "plain-file")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path string
+		parts      []string
+	}{
+		{"missing binary", filepath.Join(dir, "absent"), []string{"absent", "no such file"}},
+		{"not executable", notExec, []string{"plain-file", "not executable"}},
+		{"directory", dir, []string{"not a regular file"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Open(ctx, tc.path, "")
+			wantErrContains(t, tc.name, err, ErrStart, tc.parts...)
+		})
+	}
+	t.Run("crashes at start", func(t *testing.T) {
+		within(t, 5*time.Second, "a crashing start", func() {
+			_, err := openHostile(ctx, t, "crash")
+			wantErrContains(t, "crash", err, ErrStart, "exited before completing go-plugin's handshake", "hostile: crashing at start")
+		})
+	})
+	t.Run("never completes the handshake", func(t *testing.T) {
+		within(t, 5*time.Second, "a silent start with a 1s start timeout", func() {
+			_, err := openHostile(ctx, t, "silent", WithStartTimeout(time.Second))
+			wantErrContains(t, "silent", err, ErrStart, "did not complete go-plugin's handshake within 1s")
+		})
+	})
+	t.Run("context ends during start", func(t *testing.T) {
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		within(t, 3*time.Second, "a start whose context ends", func() {
+			_, err := openHostile(cctx, t, "silent")
+			wantErrContains(t, "silent", err, context.DeadlineExceeded)
+		})
+	})
+}
+
+func TestHandshakeMismatch(t *testing.T) {
+	ctx := context.Background()
+	_, err := openHostile(ctx, t, "wrongcookie")
+	wantErrContains(t, "wrong magic cookie", err, ErrHandshake, "magic cookie", "DOCKYARD_PLUGIN=", "plugin protocol 1")
+	_, err = openHostile(ctx, t, "wrongproto")
+	wantErrContains(t, "wrong plugin protocol", err, ErrHandshake, "Dockyard plugin protocol 1", "Plugin version: 2")
+	_, err = openHostile(ctx, t, "wrongabi")
+	wantErrContains(t, "wrong ABI major", err, abi.ErrIncompatible, "guest speaks ABI 99.0", "host speaks ABI 1.0")
+}
+
+func TestChecksum(t *testing.T) {
+	ctx := context.Background()
+	bin, hostile := binaries(t)
+	wrong := sha256.Sum256([]byte("another binary"))
+	_, err := Open(ctx, bin, filepath.Join(t.TempDir(), "db"), WithChecksum(wrong[:]))
+	wantErrContains(t, "wrong checksum", err, ErrChecksum, "pinned")
+
+	// Open pins the binary's hash: a binary replaced while the store is open is refused at the
+	// next start.
+	dir := t.TempDir()
+	copyFile(t, bin, filepath.Join(dir, "driver"))
+	s, err := Open(ctx, filepath.Join(dir, "driver"), filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pid := pidOfRunning(t, s)
+	copyFile(t, hostile, filepath.Join(dir, "driver"))
+	kill9(t, pid)
+	waitReaped(t, pid)
+	err = s.Ping(ctx)
+	wantErrContains(t, "restart on a replaced binary", err, ErrChecksum, "the binary's sha256 is")
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(to) // a running binary cannot be written in place
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGarbageFrames(t *testing.T) {
+	_, err := openHostile(context.Background(), t, "garbage")
+	wantErrContains(t, "garbage answers", err, abi.ErrProtocol)
+}
+
+// TestHang: a plugin that never answers is stopped by the caller's deadline, or by the call
+// timeout; either way the call fails promptly and the process is killed.
+func TestHang(t *testing.T) {
+	ctx := context.Background()
+	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	within(t, 5*time.Second, "a hanging plugin with a 500ms deadline", func() {
+		_, err := openHostile(cctx, t, "hang")
+		wantErrContains(t, "hang with a deadline", err, abi.ErrBroken, "call abandoned", "deadline exceeded")
+	})
+	within(t, 5*time.Second, "a hanging plugin with a 500ms call timeout", func() {
+		_, err := openHostile(ctx, t, "hang", WithCallTimeout(500*time.Millisecond))
+		wantErrContains(t, "hang with a call timeout", err, abi.ErrBroken, "no answer within the call timeout of 500ms")
+	})
+}
+
+// TestLogsForwarded: the plugin's slog records reach the host's logger at their levels.
+func TestLogsForwarded(t *testing.T) {
+	h := &recorder{}
+	s, err := openHostile(context.Background(), t, "logs", WithLogger(slog.New(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]slog.Level{
+		"hostile debug record": slog.LevelDebug, "hostile info record": slog.LevelInfo,
+		"hostile warn record": slog.LevelWarn, "hostile error record": slog.LevelError,
+	}
+	got := h.records()
+	for msg, level := range want {
+		r, ok := got[msg]
+		if !ok {
+			t.Errorf("record %q not forwarded; got %v", msg, keys(got))
+			continue
+		}
+		if r.Level != level {
+			t.Errorf("record %q at %v, want %v", msg, r.Level, level)
+		}
+		attrs := map[string]string{}
+		r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+		if attrs["n"] == "" {
+			t.Errorf("record %q lost its attribute n: %v", msg, attrs)
+		}
+	}
+	if !h.has("plugin", "hostile-logs") {
+		t.Error("records do not name the plugin (attribute plugin=hostile-logs)")
+	}
+}
+
+func keys(m map[string]slog.Record) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// recorder is a slog.Handler that keeps every record, with the attributes of With.
+type recorder struct {
+	mu    sync.Mutex
+	recs  []slog.Record
+	attrs []slog.Attr
+	root  *recorder
+}
+
+func (h *recorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *recorder) Handle(_ context.Context, r slog.Record) error {
+	root := h.rootOf()
+	r = r.Clone()
+	r.AddAttrs(h.attrs...)
+	root.mu.Lock()
+	defer root.mu.Unlock()
+	root.recs = append(root.recs, r)
+	return nil
+}
+
+func (h *recorder) WithAttrs(as []slog.Attr) slog.Handler {
+	return &recorder{attrs: append(append([]slog.Attr(nil), h.attrs...), as...), root: h.rootOf()}
+}
+
+func (h *recorder) WithGroup(string) slog.Handler { return h }
+
+func (h *recorder) rootOf() *recorder {
+	if h.root != nil {
+		return h.root
+	}
+	return h
+}
+
+func (h *recorder) records() map[string]slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := map[string]slog.Record{}
+	for _, r := range h.recs {
+		m[r.Message] = r
+	}
+	return m
+}
+
+func (h *recorder) has(key, value string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.recs {
+		found := false
+		r.Attrs(func(a slog.Attr) bool {
+			found = found || (a.Key == key && a.Value.String() == value)
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}

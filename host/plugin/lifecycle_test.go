@@ -1,0 +1,86 @@
+package plugin
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// childEnv names the plugin binary for TestHostChild, the host process TestNoOrphans kills.
+const childEnv = "DOCKYARD_TEST_PLUGIN_HOST"
+
+// TestHostChild is not a test of its own: run by TestNoOrphans as a child process (with
+// childEnv set), it opens a store on the sqlite plugin, prints the plugin's pid and waits to
+// be killed. Without childEnv it returns at once.
+func TestHostChild(t *testing.T) {
+	bin := os.Getenv(childEnv)
+	if bin == "" {
+		return
+	}
+	s, err := Open(context.Background(), bin, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	fmt.Printf("pid %d\n", pidOf(t, s))
+	time.Sleep(time.Minute)
+	os.Exit(2) // never reached: the parent kills this process
+}
+
+// TestNoOrphans kills a host process with SIGKILL while its plugin runs: the plugin must exit
+// too, promptly.
+func TestNoOrphans(t *testing.T) {
+	bin, _ := binaries(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHostChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+bin)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	var pid int
+	if _, serr := fmt.Sscanf(line, "pid %d", &pid); err != nil || serr != nil {
+		t.Fatalf("host child said %q (%v)", line, err)
+	}
+	if processGone(pid) {
+		t.Fatalf("plugin %d not running while its host is", pid)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("plugin process %d outlived its killed host by 5s", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCloseStopsThePlugin: Close ends the plugin process, and the store is closed.
+func TestCloseStopsThePlugin(t *testing.T) {
+	s, _ := openSQLite(t)
+	pid := pidOfRunning(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !processGone(pid) {
+		t.Fatalf("plugin process %d still runs after Close", pid)
+	}
+	if err := s.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("Ping after Close: %v", err)
+	}
+}

@@ -1,0 +1,78 @@
+package plugin
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults of the options.
+const (
+	// DefaultStartTimeout bounds starting a plugin process: exec, go-plugin's handshake, TLS
+	// and the first gRPC connection.
+	DefaultStartTimeout = 10 * time.Second
+	// DefaultCallTimeout bounds each crossing: a plugin that has not answered by then is
+	// killed and the call fails.
+	DefaultCallTimeout = 30 * time.Second
+)
+
+// Option configures Open and NewDriver.
+type Option func(*config)
+
+type config struct {
+	name         string
+	checksum     []byte
+	logger       *slog.Logger
+	startTimeout time.Duration
+	callTimeout  time.Duration
+	driverOpts   []byte
+	env          []string
+}
+
+// WithName names the driver in errors and log records (default: the binary's base name).
+func WithName(name string) Option { return func(c *config) { c.name = name } }
+
+// WithChecksum pins the binary: its SHA-256 must equal sum, checked by go-plugin's
+// SecureConfig every time a process is started, restarts included. Without it, Open computes
+// the binary's SHA-256 once and pins that, so a binary replaced while the store is open is
+// refused at the next restart all the same.
+func WithChecksum(sum []byte) Option {
+	return func(c *config) { c.checksum = append([]byte(nil), sum...) }
+}
+
+// WithLogger sets the logger the plugin's log records and go-plugin's own are written to, at
+// their levels, with the attribute plugin=<name> (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithStartTimeout bounds starting a plugin process (default DefaultStartTimeout).
+func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.startTimeout = d } }
+
+// WithCallTimeout bounds each crossing (default DefaultCallTimeout). A plugin that has not
+// answered by then is killed, the call fails, and the next use starts a new process.
+func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTimeout = d } }
+
+// WithDriverOptions sets the free-form options sent to the plugin's driver in the HELLO
+// handshake (abi.Hello.Options; JSON by convention, e.g. a manifest's options).
+func WithDriverOptions(opts []byte) Option {
+	return func(c *config) { c.driverOpts = append([]byte(nil), opts...) }
+}
+
+// WithEnv adds variables ("KEY=value") to the plugin process's environment, which is
+// otherwise the host's own.
+func WithEnv(env ...string) Option { return func(c *config) { c.env = append(c.env, env...) } }
+
+func resolve(defaultName string, opts []Option) config {
+	c := config{name: defaultName, startTimeout: DefaultStartTimeout, callTimeout: DefaultCallTimeout}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if c.startTimeout <= 0 {
+		c.startTimeout = DefaultStartTimeout
+	}
+	if c.callTimeout <= 0 {
+		c.callTimeout = DefaultCallTimeout
+	}
+	return c
+}

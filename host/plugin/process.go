@@ -1,0 +1,237 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	pdkplugin "github.com/dockyard/dockyard/pdk/plugin"
+)
+
+// process is one running plugin and its Frames stream. A reader goroutine receives the
+// plugin's messages, so a call can wait for its answer, its context, its deadline and the
+// process's death at once.
+type process struct {
+	client *goplugin.Client
+	stream grpc.ClientStream
+	cancel context.CancelFunc
+	pid    int
+
+	resps chan []byte   // answers, in order
+	done  chan struct{} // closed when the stream has broken (err says how)
+	err   error
+	quit  chan struct{} // closed by kill: the reader stops
+	once  sync.Once
+}
+
+// start execs the binary and completes go-plugin's handshake, mutual TLS and the gRPC
+// connection, and opens the Frames stream, all within the start timeout.
+func (t *transport) start(ctx context.Context) (*process, error) {
+	cmd := exec.Command(t.path)
+	cmd.Env = append(os.Environ(), t.cfg.env...)
+	cmd.Env = append(cmd.Env, pdkplugin.LevelEnv+"="+t.logLevel())
+	cmd.SysProcAttr = sysProcAttr()
+	stderr := &tail{max: 2048}
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  pdkplugin.Handshake,
+		Plugins:          goplugin.PluginSet{pdkplugin.PluginName: &pdkplugin.GRPCPlugin{}},
+		Cmd:              cmd,
+		SkipHostEnv:      true, // cmd.Env has it already
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		SecureConfig:     &goplugin.SecureConfig{Checksum: t.sum, Hash: sha256.New()},
+		StartTimeout:     t.cfg.startTimeout,
+		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), ""),
+		Stderr:           stderr,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(pdkplugin.MaxMessage), grpc.MaxCallSendMsgSize(pdkplugin.MaxMessage))},
+	})
+	type started struct {
+		p   *process
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		p, err := connect(client)
+		ch <- started{p, err}
+	}()
+	select {
+	case s := <-ch:
+		if s.err != nil {
+			client.Kill()
+			return nil, t.startError(s.err, stderr.String())
+		}
+		return s.p, nil
+	case <-ctx.Done():
+		go func() { // connect ends within the start timeout; then stop what it started
+			if s := <-ch; s.p != nil {
+				s.p.kill()
+			} else {
+				client.Kill()
+			}
+		}()
+		return nil, fmt.Errorf("%w: plugin %q: %w", ErrStart, t.cfg.name, ctx.Err())
+	}
+}
+
+func connect(client *goplugin.Client) (*process, error) {
+	rpc, err := client.Client()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := rpc.Dispense(pdkplugin.PluginName)
+	if err != nil {
+		return nil, err
+	}
+	conn, ok := raw.(*grpc.ClientConn)
+	if !ok {
+		return nil, fmt.Errorf("go-plugin dispensed %T, not a gRPC connection", raw)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	stream, err := conn.NewStream(sctx, &pdkplugin.FramesDesc, pdkplugin.FramesMethod)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("opening the Frames stream: %w", err)
+	}
+	p := &process{
+		client: client, stream: stream, cancel: cancel,
+		resps: make(chan []byte, 1), done: make(chan struct{}), quit: make(chan struct{}),
+	}
+	if rc := client.ReattachConfig(); rc != nil {
+		p.pid = rc.Pid
+	}
+	go p.read()
+	return p, nil
+}
+
+// startError explains why a plugin did not start, from go-plugin's error and the end of what
+// the process wrote to stderr.
+func (t *transport) startError(err error, stderr string) error {
+	name := fmt.Sprintf("plugin %q (%s)", t.cfg.name, t.path)
+	hs := pdkplugin.Handshake
+	switch {
+	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):
+		actual := "unreadable"
+		if b, rerr := os.ReadFile(t.path); rerr == nil {
+			actual = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+		return fmt.Errorf("%w: %w: %s: the binary's sha256 is %s, pinned %x", ErrStart, ErrChecksum, name, actual, t.sum)
+	case strings.Contains(stderr, "This binary is a plugin"):
+		return fmt.Errorf("%w: %w: %s refused go-plugin's magic cookie: the host offers %s=%s (plugin protocol %d); the binary is a go-plugin plugin of another application or another Dockyard handshake",
+			ErrStart, ErrHandshake, name, hs.MagicCookieKey, hs.MagicCookieValue, hs.ProtocolVersion)
+	case strings.Contains(strings.ToLower(err.Error()), "incompatible"):
+		return fmt.Errorf("%w: %w: %s: the host speaks Dockyard plugin protocol %d: %w", ErrStart, ErrHandshake, name, hs.ProtocolVersion, err)
+	case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
+		return fmt.Errorf("%w: %s did not complete go-plugin's handshake within %v (is it a Dockyard plugin?)%s", ErrStart, name, t.cfg.startTimeout, stderrNote(stderr))
+	case strings.Contains(err.Error(), "exited before we could connect"), strings.Contains(err.Error(), "Failed to read any lines from plugin's stdout"):
+		return fmt.Errorf("%w: %s exited before completing go-plugin's handshake%s", ErrStart, name, stderrNote(stderr))
+	}
+	return fmt.Errorf("%w: %s: %w%s", ErrStart, name, err, stderrNote(stderr))
+}
+
+func stderrNote(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	return "; its stderr ends: " + s
+}
+
+// read receives the plugin's answers until the stream breaks or the process is killed.
+func (p *process) read() {
+	for {
+		m := new(wrapperspb.BytesValue)
+		if err := p.stream.RecvMsg(m); err != nil {
+			p.err = err
+			close(p.done)
+			return
+		}
+		select {
+		case p.resps <- m.Value:
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+// kill ends the process at once (SIGKILL: its driver may be stuck) and waits until go-plugin
+// has reaped it.
+func (p *process) kill() {
+	p.once.Do(func() {
+		close(p.quit)
+		p.cancel()
+		if p.pid > 0 {
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		p.client.Kill()
+	})
+}
+
+// stop ends the process gracefully, as go-plugin does (the ABI session was closed first), and
+// kills it if it does not exit within two seconds.
+func (p *process) stop() {
+	p.once.Do(func() {
+		_ = p.stream.CloseSend()
+		close(p.quit)
+		p.client.Kill()
+		p.cancel()
+	})
+}
+
+// gone reports whether p is known to be lost already: its stream broke, or go-plugin has
+// reaped its process.
+func (p *process) gone() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return p.client.Exited()
+	}
+}
+
+// exited reports, waiting up to wait, whether the process has exited.
+func (p *process) exited(wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	for !p.client.Exited() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+// tail keeps the last max bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tail) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if over := len(w.buf) - w.max; over > 0 {
+		w.buf = w.buf[over:]
+	}
+	return len(p), nil
+}
+
+func (w *tail) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(bytes.ToValidUTF8(w.buf, []byte("?")))
+}

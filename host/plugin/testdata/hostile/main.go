@@ -1,0 +1,128 @@
+// Command hostile is a test fixture: a plugin binary that misbehaves in the way the
+// environment variable DOCKYARD_HOSTILE names, so host/plugin's tests can check that each
+// misbehaviour is a clear error and never a hang or a panic in the host.
+//
+//	garbage     answers every request frame with random bytes
+//	wrongabi    a real in-memory driver whose HELLO answer claims ABI major 99
+//	hang        reads requests and never answers
+//	crash       writes a line to stderr and exits 3 before the handshake
+//	silent      never completes go-plugin's handshake
+//	wrongcookie serves with another magic cookie value
+//	wrongproto  serves plugin protocol version 2
+//	logs        a real in-memory driver that logs one record per level when opened
+//	(unset)     a real in-memory driver
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/dockyard/dockyard/drivers/inmem"
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/pdk/abi"
+	pdkplugin "github.com/dockyard/dockyard/pdk/plugin"
+)
+
+func main() {
+	mode := os.Getenv("DOCKYARD_HOSTILE")
+	switch mode {
+	case "", "logs":
+		pdkplugin.Serve(func(context.Context, abi.Hello) (pdk.Driver, error) {
+			if mode == "logs" {
+				slog.Debug("hostile debug record", "n", 1)
+				slog.Info("hostile info record", "n", 2)
+				slog.Warn("hostile warn record", "n", 3)
+				slog.Error("hostile error record", "n", 4)
+			}
+			return inmem.NewDriver(), nil
+		})
+	case "crash":
+		fmt.Fprintln(os.Stderr, "hostile: crashing at start")
+		os.Exit(3)
+	case "silent":
+		time.Sleep(time.Hour)
+	case "wrongcookie", "wrongproto":
+		hs := pdkplugin.Handshake
+		if mode == "wrongcookie" {
+			hs.MagicCookieValue = "another-application"
+		} else {
+			hs.ProtocolVersion = 2
+		}
+		serve(hs, func(req []byte) []byte { return req })
+	case "garbage":
+		serve(pdkplugin.Handshake, func([]byte) []byte {
+			b := make([]byte, 64)
+			_, _ = rand.Read(b)
+			return b
+		})
+	case "hang":
+		serve(pdkplugin.Handshake, func([]byte) []byte { time.Sleep(time.Hour); return nil })
+	case "wrongabi":
+		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
+		serve(pdkplugin.Handshake, func(req []byte) []byte {
+			resp := d.Handle(context.Background(), req, nil)
+			// A batch that starts with HELLO (op code at offset 12) is answered, after the
+			// 12-byte header, by a status byte and the guest's info, which starts with its major.
+			if len(req) > abi.HeaderSize && abi.Op(req[abi.HeaderSize]) == abi.OpHello && len(resp) > abi.HeaderSize+3 && resp[abi.HeaderSize] == byte(abi.OK) {
+				resp[abi.HeaderSize+1], resp[abi.HeaderSize+2] = 99, 0
+			}
+			return resp
+		})
+	default:
+		fmt.Fprintf(os.Stderr, "hostile: unknown mode %q\n", mode)
+		os.Exit(2)
+	}
+}
+
+// serve serves the Frames service with answer in place of the ABI dispatcher.
+func serve(hs goplugin.HandshakeConfig, answer func([]byte) []byte) {
+	goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig: hs,
+		Plugins:         goplugin.PluginSet{pdkplugin.PluginName: &fixture{answer: answer}},
+		GRPCServer:      goplugin.DefaultGRPCServer,
+		Logger:          hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+	})
+}
+
+type fixture struct {
+	goplugin.NetRPCUnsupportedPlugin
+	answer func([]byte) []byte
+}
+
+func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	s.RegisterService(&grpc.ServiceDesc{
+		ServiceName: pdkplugin.ServiceName,
+		HandlerType: (*any)(nil),
+		Streams: []grpc.StreamDesc{{StreamName: "Frames", ServerStreams: true, ClientStreams: true,
+			Handler: func(_ any, stream grpc.ServerStream) error {
+				for {
+					var m wrapperspb.BytesValue
+					if err := stream.RecvMsg(&m); err != nil {
+						if errors.Is(err, io.EOF) {
+							return nil
+						}
+						return err
+					}
+					if err := stream.SendMsg(&wrapperspb.BytesValue{Value: f.answer(m.Value)}); err != nil {
+						return err
+					}
+				}
+			}}},
+	}, f)
+	return nil
+}
+
+func (f *fixture) GRPCClient(context.Context, *goplugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, errors.New("hostile: client side not implemented")
+}

@@ -1,0 +1,153 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/dockyard/dockyard/pdk/abi"
+)
+
+// transport is the abi.RoundTripper over a plugin process. It starts the process on first use
+// and again on the first use after one was lost; the ABI client sends HELLO to each new one.
+// The ABI client makes one crossing at a time, so RoundTrip is never concurrent; mu guards
+// the process against Close.
+type transport struct {
+	path string
+	sum  []byte
+	cfg  config
+
+	mu     sync.Mutex
+	p      *process // nil until started, and after a loss
+	closed bool
+	starts int
+	timer  *time.Timer
+	req    wrapperspb.BytesValue
+}
+
+func (t *transport) logLevel() string {
+	for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn} {
+		if t.cfg.logger.Enabled(context.Background(), l) {
+			return l.String()
+		}
+	}
+	return slog.LevelError.String()
+}
+
+// live returns the running process, starting one if there is none.
+func (t *transport) live(ctx context.Context) (*process, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, fmt.Errorf("plugin %q: transport closed", t.cfg.name)
+	}
+	if t.p != nil {
+		return t.p, nil
+	}
+	p, err := t.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.p = p
+	t.starts++
+	if t.starts > 1 {
+		t.cfg.logger.Info("plugin process restarted", "plugin", t.cfg.name, "pid", p.pid, "starts", t.starts)
+	}
+	return p, nil
+}
+
+// RoundTrip sends one request frame and waits for its response, the process's death, ctx or
+// the call timeout, whichever comes first. Every failure after the request may have reached
+// the plugin kills the process and wraps abi.ErrBroken, as the RoundTripper contract requires.
+func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := t.live(ctx)
+	if err != nil {
+		return nil, err // no process saw the request
+	}
+	if p.gone() {
+		return nil, t.lose(p, fmt.Errorf("%w (%w)", t.died(p, "before the call"), abi.ErrNotDelivered))
+	}
+	t.req.Value = req
+	err = p.stream.SendMsg(&t.req) // encodes req before it returns
+	t.req.Value = nil
+	if err != nil {
+		return nil, t.lose(p, t.died(p, "as the request was sent"))
+	}
+	if t.timer == nil {
+		t.timer = time.NewTimer(t.cfg.callTimeout)
+	} else {
+		t.timer.Reset(t.cfg.callTimeout)
+	}
+	defer t.timer.Stop()
+	select {
+	case resp := <-p.resps:
+		return resp, nil
+	case <-p.done:
+		// An answer may have arrived just before the stream broke.
+		select {
+		case resp := <-p.resps:
+			return resp, nil
+		default:
+		}
+		return nil, t.lose(p, t.died(p, "during the call"))
+	case <-ctx.Done():
+		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): call abandoned, the plugin was stopped: %w", t.cfg.name, p.pid, ctx.Err()))
+	case <-t.timer.C:
+		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): no answer within the call timeout of %v: the plugin was stopped", t.cfg.name, p.pid, t.cfg.callTimeout))
+	}
+}
+
+// died describes the loss of p's stream.
+func (t *transport) died(p *process, when string) error {
+	if p.exited(200 * time.Millisecond) {
+		return fmt.Errorf("plugin %q (pid %d): the plugin process died %s", t.cfg.name, p.pid, when)
+	}
+	return fmt.Errorf("plugin %q (pid %d): the connection to the plugin broke %s: %v", t.cfg.name, p.pid, when, p.err)
+}
+
+// lose kills p and forgets it, so the next call starts a new process, and returns cause
+// wrapping abi.ErrBroken.
+func (t *transport) lose(p *process, cause error) error {
+	p.kill()
+	t.mu.Lock()
+	if t.p == p {
+		t.p = nil
+	}
+	t.mu.Unlock()
+	t.cfg.logger.Warn("plugin process lost", "plugin", t.cfg.name, "pid", p.pid, "error", cause)
+	return fmt.Errorf("%w: %w", cause, abi.ErrBroken)
+}
+
+// close stops the running process, if any; later calls fail.
+func (t *transport) close() error {
+	t.mu.Lock()
+	p := t.p
+	t.p, t.closed = nil, true
+	t.mu.Unlock()
+	if p != nil {
+		p.stop()
+	}
+	return nil
+}
+
+// pid returns the running process's id, or 0.
+func (t *transport) pid() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.p == nil {
+		return 0
+	}
+	return t.p.pid
+}
+
+var _ abi.RoundTripper = (*transport)(nil)
+
+var errNotExecutable = errors.New("not executable")
