@@ -10,7 +10,6 @@ import (
 	"github.com/dockyard/dockyard/storetest"
 )
 
-
 // TestConformance runs the suite against drivers/sqlite built as a plugin binary
 // (plugins/sqlite) and served through this package: one process per store.
 func TestConformance(t *testing.T) {
