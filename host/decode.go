@@ -1,0 +1,279 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// The fields of a manifest and of its sandbox object, in the order they are checked.
+var (
+	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "sandbox", "options"}
+	requiredFields = []string{"name", "transport", "artifact", "sha256", "abi"}
+	sandboxFields  = []string{"memory_limit", "call_timeout", "trusted"}
+)
+
+// member is one member of a JSON object.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// parseManifest decodes and validates a manifest's content. It decodes strictly: member names
+// are matched exactly (encoding/json would match them case-insensitively), an unknown or
+// repeated member is an error naming it, every value must have its field's JSON type (null
+// included: a null is an error, not "absent"), and nothing but white space may follow the
+// object. It reads the object member by member, rather than through DisallowUnknownFields,
+// so that every error can name its field, nested ones too.
+func parseManifest(path string, data []byte) (*Manifest, error) {
+	members, err := readObject(path, "", data, true)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := checkMembers(path, "", members, manifestFields)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range requiredFields {
+		if _, ok := fields[f]; !ok {
+			return nil, fieldErr(path, f, "required field is missing")
+		}
+	}
+	m := &Manifest{Path: path}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"name", &m.Name}, {"transport", &m.Transport}, {"artifact", &m.Artifact}, {"sha256", &m.SHA256}, {"abi", &m.ABI}} {
+		if err := unmarshalString(fields[f.name], f.dst); err != nil {
+			return nil, &ManifestError{Path: path, Field: f.name, Err: err}
+		}
+	}
+	m.SHA256 = strings.ToLower(m.SHA256)
+	var sandbox map[string]json.RawMessage
+	if raw, ok := fields["sandbox"]; ok {
+		if sandbox, err = parseSandbox(path, raw, &m.Sandbox); err != nil {
+			return nil, err
+		}
+	}
+	if raw, ok := fields["options"]; ok {
+		if len(raw) == 0 || raw[0] != '{' {
+			return nil, fieldErr(path, "options", "must be a JSON object, not %s", describeJSON(raw))
+		}
+		m.Options = append(json.RawMessage(nil), raw...)
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	// validate sees values; here presence matters too: "trusted": false, or any memory_limit,
+	// in a plugin manifest says the author expects a setting the plugin transport has not.
+	if m.Transport == TransportPlugin {
+		for _, f := range []string{"memory_limit", "trusted"} {
+			if _, ok := sandbox[f]; ok {
+				return nil, fieldErr(path, "sandbox."+f, "applies to the wasm transport only, not %q", m.Transport)
+			}
+		}
+	}
+	return m, nil
+}
+
+// parseSandbox decodes the sandbox object into sb and returns its members by name.
+func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]json.RawMessage, error) {
+	members, err := readObject(path, "sandbox", raw, false)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := checkMembers(path, "sandbox.", members, sandboxFields)
+	if err != nil {
+		return nil, err
+	}
+	if raw, ok := fields["memory_limit"]; ok {
+		n, err := parseByteSizeJSON(raw)
+		if err == nil && n == 0 {
+			err = errors.New("must be positive (leave the field out for the default, 256MiB)")
+		}
+		if err != nil {
+			return nil, &ManifestError{Path: path, Field: "sandbox.memory_limit", Err: err}
+		}
+		sb.MemoryLimit = n
+	}
+	if raw, ok := fields["call_timeout"]; ok {
+		var s string
+		err := unmarshalString(raw, &s)
+		if err != nil {
+			err = fmt.Errorf("must be a duration string such as \"30s\" or \"1m30s\", not %s", describeJSON(raw))
+		} else if sb.CallTimeout, err = time.ParseDuration(s); err != nil {
+			err = fmt.Errorf("%q is not a duration: want a Go duration such as \"30s\" or \"1m30s\"", s)
+		} else if sb.CallTimeout <= 0 {
+			err = fmt.Errorf("%q: must be positive", s)
+		}
+		if err != nil {
+			return nil, &ManifestError{Path: path, Field: "sandbox.call_timeout", Err: err}
+		}
+	}
+	if raw, ok := fields["trusted"]; ok {
+		switch string(raw) {
+		case "true":
+			sb.Trusted = true
+		case "false":
+		default:
+			return nil, fieldErr(path, "sandbox.trusted", "must be true or false, not %s", describeJSON(raw))
+		}
+	}
+	return fields, nil
+}
+
+// checkMembers refuses unknown and repeated members and returns the members by name.
+func checkMembers(path, prefix string, members []member, known []string) (map[string]json.RawMessage, error) {
+	fields := make(map[string]json.RawMessage, len(members))
+	for _, mb := range members {
+		if !contains(known, mb.key) {
+			hint := ""
+			for _, k := range known {
+				if strings.EqualFold(k, mb.key) {
+					hint = fmt.Sprintf(" (field names are case-sensitive: did you mean %q?)", k)
+				}
+			}
+			return nil, fieldErr(path, prefix+mb.key, "unknown field%s; known fields are %s", hint, strings.Join(known, ", "))
+		}
+		if _, dup := fields[mb.key]; dup {
+			return nil, fieldErr(path, prefix+mb.key, "appears more than once")
+		}
+		fields[mb.key] = mb.raw
+	}
+	return fields, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readObject reads the members of the JSON object in data, in order. field names the object
+// ("" for the manifest itself); top says whether data is a whole file, in which case nothing
+// may follow the object.
+func readObject(path, field string, data []byte, top bool) ([]member, error) {
+	fail := func(f string, err error) error {
+		return &ManifestError{Path: path, Field: f, Err: describeSyntax(data, err)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil, &ManifestError{Path: path, Field: field, Err: errors.New("empty: want a JSON object")}
+	}
+	if err != nil {
+		return nil, fail(field, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		what := "a value"
+		if ok && d == '[' {
+			what = "an array"
+		} else if !ok {
+			what = describeToken(tok)
+		}
+		return nil, &ManifestError{Path: path, Field: field, Err: fmt.Errorf("must be a JSON object, not %s", what)}
+	}
+	prefix := ""
+	if field != "" {
+		prefix = field + "."
+	}
+	var members []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fail(field, err)
+		}
+		key, _ := tok.(string) // the decoder only yields a string here
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fail(prefix+key, err)
+		}
+		members = append(members, member{key, raw})
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, fail(field, err)
+	}
+	if top {
+		off := dec.InputOffset()
+		for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
+			off++
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, &ManifestError{Path: path, Err: fmt.Errorf("trailing data after the JSON object at %s: a manifest holds one object", position(data, off))}
+		}
+	}
+	return members, nil
+}
+
+// describeSyntax turns a decoder error into one that says where in the file it happened.
+func describeSyntax(data []byte, err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("malformed JSON at %s: %w", position(data, se.Offset), err)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return errors.New("malformed JSON: the file ends inside the object")
+	}
+	return fmt.Errorf("malformed JSON: %w", err)
+}
+
+// position formats a byte offset of data as "line L, column C" (1-based).
+func position(data []byte, off int64) string {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+// unmarshalString decodes a JSON string, refusing every other type (null included).
+func unmarshalString(raw []byte, dst *string) error {
+	if len(raw) == 0 || raw[0] != '"' {
+		return fmt.Errorf("must be a string, not %s", describeJSON(raw))
+	}
+	return json.Unmarshal(raw, dst)
+}
+
+// describeJSON names the type of a JSON value for error messages.
+func describeJSON(raw []byte) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		return "a string"
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+func describeToken(tok json.Token) string {
+	switch tok.(type) {
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return "a value"
+}

@@ -1,0 +1,279 @@
+package host
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dockyard/dockyard/pdk/abi"
+)
+
+// The transports a manifest may name.
+const (
+	TransportWasm   = "wasm"
+	TransportPlugin = "plugin"
+)
+
+// MaxManifestSize is the largest manifest file read. A manifest is a few hundred bytes; a
+// larger file in a drivers directory is refused rather than read whole.
+const MaxManifestSize = 1 << 20
+
+// MaxMemoryLimit is the largest sandbox.memory_limit: a 32-bit WebAssembly memory.
+const MaxMemoryLimit = 4 * GiB
+
+// Manifest describes one driver artifact: see docs/manifest.md for the format and every rule.
+type Manifest struct {
+	// Name is the name the driver is registered under in package store.
+	Name string `json:"name"`
+	// Transport is TransportWasm or TransportPlugin.
+	Transport string `json:"transport"`
+	// Artifact is the artifact's path: relative to the manifest's directory, or absolute.
+	Artifact string `json:"artifact"`
+	// SHA256 is the artifact's sha256, 64 lower-case hex digits.
+	SHA256 string `json:"sha256"`
+	// ABI is the version of the Dockyard ABI the artifact speaks, "MAJOR.MINOR".
+	ABI string `json:"abi"`
+	// Sandbox limits the driver.
+	Sandbox Sandbox `json:"sandbox"`
+	// Options is a JSON object handed to the driver in the ABI handshake, or nil.
+	Options json.RawMessage `json:"options,omitempty"`
+
+	// Path is the manifest file ("" for a Manifest built in code: a relative Artifact is then
+	// relative to the current directory).
+	Path string `json:"-"`
+}
+
+// Sandbox holds a manifest's limits. A zero field means the transport's default.
+type Sandbox struct {
+	// MemoryLimit caps each wasm instance's linear memory (wasm only; default 256 MiB, at most
+	// MaxMemoryLimit). JSON "memory_limit": bytes, or a string such as "256MiB".
+	MemoryLimit ByteSize
+	// CallTimeout is the deadline of each call into the driver. JSON "call_timeout": a Go
+	// duration string such as "30s".
+	CallTimeout time.Duration
+	// Trusted runs a wasm module without a call deadline (wasm only; see hostwasm.WithTrusted).
+	// JSON "trusted".
+	Trusted bool
+}
+
+// MarshalJSON writes the sandbox in the manifest's format, leaving out fields at their
+// defaults, so that a Manifest marshals to a manifest that ReadManifest accepts.
+func (s Sandbox) MarshalJSON() ([]byte, error) {
+	var out struct {
+		MemoryLimit string `json:"memory_limit,omitempty"`
+		CallTimeout string `json:"call_timeout,omitempty"`
+		Trusted     bool   `json:"trusted,omitempty"`
+	}
+	if s.MemoryLimit != 0 {
+		out.MemoryLimit = s.MemoryLimit.String()
+	}
+	if s.CallTimeout != 0 {
+		out.CallTimeout = s.CallTimeout.String()
+	}
+	out.Trusted = s.Trusted
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON decodes a manifest with every check ReadManifest makes on its content (not
+// those on the artifact file). Its errors are *ManifestError without a Path.
+func (m *Manifest) UnmarshalJSON(data []byte) error {
+	got, err := parseManifest("", data)
+	if err != nil {
+		return err
+	}
+	*m = *got
+	return nil
+}
+
+// ReadManifest reads and validates the manifest at path: every field (see docs/manifest.md),
+// the ABI major, and that the artifact exists and is a regular file (a WebAssembly module for
+// the wasm transport, an executable for the plugin transport). It neither hashes the artifact
+// nor registers anything. Every error is a *ManifestError naming path and, where one is at
+// fault, the field.
+func ReadManifest(path string) (*Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &ManifestError{Path: path, Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
+	if err != nil {
+		return nil, &ManifestError{Path: path, Err: err}
+	}
+	if len(data) > MaxManifestSize {
+		return nil, &ManifestError{Path: path, Err: fmt.Errorf("file is larger than %d bytes: not a driver manifest", MaxManifestSize)}
+	}
+	m, err := parseManifest(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkArtifact(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ArtifactPath is the artifact's absolute path: Artifact itself if absolute, otherwise
+// Artifact (slash-separated or in the OS's form) under the manifest's directory.
+func (m *Manifest) ArtifactPath() string {
+	p := m.Artifact
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(m.Path), filepath.FromSlash(p))
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return filepath.Clean(p)
+}
+
+// checkArtifact verifies the artifact is a regular file of the transport's kind.
+func (m *Manifest) checkArtifact() error {
+	p := m.ArtifactPath()
+	fi, err := os.Stat(p)
+	if err != nil {
+		return &ManifestError{Path: m.Path, Field: "artifact", Err: fmt.Errorf("artifact %q: %w", m.Artifact, err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return fieldErr(m.Path, "artifact", "artifact %q (%s) is not a regular file (mode %v)", m.Artifact, p, fi.Mode())
+	}
+	switch m.Transport {
+	case TransportWasm:
+		ok, err := hasWasmMagic(p)
+		if err != nil {
+			return &ManifestError{Path: m.Path, Field: "artifact", Err: fmt.Errorf("artifact %q: %w", m.Artifact, err)}
+		}
+		if !ok {
+			return fieldErr(m.Path, "artifact", "artifact %q (%s) is not a WebAssembly module (it does not start with \\0asm)", m.Artifact, p)
+		}
+	case TransportPlugin:
+		if !isExecutable(fi) {
+			return fieldErr(m.Path, "artifact", "artifact %q (%s) is not executable: a plugin artifact is a program (chmod +x)", m.Artifact, p)
+		}
+	}
+	return nil
+}
+
+// wasmMagic starts every WebAssembly binary module.
+var wasmMagic = []byte("\x00asm")
+
+// hasWasmMagic reports whether the file at path starts with the WebAssembly magic.
+func hasWasmMagic(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var head [4]byte
+	n, err := io.ReadFull(f, head[:])
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return n == 4 && string(head[:]) == string(wasmMagic), nil
+}
+
+// isExecutable reports whether fi is a file the OS would run: an execute bit on Unix, the .exe
+// extension on Windows.
+func isExecutable(fi os.FileInfo) bool {
+	if runtime.GOOS == "windows" {
+		return strings.EqualFold(filepath.Ext(fi.Name()), ".exe")
+	}
+	return fi.Mode().Perm()&0o111 != 0
+}
+
+// nameRE is what a driver name may be: it is typed on command lines and used in DRIVER:DSN
+// pairs, so no colons, spaces or slashes.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// validate checks the values of a manifest's fields (not the artifact file). Errors are
+// *ManifestError naming m.Path.
+func (m *Manifest) validate() error {
+	path := m.Path
+	if m.Name == "" {
+		return fieldErr(path, "name", "must not be empty")
+	}
+	if !nameRE.MatchString(m.Name) {
+		return fieldErr(path, "name", "%q is not a driver name: want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", m.Name)
+	}
+	if m.Transport != TransportWasm && m.Transport != TransportPlugin {
+		return fieldErr(path, "transport", "unknown transport %q (want %q or %q)", m.Transport, TransportWasm, TransportPlugin)
+	}
+	if m.Artifact == "" {
+		return fieldErr(path, "artifact", "must not be empty")
+	}
+	if strings.ContainsRune(m.Artifact, 0) {
+		return fieldErr(path, "artifact", "contains a NUL byte")
+	}
+	if err := checkSHA256(m.SHA256); err != nil {
+		return &ManifestError{Path: path, Field: "sha256", Err: err}
+	}
+	if _, _, err := parseABI(m.ABI); err != nil {
+		return &ManifestError{Path: path, Field: "abi", Err: err}
+	}
+	sb := m.Sandbox
+	switch {
+	case m.Transport == TransportPlugin && sb.MemoryLimit != 0:
+		return fieldErr(path, "sandbox.memory_limit", "applies to the wasm transport only, not %q", m.Transport)
+	case m.Transport == TransportPlugin && sb.Trusted:
+		return fieldErr(path, "sandbox.trusted", "applies to the wasm transport only, not %q", m.Transport)
+	case sb.MemoryLimit > MaxMemoryLimit:
+		return fieldErr(path, "sandbox.memory_limit", "%s is over the largest WebAssembly memory, %s", sb.MemoryLimit, MaxMemoryLimit)
+	case sb.CallTimeout < 0:
+		return fieldErr(path, "sandbox.call_timeout", "%v: must be positive", sb.CallTimeout)
+	case sb.Trusted && sb.CallTimeout != 0:
+		return fieldErr(path, "sandbox.call_timeout", "has no effect with \"trusted\": true (a trusted module runs without a deadline); remove one of them")
+	}
+	if len(m.Options) > 0 {
+		if !json.Valid(m.Options) {
+			return fieldErr(path, "options", "is not valid JSON")
+		}
+		if t := strings.TrimLeft(string(m.Options), " \t\r\n"); t == "" || t[0] != '{' {
+			return fieldErr(path, "options", "must be a JSON object, not %s", describeJSON([]byte(t)))
+		}
+	}
+	return nil
+}
+
+// checkSHA256 checks s is 64 lower- or upper-case hex digits.
+func checkSHA256(s string) error {
+	if len(s) != 64 {
+		return fmt.Errorf("want 64 hex digits (as sha256sum prints), got %d characters", len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return fmt.Errorf("%q is not hex: byte %d is %q", s, i, c)
+		}
+	}
+	return nil
+}
+
+var abiRE = regexp.MustCompile(`^([0-9]{1,5})\.([0-9]{1,5})$`)
+
+// parseABI parses "MAJOR.MINOR" and refuses a major other than abi.Major. Minors are
+// compatible both ways (see package pdk/abi).
+func parseABI(s string) (major, minor uint16, err error) {
+	m := abiRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, 0, fmt.Errorf("%q is not an ABI version: want \"MAJOR.MINOR\", e.g. \"%d.%d\"", s, abi.Major, abi.Minor)
+	}
+	ma, err1 := strconv.ParseUint(m[1], 10, 16)
+	mi, err2 := strconv.ParseUint(m[2], 10, 16)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("%q: version numbers must be below 65536", s)
+	}
+	if ma != abi.Major {
+		return 0, 0, because(abi.ErrIncompatible, "the artifact speaks ABI %s, this host speaks ABI %d.%d (majors must match)",
+			s, abi.Major, abi.Minor)
+	}
+	return uint16(ma), uint16(mi), nil
+}
