@@ -39,7 +39,8 @@ import (
 // per operation must be <= Target.
 //
 // A comparison without a Baseline is absolute: Op/Subject's time per operation must be <= Max
-// (Target is unused). Absolute bounds hold on one machine only.
+// (Target is unused; a Max of 0 means the time is only reported). Absolute bounds hold on one
+// machine only.
 type comparison struct {
 	Op                string
 	Subject, Baseline string
@@ -224,6 +225,8 @@ func evaluateAbsolute(res results, c comparison) row {
 	switch {
 	case !ok:
 		r.Status, r.Absent = statusMissing, []string{c.Op + "/" + c.Subject}
+	case c.Max == 0:
+		r.Status, r.SubjectTime = statusInfo, st
 	case st <= c.Max.Seconds()*(1+1e-9): // a time equal to the bound, give or take a ns->s rounding
 		r.Status, r.SubjectTime = statusOK, st
 	default:
@@ -319,7 +322,11 @@ func writeAbsolutes(w io.Writer, rows []row) {
 		if r.Status != statusMissing {
 			t = duration(r.SubjectTime)
 		}
-		line := fmt.Sprintf("%-*s  %-*s  %8s  %-18s  %s", opW, r.Op, subjW, r.Subject, t, "(target <= "+r.Max.String()+")", r.Status)
+		bound := "(target <= " + r.Max.String() + ")"
+		if r.Max == 0 {
+			bound = "(no target)"
+		}
+		line := fmt.Sprintf("%-*s  %-*s  %8s  %-18s  %s", opW, r.Op, subjW, r.Subject, t, bound, r.Status)
 		if r.Status == statusMissing {
 			line += "  (not in input: " + strings.Join(r.Absent, ", ") + ")"
 		}

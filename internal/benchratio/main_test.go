@@ -156,6 +156,7 @@ func TestEvaluateWasm(t *testing.T) {
 		{Op: "WasmOpen", Subject: "absent", Max: time.Second},                      // missing
 		{Op: "WasmOpen", Subject: "warm", Max: 120 * time.Millisecond},             // at the bound: ok
 		{Op: "Scan1000", Subject: "wasm-inmem", Baseline: "sqlite", Target: 10000}, // 8: ok
+		{Op: "WasmOpen", Subject: "cold"},                                          // no bound: info
 	})
 	want := []struct {
 		status    string
@@ -170,6 +171,7 @@ func TestEvaluateWasm(t *testing.T) {
 		{statusMissing, 0, 0, 0},
 		{statusOK, 0.12, 0, 0},
 		{statusOK, 8e-3, 8, 2},
+		{statusInfo, 1.2, 0, 0},
 	}
 	for i, w := range want {
 		r := rows[i]
@@ -183,7 +185,7 @@ func TestEvaluateWasm(t *testing.T) {
 	if got := rows[4].Absent; len(got) != 1 || got[0] != "WasmOpen/absent" {
 		t.Errorf("absent = %q, want [WasmOpen/absent]", got)
 	}
-	if s := summarize(rows); s != (summary{ok: 4, miss: 1, info: 1, missing: 1}) {
+	if s := summarize(rows); s != (summary{ok: 4, miss: 1, info: 2, missing: 1}) {
 		t.Errorf("summary = %+v", s)
 	}
 }
