@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,9 +21,19 @@ var (
 // binaries builds the sqlite plugin and the hostile fixture once per test binary.
 func binaries(t testing.TB) (sqlite, hostile string) {
 	t.Helper()
+	return binary(t, "sqlite"), binary(t, "hostile")
+}
+
+// binary returns the plugin binary of plugins/<name>, or of the hostile fixture, building every
+// one once per test binary.
+func binary(t testing.TB, name string) string {
+	t.Helper()
 	buildOnce.Do(func() {
 		built = map[string]string{}
-		for name, dir := range map[string]string{"sqlite": "../../plugins/sqlite", "hostile": "testdata/hostile"} {
+		for name, dir := range map[string]string{
+			"sqlite": "../../plugins/sqlite", "inmem": "../../plugins/inmem", "buntdb": "../../plugins/buntdb",
+			"hostile": "testdata/hostile",
+		} {
 			path, err := wasmbuild.BuildPlugin(dir)
 			if err != nil {
 				buildErr = err
@@ -34,7 +45,7 @@ func binaries(t testing.TB) (sqlite, hostile string) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	return built["sqlite"], built["hostile"]
+	return built[name]
 }
 
 // openSQLite opens a store on the sqlite plugin with a database file in a fresh directory.
@@ -75,3 +86,6 @@ func appendInt(b []byte, n int) []byte {
 	}
 	return append(b, byte('0'+n%10))
 }
+
+// quiet keeps plugin logs out of test output where they are not the subject.
+var quiet = WithLogger(slog.New(slog.DiscardHandler))

@@ -10,30 +10,27 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	pdkplugin "github.com/dockyard/dockyard/pdk/plugin"
 )
 
-// process is one running plugin and its Frames stream. A reader goroutine receives the
-// plugin's messages, so a call can wait for its answer, its context, its deadline and the
-// process's death at once.
+// process is one running plugin and its Frames stream.
 type process struct {
 	client *goplugin.Client
 	stream grpc.ClientStream
 	cancel context.CancelFunc
 	pid    int
 
-	resps chan []byte   // answers, in order
-	done  chan struct{} // closed when the stream has broken (err says how)
-	err   error
-	quit  chan struct{} // closed by kill: the reader stops
-	once  sync.Once
+	err  error // why the stream broke
+	once sync.Once
+
+	abandoned, timedOut atomic.Bool // why a call killed it
 }
 
 // start execs the binary and completes go-plugin's handshake, mutual TLS and the gRPC
@@ -105,14 +102,10 @@ func connect(client *goplugin.Client) (*process, error) {
 		cancel()
 		return nil, fmt.Errorf("opening the Frames stream: %w", err)
 	}
-	p := &process{
-		client: client, stream: stream, cancel: cancel,
-		resps: make(chan []byte, 1), done: make(chan struct{}), quit: make(chan struct{}),
-	}
+	p := &process{client: client, stream: stream, cancel: cancel}
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
 	}
-	go p.read()
 	return p, nil
 }
 
@@ -149,28 +142,10 @@ func stderrNote(s string) string {
 	return "; its stderr ends: " + s
 }
 
-// read receives the plugin's answers until the stream breaks or the process is killed.
-func (p *process) read() {
-	for {
-		m := new(wrapperspb.BytesValue)
-		if err := p.stream.RecvMsg(m); err != nil {
-			p.err = err
-			close(p.done)
-			return
-		}
-		select {
-		case p.resps <- m.Value:
-		case <-p.quit:
-			return
-		}
-	}
-}
-
 // kill ends the process at once (SIGKILL: its driver may be stuck) and waits until go-plugin
 // has reaped it.
 func (p *process) kill() {
 	p.once.Do(func() {
-		close(p.quit)
 		p.cancel()
 		if p.pid > 0 {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
@@ -184,22 +159,13 @@ func (p *process) kill() {
 func (p *process) stop() {
 	p.once.Do(func() {
 		_ = p.stream.CloseSend()
-		close(p.quit)
 		p.client.Kill()
 		p.cancel()
 	})
 }
 
-// gone reports whether p is known to be lost already: its stream broke, or go-plugin has
-// reaped its process.
-func (p *process) gone() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return p.client.Exited()
-	}
-}
+// gone reports whether p is known to be lost already: go-plugin has reaped its process.
+func (p *process) gone() bool { return p.client.Exited() }
 
 // exited reports, waiting up to wait, whether the process has exited.
 func (p *process) exited(wait time.Duration) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -26,8 +27,10 @@ type transport struct {
 	p      *process // nil until started, and after a loss
 	closed bool
 	starts int
-	timer  *time.Timer
+	timer  *time.Timer // the call timeout: fires timeout
 	req    wrapperspb.BytesValue
+
+	calling atomic.Pointer[process] // the process of the call in flight
 }
 
 func (t *transport) logLevel() string {
@@ -64,6 +67,10 @@ func (t *transport) live(ctx context.Context) (*process, error) {
 // RoundTrip sends one request frame and waits for its response, the process's death, ctx or
 // the call timeout, whichever comes first. Every failure after the request may have reached
 // the plugin kills the process and wraps abi.ErrBroken, as the RoundTripper contract requires.
+//
+// The answer is received on the calling goroutine (a goroutine handing answers over would
+// cost two scheduler switches per crossing); ctx and the call timeout interrupt it by killing
+// the process, which breaks the stream.
 func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -75,33 +82,39 @@ func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 	if p.gone() {
 		return nil, t.lose(p, fmt.Errorf("%w (%w)", t.died(p, "before the call"), abi.ErrNotDelivered))
 	}
-	t.req.Value = req
-	err = p.stream.SendMsg(&t.req) // encodes req before it returns
-	t.req.Value = nil
-	if err != nil {
-		return nil, t.lose(p, t.died(p, "as the request was sent"))
-	}
+	t.calling.Store(p)
 	if t.timer == nil {
-		t.timer = time.NewTimer(t.cfg.callTimeout)
+		t.timer = time.AfterFunc(t.cfg.callTimeout, t.timeout)
 	} else {
 		t.timer.Reset(t.cfg.callTimeout)
 	}
-	defer t.timer.Stop()
-	select {
-	case resp := <-p.resps:
-		return resp, nil
-	case <-p.done:
-		// An answer may have arrived just before the stream broke.
-		select {
-		case resp := <-p.resps:
-			return resp, nil
-		default:
-		}
-		return nil, t.lose(p, t.died(p, "during the call"))
-	case <-ctx.Done():
-		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): call abandoned, the plugin was stopped: %w", t.cfg.name, p.pid, ctx.Err()))
-	case <-t.timer.C:
+	stop := context.AfterFunc(ctx, func() { p.abandoned.Store(true); p.kill() })
+	t.req.Value = req
+	err = p.stream.SendMsg(&t.req) // encodes req before it returns
+	t.req.Value = nil
+	var resp wrapperspb.BytesValue
+	if err == nil {
+		err = p.stream.RecvMsg(&resp)
+	}
+	timerStopped, ctxStopped := t.timer.Stop(), stop()
+	t.calling.Store(nil)
+	switch {
+	case !ctxStopped || p.abandoned.Load():
+		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): call abandoned, the plugin was stopped: %w", t.cfg.name, p.pid, context.Cause(ctx)))
+	case !timerStopped || p.timedOut.Load():
 		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): no answer within the call timeout of %v: the plugin was stopped", t.cfg.name, p.pid, t.cfg.callTimeout))
+	case err != nil:
+		p.err = err
+		return nil, t.lose(p, t.died(p, "during the call"))
+	}
+	return resp.Value, nil
+}
+
+// timeout kills the process of the call in flight when the call timeout fires.
+func (t *transport) timeout() {
+	if p := t.calling.Load(); p != nil {
+		p.timedOut.Store(true)
+		p.kill()
 	}
 }
 

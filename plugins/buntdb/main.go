@@ -1,10 +1,13 @@
-// Command buntdb is the buntdb driver (drivers/buntdb) as a WebAssembly module: the very same
-// driver code, served through pdk/wasm. Build it with `make wasm`, or:
+// Command buntdb is the buntdb driver (drivers/buntdb) as a driver artifact: the very same
+// driver code, shipped in either form. Built for wasip1 it is a WebAssembly module served
+// through pdk/wasm, loaded with host/wasm (`make wasm`):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/wasm/buntdb.wasm ./plugins/buntdb
 //
-// and load it with host/wasm. The driver is durable and needs a data directory: the host must
-// mount one for the store, and the DSN of the HELLO is its path inside the sandbox ("/data").
+// Built for the host's platform it is a go-plugin binary served through pdk/plugin, loaded with
+// host/plugin (`make plugins`). The driver is durable and needs a data directory. In wasm the
+// host must mount one for the store, and the DSN of the HELLO is its path inside the sandbox
+// ("/data"); as a plugin the DSN is the directory's path.
 // An empty DSN (no directory mounted) is refused. The database file is store.db in that
 // directory; the whole store is held in the module's memory, so the host's memory cap bounds
 // its size.
@@ -27,12 +30,7 @@ import (
 	"github.com/dockyard/dockyard/drivers/buntdb"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
-	"github.com/dockyard/dockyard/pdk/wasm"
 )
-
-func init() {
-	wasm.Serve(open)
-}
 
 // options is the JSON form of the manifest's options.
 type options struct {

@@ -1,10 +1,16 @@
-// Command inmem is the in-memory driver (drivers/inmem) as a WebAssembly module: the very same
-// driver code, served through pdk/wasm. Build it with `make wasm`, or:
+// Command inmem is the in-memory driver (drivers/inmem) as a driver artifact: the very same
+// driver code, shipped in either form. Built for wasip1 it is a WebAssembly module served
+// through pdk/wasm, loaded with host/wasm (`make wasm`):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/wasm/inmem.wasm ./plugins/inmem
 //
-// and load it with host/wasm. The DSN is ignored: every session starts with an empty store,
-// and everything is gone when the instance is (the driver is not durable).
+// Built for the host's platform it is a go-plugin binary served through pdk/plugin, loaded with
+// host/plugin (`make plugins`):
+//
+//	go build -o bin/plugins/inmem ./plugins/inmem
+//
+// The DSN is ignored: every session starts with an empty store, and everything is gone when
+// the instance or process is (the driver is not durable).
 package main
 
 import (
@@ -13,11 +19,9 @@ import (
 	"github.com/dockyard/dockyard/drivers/inmem"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
-	"github.com/dockyard/dockyard/pdk/wasm"
 )
 
-func init() {
-	wasm.Serve(func(context.Context, abi.Hello) (pdk.Driver, error) {
-		return inmem.NewDriver(), nil
-	})
+// open opens a new, empty in-memory driver for each session.
+func open(context.Context, abi.Hello) (pdk.Driver, error) {
+	return inmem.NewDriver(), nil
 }

@@ -2,14 +2,7 @@
 
 package main
 
-import (
-	"fmt"
-	"os"
-)
+import "github.com/dockyard/dockyard/pdk/plugin"
 
-// main explains that this program is a WebAssembly module, not a native command.
-func main() {
-	fmt.Fprintln(os.Stderr, "inmem: this is a WebAssembly driver module; build it with "+
-		"GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared (see `make wasm`)")
-	os.Exit(2)
-}
+// main serves the driver as a go-plugin binary; it does not return.
+func main() { plugin.Serve(open) }
