@@ -1,7 +1,7 @@
 # Dockyard Store. Set-up is two commands: `make demo` and `make test` (see README.md).
 GO ?= go
 
-.PHONY: demo test check bench wasm cwasm tools
+.PHONY: demo test check bench wasm cwasm plugins tools
 
 ## demo: run the taskstore example on the embedded default (a sqlite file under ./data/).
 demo:
@@ -9,7 +9,7 @@ demo:
 
 ## test: the C toolchain (tools), formatting, vet, the driver modules (Go and C), and the whole
 ## suite under the race detector.
-test: tools check wasm cwasm
+test: tools check wasm cwasm plugins
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 check:
@@ -32,6 +32,16 @@ wasm:
 	@mkdir -p bin/wasm
 	for p in $(WASM_PLUGINS); do \
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o bin/wasm/$$p.wasm ./plugins/$$p || exit 1; \
+	done
+
+## plugins: the driver artifacts that ship as go-plugin binaries (plugins/*, built for this
+## machine), for host/plugin, in bin/plugins/. Tests do not need this: they build what they
+## start through internal/wasmbuild.BuildPlugin, with the same flags.
+PLUGINS = sqlite inmem buntdb
+plugins:
+	@mkdir -p bin/plugins
+	for p in $(PLUGINS); do \
+		CGO_ENABLED=0 $(GO) build -trimpath -o bin/plugins/$$p ./plugins/$$p || exit 1; \
 	done
 
 ## cwasm: the C driver modules (plugins/cinmem, on the C driver kit pdk/c) as WebAssembly
@@ -76,5 +86,31 @@ tools:
 		echo "!!! tools: $(CLANG) cannot build wasm32-wasi reactors or libFuzzer targets, and installing"; \
 		echo "!!! them here failed or was not possible (it needs root and apt-get): $(C_PACKAGES)"; \
 		echo "!!! The C driver kit's tests (pdk/c/ctest) will SKIP, or FAIL under CI=true."; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi
+
+## pgtools: what the PostgreSQL tests need besides Go: a PostgreSQL server's programs (initdb,
+## postgres), from which internal/pgtest starts a throwaway server in a temporary directory for
+## each test process. When initdb is neither in PATH nor in /usr/lib/postgresql/*/bin, Debian's
+## postgresql package is installed with apt-get if this runs as root where apt-get exists;
+## otherwise a loud notice is printed and the PostgreSQL tests skip loudly (or fail, under
+## CI=true). With DOCKYARD_TEST_POSTGRES set to a server's connection string the tests use that
+## server instead, and nothing is installed.
+.PHONY: pgtools
+PG_PACKAGES = postgresql
+PG_PROBE = { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1
+pgtools:
+	@if [ -n "$$DOCKYARD_TEST_POSTGRES" ] || $(PG_PROBE); then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "pgtools: installing $(PG_PACKAGES)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $(PG_PACKAGES) || { apt-get update && apt-get install -y $(PG_PACKAGES); }; \
+	fi; \
+	if ! $(PG_PROBE); then \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!! pgtools: no PostgreSQL server programs (initdb, postgres) in PATH or in"; \
+		echo "!!! /usr/lib/postgresql/*/bin, and installing them here failed or was not possible (it"; \
+		echo "!!! needs root and apt-get): $(PG_PACKAGES). Or set DOCKYARD_TEST_POSTGRES to a server."; \
+		echo "!!! The PostgreSQL tests (drivers/postgres, internal/pgtest, bench) will SKIP, or FAIL under CI=true."; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi
