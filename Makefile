@@ -7,9 +7,10 @@ GO ?= go
 demo:
 	$(GO) run ./examples/taskstore -dsn ./data/taskstore.db
 
-## test: the C toolchain (tools), formatting, vet, the driver modules (Go and C), and the whole
+## test: the C toolchain (tools), the PostgreSQL server programs (pgtools), formatting, vet, the
+## driver artifacts (wasm modules in Go and C, plugin binaries), and the whole
 ## suite under the race detector.
-test: tools check wasm cwasm plugins
+test: tools pgtools check wasm cwasm plugins
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 check:
