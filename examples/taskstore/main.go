@@ -1,31 +1,85 @@
 // Command taskstore is the demo application: it opens a store by driver name (the embedded
 // default is a sqlite file under ./data/), applies the tasks facade's migrations, and runs a
 // small task workflow, printing what it did.
+//
+// Like any application on Dockyard it also loads the driver artifacts (WebAssembly modules,
+// plugin binaries) whose manifests are in the directories DOCKYARD_DRIVERS lists (package host),
+// so the same binary runs on a driver that did not exist when it was built:
+//
+//	DOCKYARD_DRIVERS=./data/drivers taskstore -driver inmem-wasm -dsn ''
+//
+// With -ops N it then runs a workload of N task operations (creates and moves, each one
+// Update) and prints their rate.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "github.com/dockyard/dockyard/drivers/inmem"
 	_ "github.com/dockyard/dockyard/drivers/sqlite"
 	"github.com/dockyard/dockyard/examples/taskstore/tasks"
+	"github.com/dockyard/dockyard/host"
 	"github.com/dockyard/dockyard/store"
 )
 
 func main() {
+	ctx := context.Background()
+	// Drivers from DOCKYARD_DRIVERS: a manifest that does not load is reported, and the
+	// drivers that did load are still there.
+	if _, err := host.LoadEnv(ctx); err != nil {
+		slog.Warn("some drivers in "+host.EnvDrivers+" were not loaded", "err", err)
+	}
 	driver := flag.String("driver", "sqlite", "driver name: one of "+strings.Join(store.Drivers(), ", "))
 	dsn := flag.String("dsn", "./data/taskstore.db", "data source name for the driver")
+	ops := flag.Int("ops", 0, "after the workflow, run this many task operations and print their rate")
 	flag.Parse()
-	if err := run(context.Background(), *driver, *dsn); err != nil {
+	if err := run(ctx, *driver, *dsn); err != nil {
 		slog.Error("taskstore failed", "err", err)
 		os.Exit(1)
 	}
+	if *ops > 0 {
+		if err := workload(ctx, *driver, *dsn, *ops, os.Stdout); err != nil {
+			slog.Error("taskstore workload failed", "err", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// workload runs n task operations on the store (each a create or a move, one Update each)
+// and prints their rate in a line scripts can read: "workload: N ops in D (R ops/s)".
+func workload(ctx context.Context, driver, dsn string, n int, out io.Writer) error {
+	s, err := store.Open(ctx, driver, dsn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ts := tasks.New(s)
+	start := time.Now()
+	var last tasks.Task
+	for i := range n {
+		switch i % 3 {
+		case 0:
+			last, err = ts.Create(ctx, fmt.Sprintf("workload task %d", i))
+		case 1:
+			last, err = ts.Move(ctx, last.ID, tasks.Doing)
+		case 2:
+			last, err = ts.Move(ctx, last.ID, tasks.Done)
+		}
+		if err != nil {
+			return fmt.Errorf("workload operation %d: %w", i, err)
+		}
+	}
+	d := time.Since(start)
+	fmt.Fprintf(out, "workload: %d ops in %v (%.0f ops/s)\n", n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+	return nil
 }
 
 func run(ctx context.Context, driver, dsn string) error {
