@@ -35,6 +35,18 @@
 //	wasm-c   plugins/cinmem, an in-memory driver written in C on the C driver kit (pdk/c),
 //	         built by clang (internal/wasmbuild.BuildC) and run by host/wasm in its default
 //	         sandbox: the same seam and ABI from a second language (docs/pdk-c.md)
+//	postgres store.Open("postgres", dsn): the PostgreSQL driver through the pdk adapter, in a
+//	         fresh schema of the test server (internal/pgtest: DOCKYARD_TEST_POSTGRES, or a
+//	         throwaway server started once per test binary and stopped by TestMain)
+//	pgx      the same operations in plain github.com/jackc/pgx/v5 on the same server and the
+//	         driver's table layout and statements: a read and a write connection, pgx's
+//	         statement cache, each operation an idiomatic transaction (Begin, the statements,
+//	         Commit or Rollback: three round trips; 100 Puts as one pgx.Batch; a View at
+//	         REPEATABLE READ READ ONLY like the driver's). It takes no lock row and keeps no
+//	         namespace catalog: those are the driver's, and part of what is measured
+//	sqlite-plugin
+//	         plugins/sqlite, the sqlite driver built as a go-plugin binary, run by host/plugin:
+//	         the same engine one process away, over gRPC with mutual TLS
 //
 // The wasm implementations also report crossings/op, the calls into the guest per operation
 // (the ABI client's Stats.RoundTrips; TestWasmCrossings checks that a View with one Get and an
@@ -55,11 +67,22 @@
 //	                                 iterations run)
 //	BenchmarkWasmOpen/warm           the same with the compilation cache already filled
 //
-// The WasmOpen benchmarks report ms/op too.
+// The WasmOpen benchmarks report ms/op too. For the plugin transport:
+//
+//	BenchmarkRoundTrip/plugin        a Ping of plugins/inmem served as a plugin by host/plugin:
+//	                                 one PING frame there and back (TestPluginRoundTrips checks
+//	                                 that a View with one Get and an Update of 1 or 100 Puts of
+//	                                 sqlite-plugin are one round trip each)
+//	BenchmarkRoundTrip/grpc          the same frame echoed over a bare gRPC stream (same service
+//	                                 and messages, no TLS) by testdata/echo
+//	BenchmarkRoundTrip/unix          the same frame echoed over a bare Unix socket
+//	BenchmarkPluginStart/sqlite      starting plugins/sqlite, opening a store and closing it
 //
 // All files live in b.TempDir(), so every durable implementation writes to the same disk, and
 // every write transaction is durable when it returns: synchronous=FULL fsyncs the SQLite log
-// on each commit, bbolt fsyncs its file on each commit.
+// on each commit, bbolt fsyncs its file on each commit. The PostgreSQL implementations are the
+// exception: pgtest's throwaway server runs with fsync=off, so their times are round trips
+// and server work without a disk flush, comparable with each other only.
 //
 // # Why
 //
@@ -69,10 +92,14 @@
 // default embedded driver with the obvious pure-Go alternative. inmem shows the floor every
 // driver shares. wasm-inmem / inmem is the price of running the same driver as a sandboxed
 // WebAssembly module (the crossings, and the Go guest's code compiled by wazero), and
-// wasm-inmem-trusted / inmem the same without the deadline's cost. Absolute numbers depend on
-// the machine and above all on its disk's fsync, so only ratios between implementations
-// measured in the same run are compared: internal/benchratio reads the benchmark output and
-// prints them against their targets. The exceptions are WasmOpen's, which have absolute
+// wasm-inmem-trusted / inmem the same without the deadline's cost. postgres / pgx is the price
+// of the seam and of the driver's design for many processes (the lock row every Update takes,
+// the namespace catalog) over plain pgx on the same server; the driver pipelines its
+// statements (a View with one Get, and an Update that only writes, are two round trips), so it
+// can be faster than the idiomatic baseline. Absolute numbers depend on the machine and above
+// all on its disk's fsync, so only ratios between implementations measured in the same run are
+// compared: internal/benchratio reads the benchmark output and prints them against their
+// targets. The exceptions are WasmOpen's, which have absolute
 // targets, printed apart as machine-dependent.
 //
 // # Running
@@ -80,6 +107,7 @@
 //	make bench                        # all benchmarks, then the ratio table
 //	go test -run '^$' -bench GetInView ./bench/
 //	go test ./bench/                  # no benchmarks: checks every implementation agrees
+//	go test -run '^$' -bench '/^(postgres|pgx)$' ./bench/   # only the PostgreSQL ones
 //
 // TestImplementationsAgree drives every implementation through the very functions the
 // benchmarks time and requires identical results, so a baseline cannot be fast by being wrong.

@@ -70,7 +70,7 @@ type impl interface {
 }
 
 // implNames is the order in which implementations run and are reported.
-var implNames = []string{"inmem", "sqlite", "modernc", "bbolt", implWasm, implWasmTrusted, implWasmC}
+var implNames = []string{"inmem", "sqlite", "modernc", "bbolt", implWasm, implWasmTrusted, implWasmC, implSQLitePlugin, implPostgres, implPgx}
 
 // openImpl opens a new, empty implementation named name, its files (if any) in a new
 // temporary directory of tb, and closes it when tb ends.
@@ -99,6 +99,12 @@ func openImpl(tb testing.TB, name string) impl {
 		im, err = openWasm(ctx, tb, name)
 	case implWasmC:
 		im, err = openWasmC(ctx, tb)
+	case implSQLitePlugin:
+		im, err = openSQLitePlugin(ctx, tb, dir)
+	case implPostgres:
+		im, err = openPostgres(ctx, tb)
+	case implPgx:
+		im, err = openPgx(ctx, tb)
 	default:
 		err = fmt.Errorf("unknown implementation %q", name)
 	}

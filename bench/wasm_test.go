@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/internal/pgtest"
 	"github.com/dockyard/dockyard/internal/wasmbuild"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
@@ -81,6 +82,7 @@ func TestMain(m *testing.M) {
 	for _, mod := range wasmModules.modules {
 		mod.Close(context.Background())
 	}
+	pgtest.Shutdown() // the throwaway PostgreSQL server of postgres_test.go, if one was started
 	os.Exit(code)
 }
 

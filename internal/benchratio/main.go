@@ -65,6 +65,13 @@ var comparisons = []comparison{
 	// Informational: the seam's in-memory floor against an mmap'd B+tree read.
 	{Op: "GetInView", Subject: "inmem", Baseline: "bbolt"},
 
+	// PostgreSQL: the postgres driver through the pdk adapter against the same operations in
+	// plain pgx (idiomatic transactions) on the same server and table layout, in the same run.
+	{Op: "GetInView", Subject: "postgres", Baseline: "pgx", Target: 1.3},
+	{Op: "PutInUpdate", Subject: "postgres", Baseline: "pgx", Target: 1.3},
+	{Op: "Update100Puts", Subject: "postgres", Baseline: "pgx", Target: 1.3},
+	{Op: "Scan1000", Subject: "postgres", Baseline: "pgx"},
+
 	// WebAssembly: plugins/inmem under host/wasm, sandboxed (memory cap and per-call deadline)
 	// and trusted, against the same driver in process.
 	{Op: "GetInView", Subject: "wasm-inmem", Baseline: "inmem", Target: 3.0},
@@ -80,6 +87,17 @@ var comparisons = []comparison{
 	{Op: "Update100Puts", Subject: "wasm-c", Baseline: "wasm-inmem"},
 	// Informational: the floor of one call into wasm, with the deadline machinery and without.
 	{Op: "WasmCall", Subject: "floor", Baseline: "floor-trusted"},
+	// go-plugin: one round trip to a plugin process (a PING to plugins/inmem through
+	// host/plugin, gRPC with mutual TLS) against the same frame echoed over a bare gRPC stream
+	// and a bare Unix socket by a process that does nothing else; and the sqlite plugin against
+	// the sqlite driver in process (informational: the price of a process boundary).
+	{Op: "RoundTrip", Subject: "plugin", Baseline: "grpc", Target: 1.5},
+	{Op: "RoundTrip", Subject: "grpc", Baseline: "unix"},
+	{Op: "GetInView", Subject: "sqlite-plugin", Baseline: "sqlite"},
+	{Op: "PutInUpdate", Subject: "sqlite-plugin", Baseline: "sqlite"},
+	{Op: "Update100Puts", Subject: "sqlite-plugin", Baseline: "sqlite"},
+	// Absolute, no bound: starting and stopping a plugin process around a sqlite store.
+	{Op: "PluginStart", Subject: "sqlite"},
 	// Absolute: opening a store on plugins/inmem, with wazero's compilation cache warm and cold.
 	{Op: "WasmOpen", Subject: "warm", Max: 100 * time.Millisecond},
 	{Op: "WasmOpen", Subject: "cold", Max: 1500 * time.Millisecond},

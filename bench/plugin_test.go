@@ -1,0 +1,216 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	hostplugin "github.com/dockyard/dockyard/host/plugin"
+	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/pdk/abi"
+	pdkplugin "github.com/dockyard/dockyard/pdk/plugin"
+)
+
+// implSQLitePlugin is drivers/sqlite built as a plugin binary (plugins/sqlite) and run by
+// host/plugin: the same engine as "sqlite", one process away.
+const implSQLitePlugin = "sqlite-plugin"
+
+var (
+	sqlitePluginBin = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("../plugins/sqlite") })
+	inmemPluginBin  = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("../plugins/inmem") })
+	echoBin         = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("testdata/echo") })
+	quietPlugin     = hostplugin.WithLogger(slog.New(slog.DiscardHandler))
+)
+
+func openSQLitePlugin(ctx context.Context, tb testing.TB, dir string) (*pluginImpl, error) {
+	bin, err := sqlitePluginBin()
+	if err != nil {
+		tb.Fatalf("build plugins/sqlite: %v", err)
+	}
+	s, err := hostplugin.Open(ctx, bin, filepath.Join(dir, "plugin.db"), quietPlugin)
+	if err != nil {
+		return nil, err
+	}
+	return &pluginImpl{storeImpl{s: s}}, nil
+}
+
+// pluginImpl is a store on a plugin; it reports round trips like the wasm implementations
+// report crossings.
+type pluginImpl struct{ storeImpl }
+
+func (im *pluginImpl) crossings() (uint64, bool) {
+	d, ok := pdk.DriverOf(im.s)
+	if !ok {
+		return 0, false
+	}
+	st, ok := hostplugin.StatsOf(d)
+	return st.RoundTrips, ok
+}
+
+// TestPluginRoundTrips checks the plugin targets that are counts, not times: a View with one
+// Get, an Update that only writes, and one of 100 Puts are one round trip each.
+func TestPluginRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	im := openLoaded(t, implSQLitePlugin, layout{groups: 2, perGroup: 50}).(*pluginImpl)
+	for _, op := range []struct {
+		name string
+		do   func() error
+	}{
+		{"View with one Get", func() error { _, err := im.get(ctx, "g00/000001"); return err }},
+		{"Update with one Put", func() error { return im.put(ctx, "g00/000002", []byte("v")) }},
+		{"Update with 100 Puts", func() error {
+			return im.putMany(ctx, layout{groups: 1, perGroup: 100}.keys(), []byte("v"))
+		}},
+	} {
+		before, _ := im.crossings()
+		if err := op.do(); err != nil {
+			t.Fatalf("%s: %v", op.name, err)
+		}
+		if after, _ := im.crossings(); after-before != 1 {
+			t.Errorf("%s took %d round trips, want 1", op.name, after-before)
+		}
+	}
+}
+
+// pingFrame is the request frame of the plugin's round-trip benchmark (a PING), so the floors
+// carry the very bytes the plugin does.
+func pingFrame() []byte {
+	e := abi.NewEncoder(nil)
+	e.AppendHeader(abi.RequestMagic, abi.Major, abi.Minor, 1)
+	e.AppendPing()
+	return e.Bytes()
+}
+
+// BenchmarkRoundTrip measures one round trip to another process:
+//
+//	plugin     Store.Ping on the inmem plugin (plugins/inmem, whose Ping does nothing): one PING
+//	           frame through host/plugin, go-plugin's mutual-TLS gRPC connection and
+//	           pdk/plugin's dispatcher, and back
+//	grpc       the same frame echoed over a gRPC bidirectional stream of the same service and
+//	           messages, without TLS, to a process that does nothing else (testdata/echo)
+//	unix       the same frame echoed over a bare Unix socket (length-prefixed) by that process
+func BenchmarkRoundTrip(b *testing.B) {
+	ctx := context.Background()
+	frame := pingFrame()
+	b.Run("plugin", func(b *testing.B) {
+		bin, err := inmemPluginBin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := hostplugin.Open(ctx, bin, "", quietPlugin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		for b.Loop() {
+			if err := s.Ping(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	dir := startEcho(b)
+	b.Run("grpc", func(b *testing.B) {
+		conn, err := grpc.NewClient("unix://"+filepath.Join(dir, "grpc.sock"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := conn.NewStream(cctx, &pdkplugin.FramesDesc, pdkplugin.FramesMethod)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := &wrapperspb.BytesValue{Value: frame}
+		var resp wrapperspb.BytesValue
+		for b.Loop() {
+			if err := stream.SendMsg(req); err != nil {
+				b.Fatal(err)
+			}
+			if err := stream.RecvMsg(&resp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unix", func(b *testing.B) {
+		c, err := net.Dial("unix", filepath.Join(dir, "raw.sock"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		msg := binary.LittleEndian.AppendUint32(nil, uint32(len(frame)))
+		msg = append(msg, frame...)
+		resp := make([]byte, len(msg))
+		for b.Loop() {
+			if _, err := c.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, resp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// startEcho starts testdata/echo for b and returns the directory of its sockets.
+func startEcho(b *testing.B) string {
+	b.Helper()
+	bin, err := echoBin()
+	if err != nil {
+		b.Fatalf("build testdata/echo: %v", err)
+	}
+	dir := b.TempDir()
+	cmd := exec.Command(bin, dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || strings.TrimSpace(line) != "ready" {
+		b.Fatalf("echo said %q, %v", line, err)
+	}
+	return dir
+}
+
+// BenchmarkPluginStart measures opening a store on the sqlite plugin and closing it: starting
+// the process, go-plugin's handshake and TLS, the ABI's HELLO (SQLite opens its file), and
+// stopping it.
+func BenchmarkPluginStart(b *testing.B) {
+	bin, err := sqlitePluginBin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("sqlite", func(b *testing.B) {
+		ctx := context.Background()
+		dsn := filepath.Join(b.TempDir(), "start.db")
+		for b.Loop() {
+			s, err := hostplugin.Open(ctx, bin, dsn, quietPlugin)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
