@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/storetest"
+	"github.com/spf13/cobra"
+)
+
+// conformResultJSON is one case in conform --json.
+type conformResultJSON struct {
+	Name       string   `json:"name"`
+	Passed     bool     `json:"passed"`
+	DurationNS int64    `json:"duration_ns"`
+	Log        []string `json:"log"`
+}
+
+// conformJSON is the output of conform --json.
+type conformJSON struct {
+	Driver    string              `json:"driver"`
+	Transport string              `json:"transport"`
+	Version   string              `json:"version"`
+	SHA256    string              `json:"sha256,omitempty"`
+	Caps      capsJSON            `json:"caps"`
+	Results   []conformResultJSON `json:"results"`
+	Passed    int                 `json:"passed"`
+	Failed    int                 `json:"failed"`
+}
+
+func (a *app) conformCommand() *cobra.Command {
+	var asJSON, list bool
+	var runRE, dsnDir, dsnFormFlag, serverDSN string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "conform <name | manifest.json | artifact>",
+		Short: "Run the conformance suite against a driver",
+		Long: `conform runs the storetest conformance suite, the very cases every Dockyard driver passes
+under go test, against a driver: a registered driver's NAME, a manifest (*.json), or a bare
+artifact (a .wasm module, or a plugin executable). This is what a driver author runs before
+shipping.
+
+Every case gets fresh stores, each on a fresh DSN: "" for inmem, a file in a fresh directory
+for sqlite, a fresh directory for every other driver and for artifacts (--dsn-form overrides
+the guess); the directories are made under --dsn-dir (default: the system's temporary
+directory) and removed afterwards. The capabilities checked (durable, concurrent readers) are
+those the driver declares (pdk.InfoOf); for a durable driver, the suite reopens a store on its
+DSN. A driver whose DSN names a server needs one: for postgres, give --dsn with a connection
+string, and every store gets a table of its own there (the driver's dockyard_table parameter),
+dropped afterwards. Other server drivers cannot be checked by conform, as it cannot make a
+fresh, empty store on their server; run the driver's own go test.
+
+One line per case, PASS or FAIL with its duration and, for failures, the case's log; then
+"N passed, M failed". --json prints one object instead.
+
+Exit codes: 0 every case passed; 1 a case failed, or the driver could not be opened; 2 usage
+error (including a --run that selects no case).`,
+		Example: `  dockyard conform sqlite
+  dockyard conform ./bin/wasm/inmem.wasm --run 'Scan|Rollback'
+  dockyard conform ./drivers.d/mydriver.json --json`,
+		Args: args(cobra.RangeArgs(0, 1)),
+		RunE: a.action(func(cmd *cobra.Command, argv []string) error {
+			cases := storetest.Cases()
+			if runRE != "" {
+				re, err := regexp.Compile(runRE)
+				if err != nil {
+					return usagef("--run %q: %v", runRE, err)
+				}
+				var keep []storetest.Case
+				for _, c := range cases {
+					if re.MatchString(c.Name) {
+						keep = append(keep, c)
+					}
+				}
+				if len(keep) == 0 {
+					return usagef("--run %q selects no case (see conform --list)", runRE)
+				}
+				cases = keep
+			}
+			if list {
+				for _, c := range cases {
+					fmt.Fprintln(a.stdout, c.Name)
+				}
+				return nil
+			}
+			if len(argv) != 1 {
+				return usagef("conform needs one driver: a name, a manifest or an artifact")
+			}
+			if timeout <= 0 {
+				return usagef("--timeout %v: must be positive", timeout)
+			}
+			ctx := cmd.Context()
+			t, err := a.resolve(ctx, argv[0])
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			form, err := parseDSNForm(dsnFormFlag, t.form)
+			if err != nil {
+				return err
+			}
+			newDSN := dirDSNs(form, dsnDir)
+			switch {
+			case form == dsnServer && t.Name != "postgres":
+				return fmt.Errorf("conform %s: the driver's DSN names a server, and conform knows how to make a fresh, empty store per case on a server for postgres only (a table per store); run the driver's own go test, or give --dsn-form if its DSN is in fact a file or a directory", t.Name)
+			case form == dsnServer && serverDSN == "":
+				return usagef("conform %s needs --dsn naming a server (each case gets tables of its own there, dropped afterwards)", t.Name)
+			case form == dsnServer:
+				ss := newServerStores(serverDSN)
+				defer func() {
+					ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+					defer cancel()
+					if err := ss.drop(ctx); err != nil {
+						a.logger.Warn("conform: tables left on the server", "prefix", ss.prefix, "err", err)
+					}
+				}()
+				newDSN = func() (string, func(), error) {
+					dsn, err := ss.next()
+					return dsn, func() {}, err
+				}
+			case serverDSN != "":
+				return usagef("--dsn is for drivers whose DSN names a server (postgres); %s makes its stores in --dsn-dir", t.Name)
+			}
+			info, err := probe(ctx, t, newDSN)
+			if err != nil {
+				return fmt.Errorf("conform: %w", err)
+			}
+			return a.runConform(ctx, t, info, cases, newHarness(ctx, t, newDSN, info.Caps), timeout, asJSON)
+		}),
+	}
+	f := cmd.Flags()
+	f.BoolVar(&asJSON, "json", false, "print a JSON object with every case's result")
+	f.BoolVar(&list, "list", false, "list the cases (those --run selects) and exit")
+	f.StringVar(&runRE, "run", "", "run only the cases whose names match `REGEXP`")
+	f.StringVar(&dsnDir, "dsn-dir", "", "make the cases' data directories under `DIR`")
+	f.StringVar(&serverDSN, "dsn", "", "for postgres: the server's `DSN`; every store gets its own table there (dockyard_table), all dropped at the end")
+	f.StringVar(&dsnFormFlag, "dsn-form", "auto", "what a DSN of the driver is: auto, empty, file (a file path) or dir (a directory)")
+	f.DurationVar(&timeout, "timeout", 2*time.Minute, "fail a case still running after `D`")
+	return cmd
+}
+
+// runConform runs cases against h and reports them; any failed case fails it.
+func (a *app) runConform(ctx context.Context, t *target, info pdk.Info, cases []storetest.Case, h storetest.Harness, timeout time.Duration, asJSON bool) error {
+	out := conformJSON{Driver: t.Name, Transport: t.Transport, Version: info.Version, SHA256: t.SHA256,
+		Caps: *capsOf(info.Caps), Results: []conformResultJSON{}}
+	if !asJSON {
+		fmt.Fprintf(a.stdout, "conform %s (%s, version %s): durable=%s concurrent-readers=%s, %d cases\n",
+			t.Name, t.Transport, dash(info.Version), yesNo(info.Caps.Durable), yesNo(info.Caps.ConcurrentReaders), len(cases))
+	}
+	report := func(r storetest.Result) {
+		if r.Passed {
+			out.Passed++
+		} else {
+			out.Failed++
+		}
+		out.Results = append(out.Results, conformResultJSON{Name: r.Name, Passed: r.Passed, DurationNS: int64(r.Duration), Log: append([]string{}, r.Log...)})
+		if asJSON {
+			return
+		}
+		verdict := "PASS"
+		if !r.Passed {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(a.stdout, "%s  %s (%.3fs)\n", verdict, r.Name, r.Duration.Seconds())
+		if !r.Passed {
+			for _, l := range r.Log {
+				fmt.Fprintf(a.stdout, "        %s\n", strings.ReplaceAll(l, "\n", "\n        "))
+			}
+		}
+	}
+	storetest.CheckCases(cases, h, timeout, report)
+	if asJSON {
+		if err := writeJSON(a.stdout, out); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "%d passed, %d failed\n", out.Passed, out.Failed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("conform interrupted: %w", err)
+	}
+	if out.Failed > 0 {
+		return fmt.Errorf("conform %s: %d of %d cases failed", t.Name, out.Failed, len(cases))
+	}
+	return nil
+}

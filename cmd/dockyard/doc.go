@@ -1,0 +1,82 @@
+// Command dockyard inspects, checks, copies and benchmarks Dockyard stores and drivers.
+//
+// Drivers are the compiled-in ones (inmem, sqlite, buntdb, postgres) and those loaded by
+// package host from driver directories (a manifest beside a .wasm module or a plugin binary,
+// see docs/manifest.md): every directory in $DOCKYARD_DRIVERS (a path list), then every
+// --drivers DIR. Wherever a command takes a driver it also takes a manifest (*.json) or a bare
+// artifact (a path), opened without registering anything.
+//
+// # Commands
+//
+//	dockyard drivers [--json] [--dsn NAME=DSN]
+//	    every driver available: transport (in-process, wasm, plugin), version, ABI version
+//	    and sha256 of artifacts, and the capabilities the driver declares (durable,
+//	    concurrent readers, size limits), read from a store opened on a throwaway DSN;
+//	    postgres, which needs a server, only with --dsn postgres=DSN ("-" otherwise).
+//	dockyard conform <name | manifest.json | artifact> [--run RE] [--json] [--timeout D]
+//	    the storetest conformance suite, outside go test: a PASS/FAIL line per case with
+//	    its duration (and its log when it fails), then "N passed, M failed". Each store gets
+//	    a fresh DSN ("" for inmem, a file for sqlite, a directory for others, under
+//	    --dsn-dir; for postgres a table of its own on the --dsn server, dropped afterwards).
+//	dockyard get|put|delete|scan|namespaces --driver NAME --dsn DSN ...
+//	    read and edit a store, binary-safe (see below).
+//	dockyard migrations --driver NAME --dsn DSN [--json]
+//	    the applied migrations: ordinal, ID, applied_at.
+//	dockyard copy --from DRIVER:DSN --to DRIVER:DSN [--batch N] [--prune] [--json]
+//	    every namespace, reserved ones included (the migration records travel; the
+//	    namespace catalog is rebuilt by the destination), in batches, then verified.
+//	dockyard bench --driver NAME --dsn DSN [--duration D | --ops N] [--json]
+//	    a standard mix (get, put, update of 100, scan) with ops/s and p50/p90/p99/max.
+//
+// Every command has --help.
+//
+// # Exit codes
+//
+//	0  success
+//	1  the operation failed: an error from a store or driver, an unknown driver, a key not
+//	   found (get, delete), a failed conformance case, a copy that does not verify
+//	2  usage error: unknown command, unknown or malformed flag, wrong number of arguments,
+//	   a malformed argument (bad hex, bad --run regexp, a --run that selects no case)
+//
+// Errors go to stderr as "dockyard: ..."; usage errors add a pointer to --help.
+//
+// # Binary safety
+//
+// Namespaces and keys are any bytes. On the command line, --hex-keys makes namespace, key,
+// prefix and --after arguments hex. get writes a value's raw bytes to stdout; put reads a
+// value from stdin when it is not an argument; --hex switches values (and scan's keys) to hex.
+// Text listings show a name as it is when it is printable UTF-8 without tabs, else Go-quoted
+// ("\x00dockyard/migrations"), so every entry is one unambiguous line. JSON output carries
+// bytes (namespaces, keys, values) in standard, padded base64, or in lower-case hex with
+// --hex; scan --json is JSON Lines (one object per entry), the other commands print one JSON
+// document. Writes to Dockyard's reserved namespaces ("\x00dockyard/...") need --reserved.
+//
+// # copy
+//
+// copy reads the source in batches, each in a View of its own, and writes each batch in one
+// Update of the destination, skipping keys that already hold the same value: re-running a
+// copy is safe, and re-running an interrupted one resumes it, writing only what is missing.
+// Keys present only in the destination are never deleted unless --prune; without it they fail
+// the verification (the copy is not a copy), and the summary names them. The verification
+// reads both sides again in key order and compares every entry, printing key counts and a
+// sha256 of keys and values per namespace. The source should be quiescent during a copy:
+// there is no snapshot across batches, and the verification reports what changed meanwhile.
+//
+// # Progress and logs
+//
+// Progress bars (copy, bench) go to stderr, and only when stderr is a terminal unless
+// --progress forces them on (or --progress=false off), so pipes and scripts stay clean.
+// Logs (driver loading, wasm guest output, plugin logs) go to stderr through log/slog, at
+// Warn unless -v.
+//
+// # Why cobra and progressbar
+//
+// github.com/spf13/cobra is the command library of most Go CLIs (kubectl, docker, gh, hugo):
+// it gives subcommands, POSIX flags through spf13/pflag, --help on every command, usage
+// errors that can be told apart from failures (SetFlagErrorFunc and argument validators,
+// which is how exit code 2 is kept distinct from 1), and shell completion, with a single
+// small dependency. github.com/schollz/progressbar/v3 draws a throttled bar or spinner with
+// counts, rates and byte sizes on any io.Writer, needs no terminal library of its own beyond
+// golang.org/x/term, and is easy to switch off entirely, which the CLI does when stderr is
+// not a terminal. Both are maintained, widely used and pure Go.
+package main

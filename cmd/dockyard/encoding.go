@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// decodeArg decodes a namespace, key or prefix given on the command line: hex when hexKeys
+// (--hex-keys), else the argument's bytes as they are.
+func decodeArg(what, s string, hexKeys bool) (string, error) {
+	if !hexKeys {
+		return s, nil
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return "", usagef("%s %q is not hex (--hex-keys): %v", what, s, err)
+	}
+	return string(b), nil
+}
+
+// decodeHexValue decodes a --hex value, ignoring white space (so `xxd -p` output works).
+func decodeHexValue(b []byte) ([]byte, error) {
+	clean := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, string(b))
+	v, err := hex.DecodeString(clean)
+	if err != nil {
+		return nil, usagef("value is not hex (--hex): %v", err)
+	}
+	return v, nil
+}
+
+// encodeBytes is how JSON output carries bytes (keys, values, namespaces): base64 (standard
+// alphabet, padded), or lower-case hex with --hex.
+func encodeBytes(b []byte, useHex bool) string {
+	if useHex {
+		return hex.EncodeToString(b)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// display is how text output shows a namespace, key or value: as it is when it is printable
+// UTF-8 without tabs or line breaks and does not start with a double quote, else Go-quoted
+// ("\x00dockyard/migrations"). Either way one line holds it, unambiguously.
+func display(s string) string {
+	if s == "" {
+		return `""`
+	}
+	if !utf8.ValidString(s) || s[0] == '"' {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == '\t' {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}

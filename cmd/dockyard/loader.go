@@ -1,0 +1,119 @@
+package main
+
+// This file is the CLI's only contact with package host (driver directories, manifests, bare
+// artifacts), so that the rest of the CLI does not depend on its API.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dockyard/dockyard/host"
+	"github.com/dockyard/dockyard/store"
+)
+
+// loadedInfo describes a driver loaded from a driver directory.
+type loadedInfo = host.Loaded
+
+// loadDrivers loads, once, the driver directories of $DOCKYARD_DRIVERS and then those of
+// --drivers. A manifest or directory that fails to load is logged and remembered (a.loadErrs,
+// shown by `dockyard drivers`); the drivers that loaded stay usable. host.LoadDir is
+// idempotent, so loading a directory again in one process (as the tests do) is harmless.
+func (a *app) loadDrivers(ctx context.Context) {
+	a.loadOnce.Do(func() {
+		opts := []host.Option{host.WithLogger(a.logger)}
+		if _, err := host.LoadEnv(ctx, opts...); err != nil {
+			a.noteLoadErr(fmt.Errorf("$%s: %w", host.EnvDrivers, err))
+		}
+		for _, d := range a.driverDirs {
+			if _, err := host.LoadDir(ctx, d, opts...); err != nil {
+				a.noteLoadErr(fmt.Errorf("--drivers %s: %w", d, err))
+			}
+		}
+		for _, l := range host.Registered() {
+			a.logger.Debug("driver loaded", "name", l.Name, "transport", l.Transport, "manifest", l.Manifest, "sha256", l.SHA256)
+		}
+	})
+}
+
+// noteLoadErr logs and remembers a load error, one per manifest (host joins them).
+func (a *app) noteLoadErr(err error) {
+	a.logger.Warn("driver not loaded", "err", err)
+	a.loadErrs = append(a.loadErrs, err)
+}
+
+// loadedDriver returns the loaded driver registered as name, if it is one.
+func (a *app) loadedDriver(name string) (loadedInfo, bool) {
+	for _, l := range host.Registered() {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return loadedInfo{}, false
+}
+
+// manifestTarget is the driver a manifest describes, opened without registering it: every
+// store opened verifies the artifact's hash against the manifest again.
+func (a *app) manifestTarget(_ context.Context, path string) (*target, error) {
+	m, err := host.ReadManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{Name: m.Name, Transport: m.Transport, Artifact: m.ArtifactPath(), Manifest: path, SHA256: strings.ToLower(m.SHA256), ABI: m.ABI}
+	t.form = defaultDSNForm(t.Name, t.Transport)
+	t.open = func(ctx context.Context, dsn string) (store.Store, error) {
+		return m.Open(ctx, dsn, host.WithLogger(a.logger))
+	}
+	return t, nil
+}
+
+// artifactTarget is a bare artifact: a WebAssembly module (wasm transport) or an executable
+// (plugin transport), with the default sandbox.
+func (a *app) artifactTarget(_ context.Context, path string) (*target, error) {
+	sum, isWasm, err := inspectArtifact(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{
+		Name:      strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)),
+		Transport: transportPlugin,
+		Artifact:  path,
+		SHA256:    sum,
+	}
+	if isWasm {
+		t.Transport = transportWasm
+	}
+	t.form = defaultDSNForm(t.Name, t.Transport)
+	t.open = func(ctx context.Context, dsn string) (store.Store, error) {
+		return host.OpenArtifact(ctx, path, dsn, host.WithLogger(a.logger))
+	}
+	return t, nil
+}
+
+// inspectArtifact returns the hex sha256 of the file at path and whether it is a WebAssembly
+// module.
+func inspectArtifact(path string) (sum string, isWasm bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, fmt.Errorf("artifact: %w", err)
+	}
+	defer f.Close()
+	var head [4]byte
+	n, err := io.ReadFull(f, head[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("artifact %s: %w", path, err)
+	}
+	h := sha256.New()
+	h.Write(head[:n])
+	if _, err := io.Copy(h, f); err != nil {
+		return "", false, fmt.Errorf("artifact %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), bytes.Equal(head[:n], []byte("\x00asm")), nil
+}
