@@ -3,9 +3,16 @@ GO ?= go
 
 .PHONY: demo test check bench wasm cwasm plugins tools
 
-## demo: run the taskstore example on the embedded default (a sqlite file under ./data/).
-demo:
-	$(GO) run ./examples/taskstore -dsn ./data/taskstore.db
+## demo: the tour (examples/tour). It builds the driver artifacts (wasm modules in Go, and in C
+## when clang is there; plugin binaries), the taskstore example and the dockyard CLI, puts the
+## artifacts with their manifests in ./data/drivers, and runs the conformance suite and the
+## unchanged taskstore binary (which loads them through DOCKYARD_DRIVERS) on every driver,
+## the embedded default sqlite among them, printing a table. Needs nothing but Go.
+demo: wasm plugins
+	@$(MAKE) --no-print-directory cwasm
+	$(GO) build -o bin/taskstore ./examples/taskstore
+	$(GO) build -o bin/dockyard ./cmd/dockyard
+	$(GO) run ./examples/tour -bin bin -drivers data/drivers -data data/tour
 
 ## test: the C toolchain (tools), the PostgreSQL server programs (pgtools), formatting, vet, the
 ## driver artifacts (wasm modules in Go and C, plugin binaries), and the whole
@@ -38,7 +45,7 @@ wasm:
 ## plugins: the driver artifacts that ship as go-plugin binaries (plugins/*, built for this
 ## machine), for host/plugin, in bin/plugins/. Tests do not need this: they build what they
 ## start through internal/wasmbuild.BuildPlugin, with the same flags.
-PLUGINS = sqlite inmem buntdb
+PLUGINS = sqlite inmem buntdb postgres
 plugins:
 	@mkdir -p bin/plugins
 	for p in $(PLUGINS); do \

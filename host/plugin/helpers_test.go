@@ -32,7 +32,8 @@ func binary(t testing.TB, name string) string {
 		built = map[string]string{}
 		for name, dir := range map[string]string{
 			"sqlite": "../../plugins/sqlite", "inmem": "../../plugins/inmem", "buntdb": "../../plugins/buntdb",
-			"hostile": "testdata/hostile",
+			"postgres": "../../plugins/postgres",
+			"hostile":  "testdata/hostile",
 		} {
 			path, err := wasmbuild.BuildPlugin(dir)
 			if err != nil {

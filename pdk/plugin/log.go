@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 )
 
 // LevelEnv is the environment variable in which the host tells the plugin the lowest level
@@ -56,5 +55,5 @@ func levelName(l slog.Level) string {
 	case l < slog.LevelError:
 		return "warn"
 	}
-	return strings.ToLower(slog.LevelError.String())
+	return "error"
 }
