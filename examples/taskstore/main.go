@@ -41,29 +41,20 @@ func main() {
 	dsn := flag.String("dsn", "./data/taskstore.db", "data source name for the driver")
 	ops := flag.Int("ops", 0, "after the workflow, run this many task operations and print their rate")
 	flag.Parse()
-	if err := run(ctx, *driver, *dsn); err != nil {
+	if err := run(ctx, *driver, *dsn, *ops, os.Stdout); err != nil {
 		slog.Error("taskstore failed", "err", err)
 		os.Exit(1)
-	}
-	if *ops > 0 {
-		if err := workload(ctx, *driver, *dsn, *ops, os.Stdout); err != nil {
-			slog.Error("taskstore workload failed", "err", err)
-			os.Exit(1)
-		}
 	}
 }
 
 // workload runs n task operations on the store (each a create or a move, one Update each)
 // and prints their rate in a line scripts can read: "workload: N ops in D (R ops/s)".
-func workload(ctx context.Context, driver, dsn string, n int, out io.Writer) error {
-	s, err := store.Open(ctx, driver, dsn)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ts := tasks.New(s)
+func workload(ctx context.Context, ts *tasks.Tasks, n int, out io.Writer) error {
 	start := time.Now()
-	var last tasks.Task
+	var (
+		last tasks.Task
+		err  error
+	)
 	for i := range n {
 		switch i % 3 {
 		case 0:
@@ -82,7 +73,9 @@ func workload(ctx context.Context, driver, dsn string, n int, out io.Writer) err
 	return nil
 }
 
-func run(ctx context.Context, driver, dsn string) error {
+// run opens the store, migrates it, runs the task workflow and then, if ops > 0, the workload,
+// printing to out.
+func run(ctx context.Context, driver, dsn string, ops int, out io.Writer) error {
 	if driver == "sqlite" {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o755); err != nil {
 			return err
@@ -93,18 +86,18 @@ func run(ctx context.Context, driver, dsn string) error {
 		return err
 	}
 	defer s.Close()
-	fmt.Printf("opened %s store %q\n", driver, dsn)
+	fmt.Fprintf(out, "opened %s store %q\n", driver, dsn)
 	if err := s.Migrate(ctx, tasks.Migrations()); err != nil {
 		return err
 	}
-	fmt.Printf("migrations applied: %d in the set\n", tasks.Migrations().Len())
+	fmt.Fprintf(out, "migrations applied: %d in the set\n", tasks.Migrations().Len())
 
 	ts := tasks.New(s)
 	before, err := ts.List(ctx, "")
 	if err != nil {
 		return err
 	}
-	fmt.Printf("the store already holds %d tasks\n", len(before))
+	fmt.Fprintf(out, "the store already holds %d tasks\n", len(before))
 
 	var created []tasks.Task
 	for _, title := range []string{"design the seam", "write the sqlite driver", "ship a wasm driver"} {
@@ -113,7 +106,7 @@ func run(ctx context.Context, driver, dsn string) error {
 			return err
 		}
 		created = append(created, t)
-		fmt.Printf("created task %s %q (%s)\n", t.ID, t.Title, t.State)
+		fmt.Fprintf(out, "created task %s %q (%s)\n", t.ID, t.Title, t.State)
 	}
 	moves := []struct {
 		task int
@@ -124,29 +117,32 @@ func run(ctx context.Context, driver, dsn string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("moved task %s to %s\n", t.ID, t.State)
+		fmt.Fprintf(out, "moved task %s to %s\n", t.ID, t.State)
 	}
 	if _, err := ts.Move(ctx, created[2].ID, tasks.Done); err != nil {
-		fmt.Printf("refused as expected: %v\n", err)
+		fmt.Fprintf(out, "refused as expected: %v\n", err)
 	}
 	for _, st := range []tasks.State{tasks.Todo, tasks.Doing, tasks.Done} {
 		list, err := ts.List(ctx, st)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%-5s %d tasks\n", st, len(list))
+		fmt.Fprintf(out, "%-5s %d tasks\n", st, len(list))
 	}
 	t, err := ts.Get(ctx, created[0].ID)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("history of task %s:\n", t.ID)
+	fmt.Fprintf(out, "history of task %s:\n", t.ID)
 	for _, h := range t.History {
 		from := string(h.From)
 		if from == "" {
 			from = "(new)"
 		}
-		fmt.Printf("  %s  %s -> %s\n", h.At.Format("2006-01-02 15:04:05.000"), from, h.To)
+		fmt.Fprintf(out, "  %s  %s -> %s\n", h.At.Format("2006-01-02 15:04:05.000"), from, h.To)
+	}
+	if ops > 0 {
+		return workload(ctx, ts, ops, out)
 	}
 	return nil
 }
