@@ -1,0 +1,92 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/dockyard/dockyard/pdk/abi"
+)
+
+// driver is one driver of the tour. artifact is "" for a compiled-in driver; otherwise it is
+// the artifact's path under the bin directory. dsn returns the DSN of its store under the
+// data directory.
+type driver struct {
+	name, transport, artifact, note string
+	dsn                             func(data string) string
+	dsnForm                         string // for dockyard conform --dsn-form, when its guess is wrong
+}
+
+func file(name string) func(string) string {
+	return func(data string) string { return filepath.Join(data, name) }
+}
+
+func none(string) string { return "" }
+
+// defaultDrivers is every driver `make demo` builds, in the order of the table.
+var defaultDrivers = []driver{
+	{name: "inmem", transport: "in-process", dsn: none},
+	{name: "sqlite", transport: "in-process", dsn: file("sqlite.db")},
+	{name: "inmem-wasm", transport: "wasm", artifact: "wasm/inmem.wasm", dsn: none},
+	{name: "buntdb-wasm", transport: "wasm", artifact: "wasm/buntdb.wasm", dsn: file("buntdb-wasm")},
+	{name: "cinmem-wasm", transport: "wasm", artifact: "wasm/cinmem.wasm", dsn: none,
+		note: "the C driver: `make cwasm` needs clang (`make tools`)"},
+	{name: "sqlite-plugin", transport: "plugin", artifact: "plugins/sqlite", dsn: file("sqlite-plugin.db"), dsnForm: "file"},
+}
+
+// manifest is what the tour writes for an artifact: the fields of docs/manifest.md it needs.
+type manifest struct {
+	Name      string `json:"name"`
+	Transport string `json:"transport"`
+	Artifact  string `json:"artifact"`
+	SHA256    string `json:"sha256"`
+	ABI       string `json:"abi"`
+}
+
+// prepare empties the drivers directory and puts in it each artifact that was built, with its
+// manifest. It returns the drivers to tour: the compiled-in ones and those artifacts.
+func prepare(cfg config, drivers []driver, out io.Writer) ([]driver, error) {
+	if err := os.RemoveAll(cfg.drivers); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.drivers, 0o755); err != nil {
+		return nil, err
+	}
+	var available []driver
+	for _, d := range drivers {
+		if d.artifact == "" {
+			available = append(available, d)
+			continue
+		}
+		code, err := os.ReadFile(filepath.Join(cfg.bin, d.artifact))
+		if os.IsNotExist(err) {
+			fmt.Fprintf(out, "!! %s left out: %s was not built (%s)\n", d.name, filepath.Join(cfg.bin, d.artifact), d.note)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := filepath.Base(d.artifact)
+		if err := os.WriteFile(filepath.Join(cfg.drivers, name), code, 0o755); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(code)
+		m, err := json.MarshalIndent(manifest{
+			Name: d.name, Transport: d.transport, Artifact: name,
+			SHA256: hex.EncodeToString(sum[:]), ABI: fmt.Sprintf("%d.%d", abi.Major, abi.Minor),
+		}, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(cfg.drivers, d.name+".json"), append(m, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "%s: %s (%s, sha256 %x...)\n", filepath.Join(cfg.drivers, d.name+".json"), name, d.transport, sum[:6])
+		available = append(available, d)
+	}
+	return available, nil
+}
