@@ -99,28 +99,35 @@ func pingFrame() []byte {
 //	plugin     Store.Ping on the inmem plugin (plugins/inmem, whose Ping does nothing): one PING
 //	           frame through host/plugin, go-plugin's mutual-TLS gRPC connection and
 //	           pdk/plugin's dispatcher, and back
+//	plugin-no-mtls
+//	           the same with hostplugin.WithoutAutoMTLS: plain gRPC over go-plugin's socket
 //	grpc       the same frame echoed over a gRPC bidirectional stream of the same service and
 //	           messages, without TLS, to a process that does nothing else (testdata/echo)
 //	unix       the same frame echoed over a bare Unix socket (length-prefixed) by that process
 func BenchmarkRoundTrip(b *testing.B) {
 	ctx := context.Background()
 	frame := pingFrame()
-	b.Run("plugin", func(b *testing.B) {
-		bin, err := inmemPluginBin()
-		if err != nil {
-			b.Fatal(err)
-		}
-		s, err := hostplugin.Open(ctx, bin, "", quietPlugin)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		for b.Loop() {
-			if err := s.Ping(ctx); err != nil {
+	for name, opts := range map[string][]hostplugin.Option{
+		"plugin":         {quietPlugin},
+		"plugin-no-mtls": {quietPlugin, hostplugin.WithoutAutoMTLS()},
+	} {
+		b.Run(name, func(b *testing.B) {
+			bin, err := inmemPluginBin()
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
+			s, err := hostplugin.Open(ctx, bin, "", opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			for b.Loop() {
+				if err := s.Ping(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	dir := startEcho(b)
 	b.Run("grpc", func(b *testing.B) {
 		conn, err := grpc.NewClient("unix://"+filepath.Join(dir, "grpc.sock"), grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -84,3 +84,35 @@ func TestCloseStopsThePlugin(t *testing.T) {
 		t.Fatalf("Ping after Close: %v", err)
 	}
 }
+
+// TestAutoMTLS: by default go-plugin gives each plugin process a client certificate to verify
+// the host with (PLUGIN_CLIENT_CERT in its environment: mutual TLS); WithoutAutoMTLS gives none,
+// and the plugin works over plain gRPC.
+func TestAutoMTLS(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		opts []Option
+		mtls bool
+	}{{[]Option{quiet}, true}, {[]Option{quiet, WithoutAutoMTLS()}, false}} {
+		s, err := Open(ctx, binary(t, "inmem"), "", tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pidOfRunning(t, s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(env), "PLUGIN_CLIENT_CERT="); got != tc.mtls {
+			t.Errorf("mutual TLS: plugin given a client certificate = %v, want %v", got, tc.mtls)
+		}
+		if err := increment(ctx, s, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := readCounter(t, s); got != 1 {
+			t.Fatalf("counter %d, want 1", got)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -47,7 +47,7 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		Cmd:              cmd,
 		SkipHostEnv:      true, // cmd.Env has it already
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		AutoMTLS:         !t.cfg.noMTLS,
 		SecureConfig:     &goplugin.SecureConfig{Checksum: t.sum, Hash: sha256.New()},
 		StartTimeout:     t.cfg.startTimeout,
 		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), ""),

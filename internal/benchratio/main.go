@@ -92,6 +92,7 @@ var comparisons = []comparison{
 	// and a bare Unix socket by a process that does nothing else; and the sqlite plugin against
 	// the sqlite driver in process (informational: the price of a process boundary).
 	{Op: "RoundTrip", Subject: "plugin", Baseline: "grpc", Target: 1.5},
+	{Op: "RoundTrip", Subject: "plugin-no-mtls", Baseline: "grpc"},
 	{Op: "RoundTrip", Subject: "grpc", Baseline: "unix"},
 	{Op: "GetInView", Subject: "sqlite-plugin", Baseline: "sqlite"},
 	{Op: "PutInUpdate", Subject: "sqlite-plugin", Baseline: "sqlite"},
