@@ -8,7 +8,7 @@
 // either form pgx accepts: a URL (postgres://user:pass@host:5432/db?sslmode=disable) or
 // key=value pairs (host=... dbname=...), with libpq's PG* environment variables as defaults.
 // Settings that are not connection parameters are sent to the server as session settings,
-// search_path=myschema for instance.
+// search_path=myschema for instance; pgxpool's pool_* parameters are refused (see Connections).
 //
 // A store is one table (with a small companion, <table>_meta), so several stores can share one
 // database. The table is DefaultTable ("dockyard_kv") unless the DSN's dockyard_table
@@ -106,12 +106,25 @@
 //
 // # Connections
 //
-// Each store keeps a pool of connections for Views (WithReadConns) and one connection for
-// Updates. A connection that breaks is discarded and the next transaction dials a new one, and
-// a connection idle for more than a second is pinged before use, so after a server restart
-// the operations in flight fail with the connection's error and later ones work again once
-// the server is back; nothing is retried behind the caller's back. (The pool is the driver's
-// own, about a hundred lines: pgxpool would need github.com/jackc/puddle/v2, which is not among
-// the module's dependencies.) Statements are prepared once per connection by pgx's statement
-// cache.
+// Each store keeps two pgxpool pools (github.com/jackc/pgx/v5/pgxpool): one of up to
+// WithReadConns connections for Views, and one of a single connection for Updates, so a process
+// runs one writer per store (the meta row's lock does the same across processes). Connections
+// are dialled on demand. pgxpool discards a connection given back broken, or still inside a
+// transaction (closing it rolls that back), and the next transaction dials a new one; and it
+// pings a connection that has been idle for more than a second before handing it out (its
+// ShouldPing hook, which the driver sets explicitly), discarding it if the ping fails. So a
+// connection that sat idle across a server restart is not used for a transaction, the
+// operations in flight during a restart fail with the connection's error, and later ones
+// work again once the server is back; nothing is retried behind the caller's back. A ping per
+// acquire (PrepareConn or BeforeAcquire) would cost every transaction a round trip, and the
+// background health check (HealthCheckPeriod) does not ping, so neither is used for this;
+// the health check only closes connections idle for more than 30 minutes or older than an
+// hour (pgxpool's defaults). pgxpool's pool_* DSN parameters are refused: the driver sets
+// its pools up itself. Ping uses an idle reader connection, or dials one of its own when
+// every reader connection is in use. Statements are prepared once per connection by pgx's
+// statement cache.
+//
+// pgxpool rather than a pool of the driver's own: it is pgx's, maintained with it, and it
+// already does what the driver needs (bounded size, waiting with a context, discarding broken
+// connections, liveness checks after idling), so the driver only configures it.
 package postgres

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"runtime"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
@@ -24,6 +28,14 @@ const DefaultTable = "dockyard_kv"
 // TableParam is the DSN parameter that names the store's table (see the package doc). The
 // driver removes it from the DSN before connecting.
 const TableParam = "dockyard_table"
+
+// pingAfter is how long a connection may sit idle in its pool before it is pinged when taken
+// out: a connection idle across a server restart is dead, and one round trip finds out before
+// a transaction is begun on it. (It is pgxpool's default too; the driver sets it explicitly.)
+const pingAfter = time.Second
+
+// closeTimeout bounds closing a connection of Ping's own and rolling back a transaction.
+const closeTimeout = 10 * time.Second
 
 // maxTableLen is the longest table name: PostgreSQL's identifiers hold 63 bytes, and the
 // meta table's name adds metaSuffix.
@@ -102,7 +114,10 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 	if err := checkTable(table); err != nil {
 		return nil, err
 	}
-	d := newDriver(connCfg, table, cfg.readConns)
+	d, err := newDriver(ctx, connCfg, table, cfg.readConns)
+	if err != nil {
+		return nil, err
+	}
 	if err := d.open(ctx); err != nil {
 		d.closePools()
 		return nil, err
@@ -110,21 +125,35 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 	return d, nil
 }
 
-// parseDSN parses dsn as pgx does and takes the TableParam parameter out of it (pgx would send
-// it to the server as a run-time setting, which the server would refuse).
-func parseDSN(dsn string) (*pgx.ConnConfig, string, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+// parseDSN parses dsn as pgxpool does and takes the TableParam parameter out of it (pgx would
+// send it to the server as a run-time setting, which the server would refuse). pgxpool's own
+// pool_* parameters are refused: the driver sets its pools up itself (WithReadConns, one
+// writer), and before pgxpool they were sent to the server, which refused them too.
+func parseDSN(dsn string) (*pgxpool.Config, string, error) {
+	// Parsed twice, as pgx and as pgxpool: the run-time settings pgxpool takes out are its
+	// parameters, whatever pgxpool version.
+	plain, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's error shows the DSN with any password masked.
 		return nil, "", fmt.Errorf("postgres: invalid DSN: %w", err)
 	}
-	table, ok := cfg.RuntimeParams[TableParam]
-	delete(cfg.RuntimeParams, TableParam)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("postgres: invalid DSN: %w", err)
+	}
+	for name := range plain.RuntimeParams {
+		if _, ok := cfg.ConnConfig.RuntimeParams[name]; !ok {
+			return nil, "", fmt.Errorf("postgres: the DSN's %s parameter: the driver sizes and tunes its connection pools itself (see WithReadConns)", name)
+		}
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	table, ok := params[TableParam]
+	delete(params, TableParam)
 	if ok && table == "" {
 		return nil, "", fmt.Errorf("postgres: the DSN's %s parameter is empty", TableParam)
 	}
-	if _, set := cfg.RuntimeParams["application_name"]; !set {
-		cfg.RuntimeParams["application_name"] = "dockyard"
+	if _, set := params["application_name"]; !set {
+		params["application_name"] = "dockyard"
 	}
 	return cfg, table, nil
 }
@@ -143,36 +172,54 @@ func checkTable(name string) error {
 	return nil
 }
 
-// driver is the pdk.Driver: a pool of connections for readers and one for the writer.
+// driver is the pdk.Driver: a pool of connections for readers and one of a single connection
+// for the writer.
 type driver struct {
 	table         string
 	q             queries
-	readers       *pool
-	writer        *pool
+	connCfg       *pgx.ConnConfig // for Ping's connection of its own
+	readers       *pgxpool.Pool
+	writer        *pgxpool.Pool
 	serverVersion string
 }
 
-func newDriver(cfg *pgx.ConnConfig, table string, readConns int) *driver {
-	return &driver{
-		table:   table,
-		q:       newQueries(table),
-		readers: newPool(cfg, readConns),
-		writer:  newPool(cfg, 1),
+func newDriver(ctx context.Context, cfg *pgxpool.Config, table string, readConns int) (*driver, error) {
+	d := &driver{table: table, q: newQueries(table), connCfg: cfg.ConnConfig.Copy()}
+	var err error
+	if d.readers, err = pgxpool.NewWithConfig(ctx, poolConfig(cfg, readConns)); err != nil {
+		return nil, d.errorf("connection pool", err)
 	}
+	if d.writer, err = pgxpool.NewWithConfig(ctx, poolConfig(cfg, 1)); err != nil {
+		d.readers.Close()
+		return nil, d.errorf("connection pool", err)
+	}
+	return d, nil
+}
+
+// poolConfig is cfg for a pool of at most size connections, made on demand, each pinged
+// before use when it has been idle for more than pingAfter. pgxpool itself discards a
+// connection given back broken or inside a transaction, so the next use dials a new one, and
+// closes idle ones after its MaxConnIdleTime and all after its MaxConnLifetime (its defaults,
+// 30 minutes and an hour, checked every HealthCheckPeriod, a minute, and at each acquire).
+func poolConfig(cfg *pgxpool.Config, size int) *pgxpool.Config {
+	c := cfg.Copy()
+	c.MaxConns = int32(min(size, math.MaxInt32))
+	c.MinConns, c.MinIdleConns = 0, 0
+	c.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool {
+		return p.IdleDuration > pingAfter
+	}
+	return c
 }
 
 // open connects, records the server's version and brings the schema up to date.
 func (d *driver) open(ctx context.Context) error {
-	c, err := d.writer.get(ctx)
+	c, err := d.writer.Acquire(ctx)
 	if err != nil {
 		return d.errorf("connect", err)
 	}
-	defer d.writer.put(c)
-	d.serverVersion = c.PgConn().ParameterStatus("server_version")
-	if err := d.ensureSchema(ctx, c); err != nil {
-		return err
-	}
-	return nil
+	defer c.Release()
+	d.serverVersion = c.Conn().PgConn().ParameterStatus("server_version")
+	return d.ensureSchema(ctx, c.Conn())
 }
 
 // errorf wraps err as the failure of what, naming the table.
@@ -197,26 +244,39 @@ func (d *driver) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
 	if writable {
 		p = d.writer
 	}
-	c, err := p.get(ctx)
+	pc, err := p.Acquire(ctx)
 	if err != nil {
 		return nil, d.errorf("connect", err)
 	}
-	return &txn{d: d, p: p, c: c, writable: writable}, nil
+	return &txn{d: d, pc: pc, c: pc.Conn(), writable: writable}, nil
 }
 
-// Ping checks the server answers on a reader connection. It never waits for a transaction:
-// when every reader connection is busy it uses a new connection of its own.
+// Ping checks the server answers on a reader connection. It does not queue behind
+// transactions: when every reader connection is in use it dials a connection of its own and
+// closes it after. (pgxpool has no TryAcquire, so this looks at the pool's statistics first: a
+// View that takes the last free connection in between makes Ping wait for that View.)
 func (d *driver) Ping(ctx context.Context) error {
-	c, pooled, err := d.readers.tryGet(ctx)
+	if s := d.readers.Stat(); s.IdleConns() == 0 && s.TotalConns() >= s.MaxConns() {
+		c, err := pgx.ConnectConfig(ctx, d.connCfg)
+		if err != nil {
+			return d.errorf("ping", err)
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+			defer cancel()
+			_ = c.Close(cctx)
+		}()
+		if err := c.Ping(ctx); err != nil {
+			return d.errorf("ping", err)
+		}
+		return nil
+	}
+	pc, err := d.readers.Acquire(ctx)
 	if err != nil {
 		return d.errorf("ping", err)
 	}
-	if pooled {
-		defer d.readers.put(c)
-	} else {
-		defer func() { _ = c.Close(context.Background()) }()
-	}
-	if err := c.Ping(ctx); err != nil {
+	defer pc.Release()
+	if err := pc.Ping(ctx); err != nil {
 		return d.errorf("ping", err)
 	}
 	return nil
@@ -227,9 +287,19 @@ func (d *driver) Close() error {
 	return nil
 }
 
+// closePools closes the pools, waiting for connections in use to be given back.
 func (d *driver) closePools() {
-	d.readers.close()
-	d.writer.close()
+	d.readers.Close()
+	d.writer.Close()
+}
+
+// logDiscard logs, at debug level, that the pool will close c instead of keeping it.
+func logDiscard(c *pgx.Conn) {
+	why := "given back inside a transaction"
+	if c.IsClosed() {
+		why = "broken"
+	}
+	slog.Debug("postgres: discarding a connection", "why", why)
 }
 
 // errCode reports whether err is a PostgreSQL error with one of the given SQLSTATE codes.

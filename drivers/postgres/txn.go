@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dockyard/dockyard/store"
 )
@@ -31,8 +32,8 @@ type write struct {
 // writer's buffered writes go with its next read or its COMMIT.
 type txn struct {
 	d            *driver
-	p            *pool
-	c            *pgx.Conn // nil once given back
+	pc           *pgxpool.Conn // nil once given back
+	c            *pgx.Conn     // pc's connection; nil once given back
 	writable     bool
 	begun        bool // BEGIN has been sent
 	pending      []write
@@ -293,10 +294,15 @@ func (t *txn) errorf(what string, err error) error {
 	return t.d.errorf(what, err)
 }
 
-// release gives the connection back to its pool.
+// release gives the connection back to its pool, which closes it instead of keeping it if it
+// broke or is still inside the transaction (closing it rolls the transaction back).
 func (t *txn) release() {
-	if t.c != nil {
-		t.p.put(t.c)
-		t.c = nil
+	if t.pc == nil {
+		return
 	}
+	if pc := t.c.PgConn(); t.c.IsClosed() || pc.IsBusy() || pc.TxStatus() != 'I' {
+		logDiscard(t.c)
+	}
+	t.pc.Release()
+	t.pc, t.c = nil, nil
 }
