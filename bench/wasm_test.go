@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -113,28 +112,11 @@ func (im *wasmImpl) crossings() (uint64, bool) {
 // statser is what the ABI client (*abi.Client) offers to count crossings.
 type statser interface{ Stats() abi.Stats }
 
-// clientStats finds the Stats of the ABI client behind a driver from host/wasm, or returns nil.
-// host/wasm has no accessor for it: its driver type is unexported and holds the *abi.Client in
-// an exported embedded field (pdk.Driver), which reflection may read. So this looks, in order,
-// for a Stats method on the driver itself (should host/wasm ever promote one) and for an
-// exported field of the driver's struct that has one. It only reads; nothing is modified.
+// clientStats returns the Stats of the ABI client behind a driver from host/wasm (whose
+// drivers have a Stats method), or nil.
 func clientStats(d pdk.Driver) func() abi.Stats {
 	if s, ok := d.(statser); ok {
 		return s.Stats
-	}
-	v := reflect.ValueOf(d)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	v = v.Elem()
-	for i := range v.NumField() {
-		f := v.Field(i)
-		if !v.Type().Field(i).IsExported() || !f.CanInterface() {
-			continue
-		}
-		if s, ok := f.Interface().(statser); ok {
-			return s.Stats
-		}
 	}
 	return nil
 }

@@ -59,3 +59,12 @@ func (d *driver) Close() error {
 	})
 	return d.closeErr
 }
+
+// Stats returns the ABI client's counters: crossings into the guest and sessions reopened
+// after a lost instance. Benchmarks and tests use it to check batching.
+func (d *driver) Stats() abi.Stats {
+	if c, ok := d.Driver.(interface{ Stats() abi.Stats }); ok {
+		return c.Stats()
+	}
+	return abi.Stats{}
+}
