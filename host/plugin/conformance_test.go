@@ -27,6 +27,7 @@ func TestConformance(t *testing.T) {
 			storetest.Capabilities{ConcurrentReaders: true}},
 	} {
 		t.Run(d.name, func(t *testing.T) {
+			t.Parallel() // each store is a process of its own: they wait on each other little
 			bin := binary(t, d.name)
 			var mu sync.Mutex
 			dsns := map[store.Store]string{} // for Reopen
