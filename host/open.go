@@ -66,54 +66,153 @@ func (m *Manifest) openErr(err error) error {
 // an executable file by the plugin transport, pinned to the sha256 computed here (so the binary
 // cannot change between this call and its start). Anything else is an error wrapping
 // ErrUnknownArtifact. The driver is named after the file, without its extension, in logs and
-// errors. This is what dockyard conform <artifact> uses; nothing is registered.
+// errors. Nothing is registered. PrepareArtifact does the same for many stores.
 func OpenArtifact(ctx context.Context, path, dsn string, opts ...Option) (store.Store, error) {
-	abs, err := filepath.Abs(path)
+	m, code, sum, err := inspectArtifact(path)
 	if err != nil {
-		return nil, fmt.Errorf("host: artifact %s: %w", path, err)
-	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return nil, fmt.Errorf("host: artifact: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file (mode %v)", ErrUnknownArtifact, path, fi.Mode())
+		return nil, err
 	}
 	cfg := resolve(opts)
-	name := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
-	m := &Manifest{Name: name, Artifact: abs, ABI: fmt.Sprintf("%d.%d", abi.Major, abi.Minor)}
-	isWasm, err := hasWasmMagic(abs)
-	if err != nil {
-		return nil, fmt.Errorf("host: artifact: %w", err)
-	}
-	switch {
-	case isWasm:
-		m.Transport = TransportWasm
-		code, err := os.ReadFile(abs)
-		if err != nil {
-			return nil, fmt.Errorf("host: artifact: %w", err)
-		}
-		sum := sha256.Sum256(code)
-		m.SHA256 = hex.EncodeToString(sum[:])
+	if m.Transport == TransportWasm {
 		s, err := openWasm(ctx, m, code, dsn, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("host: open wasm artifact %s: %w", path, err)
 		}
 		return s, nil
+	}
+	s, err := openPlugin(ctx, m, m.Artifact, sum, dsn, cfg.logger)
+	if err != nil {
+		return nil, fmt.Errorf("host: open plugin artifact %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// inspectArtifact tells a bare artifact's transport by its content and returns the manifest it
+// would have (named after the file, its absolute path, its sha256), the module's bytes for
+// wasm, and the sha256.
+func inspectArtifact(path string) (m *Manifest, code, sum []byte, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("host: artifact %s: %w", path, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("host: artifact: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, nil, fmt.Errorf("%w: %s is not a regular file (mode %v)", ErrUnknownArtifact, path, fi.Mode())
+	}
+	name := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
+	m = &Manifest{Name: name, Artifact: abs, ABI: fmt.Sprintf("%d.%d", abi.Major, abi.Minor)}
+	isWasm, err := hasWasmMagic(abs)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("host: artifact: %w", err)
+	}
+	switch {
+	case isWasm:
+		m.Transport = TransportWasm
+		if code, err = os.ReadFile(abs); err != nil {
+			return nil, nil, nil, fmt.Errorf("host: artifact: %w", err)
+		}
+		s := sha256.Sum256(code)
+		sum = s[:]
 	case isExecutable(fi):
 		m.Transport = TransportPlugin
-		sum, err := hashFile(abs)
-		if err != nil {
-			return nil, fmt.Errorf("host: artifact: %w", err)
+		if sum, err = hashFile(abs); err != nil {
+			return nil, nil, nil, fmt.Errorf("host: artifact: %w", err)
 		}
-		m.SHA256 = hex.EncodeToString(sum)
-		s, err := openPlugin(ctx, m, abs, sum, dsn, cfg.logger)
+	default:
+		return nil, nil, nil, fmt.Errorf("%w: %s is neither a WebAssembly module (it does not start with \\0asm) nor an executable file", ErrUnknownArtifact, path)
+	}
+	m.SHA256 = hex.EncodeToString(sum)
+	return m, code, sum, nil
+}
+
+// Prepared is a driver artifact made ready to open many stores on: its sha256 verified and,
+// for a WebAssembly module, compiled, once. (Manifest.Open and OpenArtifact do both for every
+// store.) Stores opened on it must be closed before it is.
+type Prepared struct {
+	// Manifest describes the artifact (for a bare artifact, the manifest it would have).
+	Manifest *Manifest
+
+	open    store.Factory
+	release func()
+}
+
+// Open opens a store on the prepared artifact, nothing registered.
+func (p *Prepared) Open(ctx context.Context, dsn string) (store.Store, error) {
+	return p.open(ctx, dsn)
+}
+
+// Close releases the compiled module, if any.
+func (p *Prepared) Close() {
+	if p.release != nil {
+		p.release()
+	}
+}
+
+// Prepare is Manifest.Open for many stores: it validates m, verifies the artifact's sha256 and
+// compiles a wasm module once; every store opened on the result shares the module (a plugin
+// binary's sum is checked again by go-plugin at each start). Errors are Open's.
+func (m *Manifest) Prepare(ctx context.Context, opts ...Option) (*Prepared, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if err := m.checkArtifact(); err != nil {
+		return nil, err
+	}
+	artifact := m.ArtifactPath()
+	if m.Transport == TransportWasm {
+		code, _, err := readVerified(m, artifact)
 		if err != nil {
-			return nil, fmt.Errorf("host: open plugin artifact %s: %w", path, err)
+			return nil, err
+		}
+		return prepareWasm(ctx, m, code, resolve(opts), m.openErr)
+	}
+	sum, err := hashVerified(m, artifact)
+	if err != nil {
+		return nil, err
+	}
+	return preparePlugin(m, artifact, sum, resolve(opts), m.openErr), nil
+}
+
+// PrepareArtifact is OpenArtifact for many stores, as Prepare is Manifest.Open.
+func PrepareArtifact(ctx context.Context, path string, opts ...Option) (*Prepared, error) {
+	m, code, sum, err := inspectArtifact(path)
+	if err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error { return fmt.Errorf("host: open %s artifact %s: %w", m.Transport, path, err) }
+	if m.Transport == TransportWasm {
+		return prepareWasm(ctx, m, code, resolve(opts), wrap)
+	}
+	return preparePlugin(m, m.Artifact, sum, resolve(opts), wrap), nil
+}
+
+func prepareWasm(ctx context.Context, m *Manifest, code []byte, cfg config, wrap func(error) error) (*Prepared, error) {
+	factory, release, err := loadWasm(ctx, m, code, cfg)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	open := func(ctx context.Context, dsn string) (store.Store, error) {
+		s, err := factory(ctx, dsn)
+		if err != nil {
+			return nil, wrap(err)
 		}
 		return s, nil
 	}
-	return nil, fmt.Errorf("%w: %s is neither a WebAssembly module (it does not start with \\0asm) nor an executable file", ErrUnknownArtifact, path)
+	return &Prepared{Manifest: m, open: open, release: release}, nil
+}
+
+func preparePlugin(m *Manifest, artifact string, sum []byte, cfg config, wrap func(error) error) *Prepared {
+	open := func(ctx context.Context, dsn string) (store.Store, error) {
+		s, err := openPlugin(ctx, m, artifact, sum, dsn, cfg.logger)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return s, nil
+	}
+	return &Prepared{Manifest: m, open: open}
 }
 
 // readVerified reads a wasm artifact whole and checks its sha256 against m's: the bytes

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/dockyard/dockyard/host"
 	"github.com/dockyard/dockyard/store"
@@ -59,8 +60,9 @@ func (a *app) loadedDriver(name string) (loadedInfo, bool) {
 	return loadedInfo{}, false
 }
 
-// manifestTarget is the driver a manifest describes, opened without registering it: every
-// store opened verifies the artifact's hash against the manifest again.
+// manifestTarget is the driver a manifest describes, opened without registering it. The
+// artifact's hash is verified, and a wasm module compiled, once, at the first store
+// (host.Manifest.Prepare); Close releases the module.
 func (a *app) manifestTarget(_ context.Context, path string) (*target, error) {
 	m, err := host.ReadManifest(path)
 	if err != nil {
@@ -68,10 +70,31 @@ func (a *app) manifestTarget(_ context.Context, path string) (*target, error) {
 	}
 	t := &target{Name: m.Name, Transport: m.Transport, Artifact: m.ArtifactPath(), Manifest: path, SHA256: strings.ToLower(m.SHA256), ABI: m.ABI}
 	t.form = defaultDSNForm(t.Name, t.Transport)
-	t.open = func(ctx context.Context, dsn string) (store.Store, error) {
-		return m.Open(ctx, dsn, host.WithLogger(a.logger))
-	}
+	a.prepareOnce(t, func(ctx context.Context) (*host.Prepared, error) {
+		return m.Prepare(ctx, host.WithLogger(a.logger))
+	})
 	return t, nil
+}
+
+// prepareOnce makes t open its stores on what prepare returns, prepared at the first store
+// and released by t.Close.
+func (a *app) prepareOnce(t *target, prepare func(context.Context) (*host.Prepared, error)) {
+	var (
+		mu sync.Mutex
+		p  *host.Prepared
+	)
+	t.open = func(ctx context.Context, dsn string) (store.Store, error) {
+		mu.Lock()
+		defer mu.Unlock() // stores open one at a time: opening is quick, the prepare is not
+		if p == nil {
+			var err error
+			if p, err = prepare(ctx); err != nil {
+				return nil, err
+			}
+			t.release = p.Close
+		}
+		return p.Open(ctx, dsn)
+	}
 }
 
 // artifactTarget is a bare artifact: a WebAssembly module (wasm transport) or an executable
@@ -91,9 +114,9 @@ func (a *app) artifactTarget(_ context.Context, path string) (*target, error) {
 		t.Transport = transportWasm
 	}
 	t.form = defaultDSNForm(t.Name, t.Transport)
-	t.open = func(ctx context.Context, dsn string) (store.Store, error) {
-		return host.OpenArtifact(ctx, path, dsn, host.WithLogger(a.logger))
-	}
+	a.prepareOnce(t, func(ctx context.Context) (*host.Prepared, error) {
+		return host.PrepareArtifact(ctx, path, host.WithLogger(a.logger))
+	})
 	return t, nil
 }
 
