@@ -76,6 +76,10 @@
 //	BenchmarkRoundTrip/grpc          the same frame echoed over a bare gRPC stream (same service
 //	                                 and messages, no TLS) by testdata/echo
 //	BenchmarkRoundTrip/unix          the same frame echoed over a bare Unix socket
+//	BenchmarkRoundTrip/mux           the same frame echoed over a raw stream brokered by
+//	                                 go-plugin's netrpc MuxBroker (yamux over go-plugin's
+//	                                 connection, with AutoMTLS) by testdata/muxecho
+//	BenchmarkRoundTrip/mux-no-mtls   the same without AutoMTLS
 //	BenchmarkPluginStart/sqlite      starting plugins/sqlite, opening a store and closing it
 //
 // All files live in b.TempDir(), so every durable implementation writes to the same disk, and

@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"net/rpc"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -32,6 +36,7 @@ var (
 	sqlitePluginBin = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("../plugins/sqlite") })
 	inmemPluginBin  = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("../plugins/inmem") })
 	echoBin         = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("testdata/echo") })
+	muxEchoBin      = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("testdata/muxecho") })
 	quietPlugin     = hostplugin.WithLogger(slog.New(slog.DiscardHandler))
 )
 
@@ -104,6 +109,12 @@ func pingFrame() []byte {
 //	grpc       the same frame echoed over a gRPC bidirectional stream of the same service and
 //	           messages, without TLS, to a process that does nothing else (testdata/echo)
 //	unix       the same frame echoed over a bare Unix socket (length-prefixed) by that process
+//	mux        the same length-prefixed frame echoed over a raw stream brokered by go-plugin's
+//	           netrpc MuxBroker (a yamux stream over go-plugin's connection, with AutoMTLS as
+//	           our plugins have it) to testdata/muxecho: the carrier go-plugin offers besides
+//	           gRPC
+//	mux-no-mtls
+//	           the same without AutoMTLS: yamux over go-plugin's plain Unix socket
 func BenchmarkRoundTrip(b *testing.B) {
 	ctx := context.Background()
 	frame := pingFrame()
@@ -158,18 +169,32 @@ func BenchmarkRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		msg := binary.LittleEndian.AppendUint32(nil, uint32(len(frame)))
-		msg = append(msg, frame...)
-		resp := make([]byte, len(msg))
-		for b.Loop() {
-			if _, err := c.Write(msg); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.ReadFull(c, resp); err != nil {
-				b.Fatal(err)
-			}
-		}
+		echoFrames(b, c, frame)
 	})
+	for _, mux := range []struct {
+		name     string
+		autoMTLS bool
+	}{{"mux", true}, {"mux-no-mtls", false}} {
+		b.Run(mux.name, func(b *testing.B) {
+			echoFrames(b, startMuxEcho(b, mux.autoMTLS), frame)
+		})
+	}
+}
+
+// echoFrames is the timed loop of the raw carriers: it writes frame length-prefixed (4 bytes,
+// little-endian) to c and reads the echo back, once per iteration.
+func echoFrames(b *testing.B, c io.ReadWriter, frame []byte) {
+	msg := binary.LittleEndian.AppendUint32(nil, uint32(len(frame)))
+	msg = append(msg, frame...)
+	resp := make([]byte, len(msg))
+	for b.Loop() {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, resp); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // startEcho starts testdata/echo for b and returns the directory of its sockets.
@@ -197,6 +222,80 @@ func startEcho(b *testing.B) string {
 		b.Fatalf("echo said %q, %v", line, err)
 	}
 	return dir
+}
+
+// muxEchoHandshake and muxEchoName are testdata/muxecho's Handshake and PluginName (a main
+// package cannot be imported).
+var muxEchoHandshake = goplugin.HandshakeConfig{
+	ProtocolVersion:  1,
+	MagicCookieKey:   "DOCKYARD_BENCH_MUXECHO",
+	MagicCookieValue: "5d0b7a94-dockyard-bench-muxecho",
+}
+
+const muxEchoName = "muxecho"
+
+// muxEchoPlugin is the host's side of testdata/muxecho: dispensing it yields the broker and
+// the RPC client of the plugin's connection.
+type muxEchoPlugin struct{}
+
+type muxEchoClient struct {
+	broker *goplugin.MuxBroker
+	rpc    *rpc.Client
+}
+
+func (muxEchoPlugin) Server(*goplugin.MuxBroker) (any, error) {
+	return nil, errors.New("muxecho: the host side has no server")
+}
+
+func (muxEchoPlugin) Client(b *goplugin.MuxBroker, c *rpc.Client) (any, error) {
+	return &muxEchoClient{broker: b, rpc: c}, nil
+}
+
+// startMuxEcho starts testdata/muxecho with go-plugin's netrpc protocol (AutoMTLS as given) and
+// returns a raw stream to its echo, brokered by go-plugin's MuxBroker. Cleanup closes the
+// stream, checks that the plugin's Echo ended cleanly and kills the plugin.
+func startMuxEcho(b *testing.B, autoMTLS bool) net.Conn {
+	b.Helper()
+	bin, err := muxEchoBin()
+	if err != nil {
+		b.Fatalf("build testdata/muxecho: %v", err)
+	}
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  muxEchoHandshake,
+		Plugins:          goplugin.PluginSet{muxEchoName: muxEchoPlugin{}},
+		Cmd:              exec.Command(bin),
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolNetRPC},
+		AutoMTLS:         autoMTLS,
+		Logger:           hclog.NewNullLogger(),
+	})
+	b.Cleanup(client.Kill)
+	rc, err := client.Client()
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := rc.Dispense(muxEchoName)
+	if err != nil {
+		b.Fatal(err)
+	}
+	me := raw.(*muxEchoClient)
+	// The host reserves the id and accepts it, the plugin dials it: an id accepted on the
+	// plugin's side could collide with the one it dispensed the RPC connection on (see
+	// testdata/muxecho). Echo returns only when the stream ends, so it is called
+	// asynchronously.
+	id := me.broker.NextId()
+	done := make(chan error, 1)
+	go func() { done <- me.rpc.Call("Plugin.Echo", id, &struct{}{}) }()
+	conn, err := me.broker.Accept(id)
+	if err != nil {
+		b.Fatalf("accept brokered stream %d: %v", id, err)
+	}
+	b.Cleanup(func() {
+		conn.Close()
+		if err := <-done; err != nil {
+			b.Errorf("muxecho's Echo: %v", err)
+		}
+	})
+	return conn
 }
 
 // BenchmarkPluginStart measures opening a store on the sqlite plugin and closing it: starting

@@ -94,6 +94,10 @@ var comparisons = []comparison{
 	{Op: "RoundTrip", Subject: "plugin", Baseline: "grpc", Target: 1.5},
 	{Op: "RoundTrip", Subject: "plugin-no-mtls", Baseline: "grpc"},
 	{Op: "RoundTrip", Subject: "grpc", Baseline: "unix"},
+	// Informational: the raw byte stream go-plugin's netrpc MuxBroker brokers (yamux over
+	// go-plugin's mutual-TLS connection), the carrier a plugin could use instead of gRPC.
+	{Op: "RoundTrip", Subject: "mux", Baseline: "grpc"},
+	{Op: "RoundTrip", Subject: "mux", Baseline: "unix"},
 	{Op: "GetInView", Subject: "sqlite-plugin", Baseline: "sqlite"},
 	{Op: "PutInUpdate", Subject: "sqlite-plugin", Baseline: "sqlite"},
 	{Op: "Update100Puts", Subject: "sqlite-plugin", Baseline: "sqlite"},
