@@ -408,3 +408,38 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestDecodeOptions(t *testing.T) {
+	type opts struct {
+		N int    `json:"n"`
+		S string `json:"s"`
+	}
+	for _, raw := range []string{"", " \n", `{}`, `{"n": 1, "s": "x"}`} {
+		var o opts
+		if err := pdk.DecodeOptions([]byte(raw), &o); err != nil {
+			t.Errorf("options %q: %v", raw, err)
+		}
+	}
+	for raw, want := range map[string]string{
+		`{"m": 1}`:      `unknown field "m"`,
+		`{"n": "1"}`:    "cannot unmarshal string",
+		`{"n": 1} {}`:   "data after the object",
+		`{"n": 1} x`:    "data after the object",
+		`[1]`:           "cannot unmarshal array",
+		`{"n": 1`:       "unexpected EOF",
+		`{"s": "x"} 1`:  "data after the object",
+		`{"s": "x"}   `: "",
+	} {
+		var o opts
+		err := pdk.DecodeOptions([]byte(raw), &o)
+		if want == "" {
+			if err != nil {
+				t.Errorf("options %q: %v", raw, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("options %q: %v, want an error saying %q", raw, err, want)
+		}
+	}
+}

@@ -21,9 +21,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -43,17 +41,13 @@ func open(_ context.Context, h abi.Hello) (pdk.Driver, error) {
 		return nil, errors.New("buntdb: no data directory: the host mounted none (empty DSN), " +
 			"and this driver keeps its database file in one; give the store a data directory")
 	}
+	var o options
+	if err := pdk.DecodeOptions(h.Options, &o); err != nil {
+		return nil, fmt.Errorf("buntdb: %w", err)
+	}
 	var opts []buntdb.Option
-	if len(bytes.TrimSpace(h.Options)) > 0 {
-		var o options
-		dec := json.NewDecoder(bytes.NewReader(h.Options))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&o); err != nil {
-			return nil, fmt.Errorf("buntdb: options %s: %w", h.Options, err)
-		}
-		if o.CompactMinSize != nil {
-			opts = append(opts, buntdb.WithCompactMinSize(*o.CompactMinSize))
-		}
+	if o.CompactMinSize != nil {
+		opts = append(opts, buntdb.WithCompactMinSize(*o.CompactMinSize))
 	}
 	return buntdb.NewDriver(h.DSN, opts...)
 }

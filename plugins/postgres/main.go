@@ -17,9 +17,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/dockyard/dockyard/drivers/postgres"
@@ -48,14 +46,9 @@ func open(ctx context.Context, h abi.Hello) (pdk.Driver, error) {
 }
 
 func parseOptions(raw []byte) ([]postgres.Option, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, nil
-	}
 	var o options
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&o); err != nil {
-		return nil, fmt.Errorf("postgres plugin: options %s: %w", raw, err)
+	if err := pdk.DecodeOptions(raw, &o); err != nil {
+		return nil, fmt.Errorf("postgres plugin: %w", err)
 	}
 	var opts []postgres.Option
 	if o.Table != "" {

@@ -15,9 +15,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -47,14 +45,9 @@ func open(ctx context.Context, h abi.Hello) (pdk.Driver, error) {
 }
 
 func parseOptions(raw []byte) ([]sqlite.Option, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, nil
-	}
 	var o options
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&o); err != nil {
-		return nil, fmt.Errorf("sqlite plugin: options %s: %w", raw, err)
+	if err := pdk.DecodeOptions(raw, &o); err != nil {
+		return nil, fmt.Errorf("sqlite plugin: %w", err)
 	}
 	var opts []sqlite.Option
 	if o.BusyTimeout != "" {
