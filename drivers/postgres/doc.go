@@ -42,7 +42,7 @@
 // Namespaces and keys are arbitrary bytes ordered by plain byte order. bytea compares by
 // memcmp, whatever the database's collation (text would compare by the collation, and could
 // not hold a 0x00 byte at all), so ORDER BY k is byte order. A prefix scan is a range on the
-// primary key, k >= prefix AND k < successor(prefix), the successor being the prefix with its
+// primary key, k >= prefix AND k < pdk.PrefixEnd(prefix), the end being the prefix with its
 // trailing 0xff bytes dropped and its last byte incremented (no upper bound when the prefix is
 // all 0xff). LIKE is never used: it matches text, treats '%' and '_' as wildcards and '\' as
 // an escape, and needs a C-collated index to use one at all. Scans are paged with a cursor,

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -153,7 +154,7 @@ func (t *txn) Scan(ctx context.Context, ns, prefix, after string, limit int) ([]
 	if after != "" && after >= prefix {
 		lo, loIncl = after, false
 	}
-	hi, hasHi := successor(prefix)
+	hi, hasHi := pdk.PrefixEnd(prefix)
 	nsb := []byte(ns)
 	var (
 		q    string
@@ -198,21 +199,6 @@ func (t *txn) Scan(ctx context.Context, ns, prefix, after string, limit int) ([]
 		return nil, false, t.errorf("scan", err)
 	}
 	return page, more, nil
-}
-
-// successor returns the smallest byte string greater than every string with the given prefix:
-// the prefix with its trailing 0xff bytes dropped and its last byte incremented. ok is false
-// when there is none (the prefix is empty or all 0xff), and then a scan has no upper bound.
-func successor(prefix string) (hi string, ok bool) {
-	b := []byte(prefix)
-	for len(b) > 0 && b[len(b)-1] == 0xff {
-		b = b[:len(b)-1]
-	}
-	if len(b) == 0 {
-		return "", false
-	}
-	b[len(b)-1]++
-	return string(b), true
 }
 
 // Commit sends the buffered writes and COMMIT in one round trip (with BEGIN and the lock in

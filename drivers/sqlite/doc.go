@@ -45,7 +45,7 @@
 // TEXT, and a TEXT value never equals a BLOB of the same bytes and sorts before every BLOB, so
 // a single string bind would silently miss or misorder rows; TEXT is also subject to
 // collations and encoding conversions. A prefix scan is a range scan on the
-// primary key, k >= prefix AND k < successor(prefix), where the successor is the prefix with
+// primary key, k >= prefix AND k < pdk.PrefixEnd(prefix), where the end is the prefix with
 // its trailing 0xff bytes dropped and its last byte incremented (no upper bound when the prefix
 // is all 0xff). LIKE and GLOB are never used: they match text, not bytes; they treat '%', '_',
 // '*', '?' and '[' as wildcards; LIKE folds ASCII case; and neither uses the primary key.

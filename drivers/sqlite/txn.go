@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -73,7 +74,7 @@ func (t *txn) Scan(ctx context.Context, ns, prefix, after string, limit int) ([]
 	if after != "" && after >= prefix {
 		lo, loIncl = after, false
 	}
-	hi, hasHi := successor(prefix)
+	hi, hasHi := pdk.PrefixEnd(prefix)
 	var (
 		rows *sql.Rows
 		err  error
@@ -119,21 +120,6 @@ func (t *txn) Scan(ctx context.Context, ns, prefix, after string, limit int) ([]
 		return nil, false, fmt.Errorf("sqlite: scan: %w", err)
 	}
 	return page, more, nil
-}
-
-// successor returns the smallest byte string greater than every string with the given prefix:
-// the prefix with its trailing 0xff bytes dropped and its last byte incremented. ok is false
-// when there is none (the prefix is empty or all 0xff), and then the scan has no upper bound.
-func successor(prefix string) (hi string, ok bool) {
-	b := []byte(prefix)
-	for len(b) > 0 && b[len(b)-1] == 0xff {
-		b = b[:len(b)-1]
-	}
-	if len(b) == 0 {
-		return "", false
-	}
-	b[len(b)-1]++
-	return string(b), true
 }
 
 func (t *txn) Commit(ctx context.Context) error {

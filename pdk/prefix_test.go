@@ -1,11 +1,11 @@
-package sqlite
+package pdk
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestSuccessor(t *testing.T) {
+func TestPrefixEnd(t *testing.T) {
 	for _, tc := range []struct {
 		prefix, hi string
 		ok         bool
@@ -27,9 +27,9 @@ func TestSuccessor(t *testing.T) {
 		{"\xff\xff\xff", "", false},
 		{"\x00\xff", "\x01", true},
 	} {
-		hi, ok := successor(tc.prefix)
+		hi, ok := PrefixEnd(tc.prefix)
 		if hi != tc.hi || ok != tc.ok {
-			t.Errorf("successor(%q) = %q, %v; want %q, %v", tc.prefix, hi, ok, tc.hi, tc.ok)
+			t.Errorf("PrefixEnd(%q) = %q, %v; want %q, %v", tc.prefix, hi, ok, tc.hi, tc.ok)
 			continue
 		}
 		if !ok {
@@ -38,19 +38,11 @@ func TestSuccessor(t *testing.T) {
 		// hi is above every key with the prefix and no key in between lacks it.
 		for _, k := range []string{tc.prefix, tc.prefix + "\x00", tc.prefix + "\xff\xff\xff"} {
 			if k >= hi {
-				t.Errorf("successor(%q) = %q is not above %q", tc.prefix, hi, k)
+				t.Errorf("PrefixEnd(%q) = %q is not above %q", tc.prefix, hi, k)
 			}
 		}
 		if strings.HasPrefix(hi, tc.prefix) {
-			t.Errorf("successor(%q) = %q itself has the prefix", tc.prefix, hi)
+			t.Errorf("PrefixEnd(%q) = %q itself has the prefix", tc.prefix, hi)
 		}
-	}
-}
-
-func TestURIEscapesPath(t *testing.T) {
-	got := uri("/tmp/a?b#c%d e/x.db", "q=1")
-	want := "file:/tmp/a%3Fb%23c%25d%20e/x.db?q=1"
-	if got != want {
-		t.Fatalf("uri = %q, want %q", got, want)
 	}
 }
