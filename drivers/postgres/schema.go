@@ -88,6 +88,7 @@ func lockSQL(meta string) string {
 const (
 	codeUndefinedTable = "42P01"
 	codeDuplicateTable = "42P07"
+	codeDuplicateObj   = "42710" // the table's row type, created with it, already exists
 	codeUniqueViolated = "23505"
 	codeQueryCanceled  = "57014"
 )
@@ -103,15 +104,15 @@ func (d *driver) ensureSchema(ctx context.Context, c *pgx.Conn) error {
 	}
 	// The meta table and its row, each in its own statement outside any transaction.
 	// CREATE TABLE IF NOT EXISTS is not safe against itself: a process that loses the race
-	// gets a unique violation in the catalog (or "already exists"), after the winner has
-	// committed, and simply tries again.
+	// gets a unique violation in the catalog, or "already exists" of the table or of its row
+	// type, after the winner has committed, and simply tries again.
 	create := `CREATE TABLE IF NOT EXISTS ` + d.q.meta + ` (id int PRIMARY KEY CHECK (id = 1), version int NOT NULL)`
 	for attempt := 1; ; attempt++ {
 		_, err := c.Exec(ctx, create)
 		if err == nil {
 			break
 		}
-		if attempt == 3 || !errCode(err, codeDuplicateTable, codeUniqueViolated) {
+		if attempt == 3 || !errCode(err, codeDuplicateTable, codeDuplicateObj, codeUniqueViolated) {
 			return d.errorf("create the meta table "+d.q.meta, err)
 		}
 	}
