@@ -97,6 +97,12 @@ type adapter struct {
 	inflight  sync.WaitGroup
 	closeErr  error
 	closeDone chan struct{}
+
+	// cataloged holds the namespaces a committed Update recorded in store.NamespaceCatalog,
+	// for a durable driver only, so later Updates skip the catalog write. A durable driver's
+	// catalog survives what the adapter does not see (a lost sandbox instance, a restarted
+	// plugin); a non-durable driver's may vanish with its data, so it is written every time.
+	cataloged sync.Map // namespace -> struct{}
 }
 
 // Info returns the driver's description. It lets hosts and tools see what backs a Store.

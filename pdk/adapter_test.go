@@ -29,6 +29,7 @@ type probe struct {
 	putErr              error
 	scanHook            func(page []store.KeyValue, more bool) ([]store.KeyValue, bool)
 	scanCalls, maxLimit atomic.Int32
+	catalogPuts         atomic.Int32
 }
 
 func newProbe(caps pdk.Capabilities) *probe { return &probe{Driver: inmem.NewDriver(), caps: caps} }
@@ -79,6 +80,9 @@ type probeTxn struct {
 func (t *probeTxn) Put(ctx context.Context, ns, key string, v []byte) error {
 	if t.p.putErr != nil {
 		return t.p.putErr
+	}
+	if ns == store.NamespaceCatalog {
+		t.p.catalogPuts.Add(1)
 	}
 	return t.Txn.Put(ctx, ns, key, v)
 }
@@ -441,5 +445,50 @@ func TestDecodeOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("options %q: %v, want an error saying %q", raw, err, want)
 		}
+	}
+}
+
+// TestCatalogWrites: an Update records each namespace it writes to in the catalog; a durable
+// store stops doing so once an Update that recorded it has committed, a non-durable one never
+// does (its catalog may vanish with its data), and a rolled-back Update teaches nothing.
+func TestCatalogWrites(t *testing.T) {
+	ctx := context.Background()
+	for _, durable := range []bool{true, false} {
+		p := newProbe(pdk.Capabilities{Durable: durable, ConcurrentReaders: true})
+		s := pdk.NewStore(p)
+		errStop := errors.New("roll back")
+		put := func(ns string, fail bool) {
+			err := s.Update(ctx, func(tx store.Tx) error {
+				if err := tx.Put(ns, "k1", nil); err != nil {
+					return err
+				}
+				if err := tx.Put(ns, "k2", nil); err != nil {
+					return err
+				}
+				if fail {
+					return errStop
+				}
+				return nil
+			})
+			if (err != nil) != fail {
+				t.Fatal(err)
+			}
+		}
+		put("a", true)  // rolled back: 1 catalog write, nothing learnt
+		put("a", false) // 1
+		put("a", false) // durable: 0, else 1
+		put("b", false) // 1
+		want := int32(3)
+		if !durable {
+			want = 4
+		}
+		if got := p.catalogPuts.Load(); got != want {
+			t.Errorf("durable=%v: %d catalog writes, want %d", durable, got, want)
+		}
+		var names []string
+		if err := s.View(ctx, func(tx store.Tx) (err error) { names, err = store.Namespaces(tx); return err }); err != nil || !slices.Equal(names, []string{"a", "b"}) {
+			t.Errorf("durable=%v: Namespaces = %q, %v", durable, names, err)
+		}
+		s.Close()
 	}
 }

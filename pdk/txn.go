@@ -53,6 +53,11 @@ func (t *txn) run(fn func(store.Tx) error) (err error) {
 	if err := t.dtx.Commit(t.ctx); err != nil {
 		return fmt.Errorf("%s: commit: %w", t.a.info.Name, err)
 	}
+	if t.a.info.Caps.Durable {
+		for _, ns := range t.cataloged {
+			t.a.cataloged.Store(ns, struct{}{})
+		}
+	}
 	return nil
 }
 
@@ -121,9 +126,13 @@ func (t *txn) Put(ns, key string, value []byte) error {
 }
 
 // catalog records ns in store.NamespaceCatalog before the transaction's first Put there: a
-// blind write of an empty value, which a transport buffers with the Put itself.
+// blind write of an empty value, which a transport buffers with the Put itself. A durable
+// store skips it once an Update that recorded ns has committed (adapter.cataloged).
 func (t *txn) catalog(ns string) error {
 	if ns == store.NamespaceCatalog || slices.Contains(t.cataloged, ns) {
+		return nil
+	}
+	if _, ok := t.a.cataloged.Load(ns); ok {
 		return nil
 	}
 	if err := t.driverErr(t.dtx.Put(t.ctx, store.NamespaceCatalog, ns, nil)); err != nil {
