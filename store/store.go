@@ -60,6 +60,14 @@ var (
 	// transaction committed cannot be known. The store never retries such an Update: the caller
 	// must read back to find out, since running fn again could apply it twice.
 	ErrCommitUnknown = errors.New("store: commit outcome unknown")
+
+	// ErrStoreLost is returned by every call on a store whose driver is not durable after the
+	// driver's instance was lost (its sandbox instance trapped or ran out of memory, its plugin
+	// process died): the committed data lived in that instance and is gone. The error says what
+	// happened. The store stays lost, rather than going on empty as if the data had never been
+	// written, until the application closes it and opens a new one, or opened it accepting the
+	// loss (a cache: the host's option for it says so). Close still works.
+	ErrStoreLost = errors.New("store: store lost with its driver instance")
 )
 
 // Size limits every driver accepts. They are fixed, not per driver, so that data can be copied

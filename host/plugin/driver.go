@@ -36,7 +36,11 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 	if _, err := t.live(ctx); err != nil { // start now, so a start failure is the error as is
 		return nil, err
 	}
-	client, err := abi.NewClient(ctx, t, abi.Hello{DSN: dsn, Options: cfg.driverOpts})
+	var copts []abi.ClientOption
+	if cfg.acceptLoss {
+		copts = append(copts, abi.WithAcceptLoss())
+	}
+	client, err := abi.NewClient(ctx, t, abi.Hello{DSN: dsn, Options: cfg.driverOpts}, copts...)
 	if err != nil {
 		_ = t.close()
 		if errors.Is(err, ErrStart) {

@@ -27,6 +27,7 @@ type config struct {
 	driverOpts   []byte
 	env          []string
 	noMTLS       bool
+	acceptLoss   bool
 }
 
 // WithName names the driver in errors and log records (default: the binary's base name).
@@ -60,6 +61,11 @@ func WithDriverOptions(opts []byte) Option {
 // WithEnv adds variables ("KEY=value") to the plugin process's environment, which is
 // otherwise the host's own.
 func WithEnv(env ...string) Option { return func(c *config) { c.env = append(c.env, env...) } }
+
+// WithAcceptLoss says the application accepts losing the data of a driver that is not
+// durable (a cache): after its process is lost, the store goes on empty in a new one instead of
+// failing every call with store.ErrStoreLost (abi.WithAcceptLoss).
+func WithAcceptLoss() Option { return func(c *config) { c.acceptLoss = true } }
 
 // WithoutAutoMTLS turns off go-plugin's AutoMTLS, on by default, under which every plugin
 // process gets a fresh certificate pair and the connection is mutually authenticated and

@@ -33,7 +33,11 @@ func (m *Module) newDriver(ctx context.Context, dsn string, owned bool) (pdk.Dri
 	if t.root != nil {
 		hello.DSN = guestDataDir
 	}
-	client, err := abi.NewClient(ctx, t, hello)
+	var copts []abi.ClientOption
+	if m.cfg.acceptLoss {
+		copts = append(copts, abi.WithAcceptLoss())
+	}
+	client, err := abi.NewClient(ctx, t, hello, copts...)
 	if err != nil {
 		t.close()
 		if errors.As(err, new(*InstanceError)) {

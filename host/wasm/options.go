@@ -41,6 +41,7 @@ type config struct {
 	logger      *slog.Logger
 	maxResponse int
 	driverOpts  []byte
+	acceptLoss  bool
 }
 
 func defaultConfig() config {
@@ -96,6 +97,11 @@ func WithMaxResponse(n int) Option { return func(c *config) { c.maxResponse = n 
 func WithDriverOptions(opts []byte) Option {
 	return func(c *config) { c.driverOpts = append([]byte(nil), opts...) }
 }
+
+// WithAcceptLoss says the application accepts losing the data of a driver that is not
+// durable (a cache): after its instance is lost, the store goes on empty in a fresh one instead
+// of failing every call with store.ErrStoreLost (abi.WithAcceptLoss).
+func WithAcceptLoss() Option { return func(c *config) { c.acceptLoss = true } }
 
 // resolve applies opts to the defaults and checks the result.
 func resolve(defaultName string, opts []Option) (config, error) {

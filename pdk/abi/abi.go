@@ -30,10 +30,11 @@ import (
 )
 
 // The ABI version this package speaks. A peer with another major is refused; minors are
-// compatible both ways (a newer peer only adds what an older one may ignore).
+// compatible both ways (a newer peer only adds what an older one may ignore, and uses an
+// addition only with a peer whose minor has it). Minor 1 added the status CommitUnknown.
 const (
 	Major = 1
-	Minor = 0
+	Minor = 1
 )
 
 // Frame magics: the first four bytes of every frame.
@@ -74,7 +75,7 @@ var opNames = [...]string{OpHello: "HELLO", OpBegin: "BEGIN", OpGet: "GET", OpPu
 	OpDelete: "DELETE", OpScan: "SCAN", OpCommit: "COMMIT", OpRollback: "ROLLBACK",
 	OpPing: "PING", OpClose: "CLOSE"}
 
-// Status is the outcome of one operation. Codes 1-10 map one to one onto the store package's
+// Status is the outcome of one operation. Codes 1-11 map one to one onto the store package's
 // sentinel errors; the others are the ABI's own. Every status but OK and NotFound is a failure
 // and stops the batch; every failure carries a message.
 type Status uint8
@@ -92,6 +93,7 @@ const (
 	TxDone              Status = 8  // store.ErrTxDone
 	InvalidKey          Status = 9  // store.ErrInvalidKey
 	TooLarge            Status = 10 // store.ErrTooLarge
+	CommitUnknown       Status = 11 // store.ErrCommitUnknown; ABI 1.1 (a 1.0 peer gets Failed)
 	Failed              Status = 32 // any other driver error; the message says what
 	BadFrame            Status = 33 // the request frame or an operation in it is malformed
 	Incompatible        Status = 34 // the request's ABI major is not the guest's
@@ -111,6 +113,7 @@ var sentinels = map[Status]error{
 	TxDone:              store.ErrTxDone,
 	InvalidKey:          store.ErrInvalidKey,
 	TooLarge:            store.ErrTooLarge,
+	CommitUnknown:       store.ErrCommitUnknown,
 }
 
 // ErrProtocol is wrapped by every error that reports a peer breaking the ABI: a malformed
@@ -123,10 +126,11 @@ var ErrIncompatible = errors.New("abi: incompatible ABI version")
 // statusOrder fixes the order in which StatusOf tries the sentinels, so an error wrapping
 // several of them (errors.Join) always gets the same status: the lowest code wins.
 var statusOrder = [...]Status{NotFound, UnknownDriver, Closed, MigrationOutOfOrder, ReadOnly,
-	DuplicateDriver, DuplicateMigration, TxDone, InvalidKey, TooLarge}
+	DuplicateDriver, DuplicateMigration, TxDone, InvalidKey, TooLarge, CommitUnknown}
 
 // StatusOf returns the status for err: OK for nil, the sentinel's status for an error that
-// wraps a store sentinel (the lowest code if it wraps several), Failed otherwise.
+// wraps a store sentinel (the lowest code if it wraps several), Failed otherwise. It answers
+// for a peer of this package's minor; see StatusFor.
 func StatusOf(err error) Status {
 	if err == nil {
 		return OK
@@ -137,6 +141,16 @@ func StatusOf(err error) Status {
 		}
 	}
 	return Failed
+}
+
+// StatusFor is StatusOf for a peer speaking ABI 1.minor: a status that minor does not have (a
+// 1.0 host has no CommitUnknown) becomes Failed, whose message still says what happened.
+func StatusFor(err error, minor uint16) Status {
+	st := StatusOf(err)
+	if !st.knownIn(minor) {
+		return Failed
+	}
+	return st
 }
 
 // Err turns a status and its message into an error: one wrapping the matching store sentinel
@@ -188,12 +202,16 @@ func (s Status) String() string {
 var statusNames = [...]string{OK: "OK", NotFound: "NOT_FOUND", UnknownDriver: "UNKNOWN_DRIVER",
 	Closed: "CLOSED", MigrationOutOfOrder: "MIGRATION_OUT_OF_ORDER", ReadOnly: "READ_ONLY",
 	DuplicateDriver: "DUPLICATE_DRIVER", DuplicateMigration: "DUPLICATE_MIGRATION",
-	TxDone: "TX_DONE", InvalidKey: "INVALID_KEY", TooLarge: "TOO_LARGE", Failed: "FAILED",
+	TxDone: "TX_DONE", InvalidKey: "INVALID_KEY", TooLarge: "TOO_LARGE", CommitUnknown: "COMMIT_UNKNOWN",
+	Failed:   "FAILED",
 	BadFrame: "BAD_FRAME", Incompatible: "INCOMPATIBLE", UnknownTx: "UNKNOWN_TX",
 	NotOpen: "NOT_OPEN"}
 
-// known reports whether s is a status code of this ABI version.
-func (s Status) known() bool {
+// knownIn reports whether s is a status code of ABI 1.minor.
+func (s Status) knownIn(minor uint16) bool {
+	if s == CommitUnknown {
+		return minor >= 1
+	}
 	return int(s) < len(statusNames) && statusNames[s] != ""
 }
 

@@ -56,7 +56,7 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 					t.begun = false
 				}
 				lost := c.abandon(t, &b, fin, fmt.Errorf("the guest instance was discarded: %w", err))
-				if fresh {
+				if fresh && !errors.Is(lost, store.ErrStoreLost) {
 					redelivered = true
 					continue
 				}
@@ -69,7 +69,7 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 			}
 			return response{}, fmt.Errorf("abi: round trip: %w", err)
 		}
-		r, err := decodeResponse(resp, b.ops)
+		r, err := decodeResponse(resp, b.ops, c.answerLimits(fin))
 		if err != nil {
 			return r, c.abandon(t, &b, fin, fmt.Errorf("the guest session was abandoned after a malformed response: %w", err))
 		}
@@ -86,13 +86,37 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 // carried a COMMIT, the guest may have committed before it was lost: that error also wraps
 // store.ErrCommitUnknown, and nothing is retried.
 func (c *Client) abandon(t *clientTxn, b *batch, fin *final, cause error) error {
-	c.lose(cause)
+	cause = c.lose(cause)
 	c.requeue(b.rbs) // lost now: the next batch drops them and forgets their ids
 	err := c.lostErr(t, cause)
 	if fin != nil && fin.op == OpCommit && !errors.Is(cause, ErrNotDelivered) {
 		err = fmt.Errorf("%w: %w", store.ErrCommitUnknown, err)
 	}
 	return err
+}
+
+// answerLimits returns what the response to a batch ending with fin may carry: keys and values
+// within the sizes the guest declared (the store's, when it declared none or larger ones), a
+// scan page within fin's limit.
+func (c *Client) answerLimits(fin *final) answerLimits {
+	lim := answerLimits{
+		maxKey:    sizeLimit(c.guest.MaxKeySize, store.MaxKeySize),
+		maxValue:  sizeLimit(c.guest.MaxValueSize, store.MaxValueSize),
+		scanLimit: MaxScanLimit,
+	}
+	if fin != nil && fin.op == OpScan {
+		lim.scanLimit = fin.limit
+	}
+	return lim
+}
+
+// sizeLimit returns declared capped at max, or max when declared is zero, as the pdk adapter
+// reads a driver's declared sizes.
+func sizeLimit(declared uint32, max int) int {
+	if declared == 0 || int64(declared) > int64(max) {
+		return max
+	}
+	return int(declared)
 }
 
 // build encodes the next batch into c.req. It fails, sending nothing, if the frame would pass

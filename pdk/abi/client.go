@@ -26,6 +26,7 @@ type ClientOption func(*clientConfig)
 
 type clientConfig struct {
 	writeBudget, maxRequest int
+	acceptLoss              bool
 }
 
 // WithWriteBudget sets how many bytes of encoded writes a transaction buffers before they
@@ -50,12 +51,23 @@ func WithMaxRequest(n int) ClientOption {
 	}
 }
 
+// WithAcceptLoss says that the application accepts losing the data of a guest whose driver is
+// not durable (a cache): when its instance is lost, the client opens a new session on the next
+// instance and goes on, empty, instead of failing every later call with store.ErrStoreLost.
+// It changes nothing for a durable guest, whose data survives its instances.
+func WithAcceptLoss() ClientOption {
+	return func(c *clientConfig) { c.acceptLoss = true }
+}
+
 // Stats counts what a Client did.
 type Stats struct {
 	// RoundTrips is the number of crossings: calls to the RoundTripper.
 	RoundTrips uint64
 	// Reopens is the number of HELLOs sent again after the guest session was lost.
 	Reopens uint64
+	// Lost reports that the store is lost: the guest is not durable, its session was lost,
+	// and the client was not made WithAcceptLoss, so every call fails with store.ErrStoreLost.
+	Lost bool
 }
 
 // Client is the host side of the ABI: a pdk.Driver that turns every call into operations in
@@ -78,7 +90,10 @@ type Stats struct {
 // call at a time anyway, and the order is what makes the queued rollbacks safe. If the
 // RoundTripper reports ErrBroken, or the guest's answers show it lost the session, every
 // transaction that reached the guest fails from then on with an error saying why, and the next
-// batch starts with the same HELLO again (counted in Stats.Reopens).
+// batch starts with the same HELLO again (counted in Stats.Reopens). Unless the guest declared
+// FlagDurable or the client was made WithAcceptLoss, there is no next batch: the guest's data
+// went with its session, so the store is lost and every later call fails with an error
+// wrapping store.ErrStoreLost that says what happened, rather than going on empty.
 type Client struct {
 	rt          RoundTripper
 	hello       Hello
@@ -86,6 +101,7 @@ type Client struct {
 	info        pdk.Info
 	writeBudget int
 	maxRequest  int
+	acceptLoss  bool
 	roundTrips  atomic.Uint64
 	reopens     atomic.Uint64
 
@@ -100,6 +116,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	closed bool
+	gone   error // wraps store.ErrStoreLost once a non-durable guest's session was lost
 	nextID uint32
 	live   map[uint32]*clientTxn // transactions the guest may hold open, by id
 	queue  []*clientTxn          // read transactions to roll back with the next batch
@@ -120,7 +137,7 @@ func NewClient(ctx context.Context, rt RoundTripper, hello Hello, opts ...Client
 	hello.Major, hello.Minor = Major, Minor
 	hello.Options = slices.Clone(hello.Options)
 	c := &Client{
-		rt: rt, hello: hello, maxRequest: cfg.maxRequest, needHello: true,
+		rt: rt, hello: hello, maxRequest: cfg.maxRequest, needHello: true, acceptLoss: cfg.acceptLoss,
 		turn: make(chan struct{}, 1), live: make(map[uint32]*clientTxn),
 	}
 	if _, err := c.cross(ctx, nil, nil); err != nil {
@@ -149,7 +166,10 @@ func (c *Client) Guest() Info { return c.guest }
 
 // Stats returns what the client has done so far.
 func (c *Client) Stats() Stats {
-	return Stats{RoundTrips: c.roundTrips.Load(), Reopens: c.reopens.Load()}
+	c.mu.Lock()
+	lost := c.gone != nil
+	c.mu.Unlock()
+	return Stats{RoundTrips: c.roundTrips.Load(), Reopens: c.reopens.Load(), Lost: lost}
 }
 
 // Begin returns a transaction handle. Nothing crosses until the transaction needs an answer.
@@ -161,6 +181,9 @@ func (c *Client) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, store.ErrClosed
+	}
+	if c.gone != nil {
+		return nil, c.gone
 	}
 	for {
 		c.nextID++ // ids wrap around, skipping 0 and those the guest may still hold
@@ -251,6 +274,8 @@ func (c *Client) takeQueue(t *clientTxn, check bool) error {
 		switch {
 		case c.closed:
 			return store.ErrClosed
+		case c.gone != nil:
+			return c.gone
 		case t != nil && t.lost != nil:
 			return t.lost
 		}
@@ -299,16 +324,26 @@ func (c *Client) requeue(rbs []*clientTxn) {
 }
 
 // lose records that the guest no longer holds the session: every transaction that reached it
-// is lost with cause, and the next batch starts with HELLO.
-func (c *Client) lose(cause error) {
+// is lost with cause, and the next batch starts with HELLO. If the guest is not durable and
+// loss was not accepted, its data is gone with the session: the store is lost, and lose
+// returns the error every later call gets, which wraps store.ErrStoreLost and cause; else it
+// returns cause.
+func (c *Client) lose(cause error) error {
 	c.needHello = true
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gone == nil && c.opened && !c.acceptLoss && c.guest.Flags&FlagDurable == 0 {
+		c.gone = fmt.Errorf("%w: driver %q is not durable, so its data went with its session: %w", store.ErrStoreLost, c.guest.Name, cause)
+	}
+	if c.gone != nil {
+		cause = c.gone
+	}
 	for _, t := range c.live {
 		if t.begun && t.lost == nil {
 			t.lost = fmt.Errorf("abi: transaction lost: %w", cause)
 		}
 	}
+	return cause
 }
 
 // lostErr returns the error for a call of t (nil for a call of no transaction) after the

@@ -41,6 +41,9 @@ type Dispatcher struct {
 	mu  sync.Mutex
 	drv pdk.Driver // nil when no session is open
 	txs txTable
+	// hostMinor is the ABI minor of the request being handled (its header's): a result uses
+	// only the statuses that minor has.
+	hostMinor uint16
 	// names holds the namespaces of recent operations, next the slot to replace: a batch of
 	// operations on a few namespaces converts each to a string once, not once per operation.
 	names [4]string
@@ -93,6 +96,7 @@ func (d *Dispatcher) handle(ctx context.Context, req []byte, e *Encoder) uint32 
 		appendFailure(e, Incompatible, versionMismatch(h.major, h.minor))
 		return 1
 	}
+	d.hostMinor = h.minor
 	start := dec.Offset()
 	if err := checkRequest(&dec, h.count); err != nil {
 		appendFailure(e, BadFrame, err.Error())
@@ -145,17 +149,18 @@ func appendFailure(e *Encoder, st Status, msg string) Status {
 
 // appendErr appends the result of an operation that returned err, which is OK when err is
 // nil. NOT_FOUND is a result of GET only: for any other operation a not-found error is FAILED.
-func appendErr(e *Encoder, op Op, err error) Status {
+// A status the host's minor does not have is FAILED too (StatusFor).
+func (d *Dispatcher) appendErr(e *Encoder, op Op, err error) Status {
 	if err == nil {
 		e.AppendU8(uint8(OK))
 		return OK
 	}
-	return appendError(e, op, err)
+	return d.appendError(e, op, err)
 }
 
 // appendError is appendErr for an error that is not nil.
-func appendError(e *Encoder, op Op, err error) Status {
-	st := StatusOf(err)
+func (d *Dispatcher) appendError(e *Encoder, op Op, err error) Status {
+	st := StatusFor(err, d.hostMinor)
 	switch {
 	case st == NotFound && op == OpGet:
 		e.AppendU8(uint8(NotFound))
@@ -186,11 +191,11 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) Status {
 		if err == nil {
 			d.txs.add(r.tx, tx)
 		}
-		return appendErr(e, r.op, err)
+		return d.appendErr(e, r.op, err)
 	case OpPing:
-		return appendErr(e, r.op, d.drv.Ping(ctx))
+		return d.appendErr(e, r.op, d.drv.Ping(ctx))
 	case OpClose:
-		return appendErr(e, r.op, d.closeSession())
+		return d.appendErr(e, r.op, d.closeSession())
 	}
 	tx, ok := d.txs.get(r.tx)
 	if !ok {
@@ -199,34 +204,34 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) Status {
 	switch r.op {
 	case OpGet:
 		if ga, ok := tx.(pdk.GetAppender); ok {
-			return getAppend(ctx, ga, d.namespace(r.ns), r, e)
+			return d.getAppend(ctx, ga, d.namespace(r.ns), r, e)
 		}
 		v, err := tx.Get(ctx, d.namespace(r.ns), string(r.key))
-		st := appendErr(e, r.op, err)
+		st := d.appendErr(e, r.op, err)
 		if st == OK {
 			e.AppendBytes(v)
 		}
 		return st
 	case OpPut:
 		// The value may alias the request: the pdk contract forbids Put to retain it.
-		return appendErr(e, r.op, tx.Put(ctx, d.namespace(r.ns), string(r.key), r.value))
+		return d.appendErr(e, r.op, tx.Put(ctx, d.namespace(r.ns), string(r.key), r.value))
 	case OpDelete:
-		return appendErr(e, r.op, tx.Delete(ctx, d.namespace(r.ns), string(r.key)))
+		return d.appendErr(e, r.op, tx.Delete(ctx, d.namespace(r.ns), string(r.key)))
 	case OpScan:
 		return d.scan(ctx, tx, r, e)
 	case OpCommit:
 		d.txs.remove(r.tx) // a transaction ends with its COMMIT, whatever the outcome
-		return appendErr(e, r.op, tx.Commit(ctx))
+		return d.appendErr(e, r.op, tx.Commit(ctx))
 	default: // OpRollback: decodeOp admits no other op code
 		d.txs.remove(r.tx)
-		return appendErr(e, r.op, tx.Rollback())
+		return d.appendErr(e, r.op, tx.Rollback())
 	}
 }
 
 // getAppend runs a GET through the driver's GetAppend, which appends the value straight into
 // the response: the key it is given aliases the request (GetAppend must not retain it), and
 // the value is not copied on the way.
-func getAppend(ctx context.Context, ga pdk.GetAppender, ns string, r *request, e *Encoder) Status {
+func (d *Dispatcher) getAppend(ctx context.Context, ga pdk.GetAppender, ns string, r *request, e *Encoder) Status {
 	mark := e.Len()
 	e.AppendU8(uint8(OK))
 	e.AppendU32(0) // the value's length, known once it is appended
@@ -237,7 +242,7 @@ func getAppend(ctx context.Context, ga pdk.GetAppender, ns string, r *request, e
 	}
 	if err != nil {
 		e.buf = e.buf[:mark]
-		return appendErr(e, r.op, err)
+		return d.appendErr(e, r.op, err)
 	}
 	e.buf = buf
 	binary.LittleEndian.PutUint32(e.buf[start-4:start], uint32(len(buf)-start))
@@ -248,7 +253,7 @@ func getAppend(ctx context.Context, ga pdk.GetAppender, ns string, r *request, e
 func (d *Dispatcher) scan(ctx context.Context, tx pdk.Txn, r *request, e *Encoder) Status {
 	limit := min(int(r.limit), MaxScanLimit)
 	page, more, err := tx.Scan(ctx, d.namespace(r.ns), string(r.prefix), string(r.after), limit)
-	if st := appendErr(e, r.op, err); st != OK {
+	if st := d.appendErr(e, r.op, err); st != OK {
 		return st
 	}
 	n, size := 0, 4+1 // the count and the more flag
@@ -289,7 +294,7 @@ func (d *Dispatcher) hello(ctx context.Context, r *request, e *Encoder) Status {
 		err = errors.New("the guest's Opener returned no driver and no error")
 	}
 	if err != nil {
-		return appendErr(e, r.op, err)
+		return d.appendErr(e, r.op, err)
 	}
 	d.drv = drv
 	info := drv.Info() // a panic here ends the session again (afterPanic)

@@ -67,7 +67,8 @@ func results(t testing.TB, frame []byte, ops []Op) []result {
 		}
 		st := Status(d.U8("status"))
 		var r response
-		if err := decodeResult(&d, &r, op, st); err != nil {
+		lim := defaultLimits
+		if err := decodeResult(&d, &r, op, st, h.minor, &lim); err != nil {
 			t.Fatalf("result %d: %v", i, err)
 		}
 		if d.Err() != nil {

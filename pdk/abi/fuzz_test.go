@@ -36,7 +36,7 @@ func checkResponseTo(t *testing.T, request, resp []byte) {
 	if refusal != OK {
 		ops = []Op{OpPing} // a refusal answers the frame, not an operation
 	}
-	r, err := decodeResponse(resp, ops)
+	r, err := decodeResponse(resp, ops, defaultLimits)
 	if err != nil {
 		t.Fatalf("response %x to request %x does not decode: %v", resp, request, err)
 	}
@@ -93,7 +93,7 @@ func FuzzClientResponse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, frame []byte, shape uint8) {
 		ops := clientShapes[int(shape)%len(clientShapes)]
-		if r, err := decodeResponse(frame, ops); err == nil && (r.n > len(ops) || r.n < len(ops) && !r.status.Failure()) {
+		if r, err := decodeResponse(frame, ops, defaultLimits); err == nil && (r.n > len(ops) || r.n < len(ops) && !r.status.Failure()) {
 			t.Fatalf("decoded %d results for %d operations, last %s", r.n, len(ops), r.status)
 		}
 		good := resp(1, helloOK(guestInfo))

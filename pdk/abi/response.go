@@ -6,6 +6,30 @@ import (
 	"github.com/dockyard/dockyard/store"
 )
 
+// Bounds of what a response may carry beyond the sizes the store accepts. An answer past any
+// bound is a protocol violation, found before anything is allocated for it.
+const (
+	// MaxMessage is the largest failure message a host accepts (guests SHOULD keep theirs
+	// within 4 KiB: the Go dispatcher and the C runtime truncate at 4096 bytes).
+	MaxMessage = 64 << 10
+	// MaxInfoString is the largest driver name or version a HELLO answer may carry.
+	MaxInfoString = 1 << 10
+)
+
+// answerLimits bound the payloads of a response: the one check every transport's answers go
+// through (decodeResponse), so a guest cannot hand the host a value, key, message or scan page
+// larger than what it agreed to, whatever carries the frame.
+type answerLimits struct {
+	// maxKey and maxValue are the largest key and value the store accepts: the store's limits,
+	// or the guest's declared ones when smaller.
+	maxKey, maxValue int
+	// scanLimit is the limit of the batch's SCAN (at most MaxScanLimit).
+	scanLimit uint32
+}
+
+// defaultLimits are the limits for a guest that declared none: the store's.
+var defaultLimits = answerLimits{maxKey: store.MaxKeySize, maxValue: store.MaxValueSize, scanLimit: MaxScanLimit}
+
 // response is what the client keeps of a response frame. Client batches put payload-bearing
 // operations only where one of each kind can occur (HELLO first, GET or SCAN last), so the
 // payloads are kept per kind, not per result, and a batch of many writes costs no memory here.
@@ -20,10 +44,11 @@ type response struct {
 }
 
 // decodeResponse checks a response frame against the operations of the request it answers
-// and decodes it. Any deviation from docs/abi.md is an error wrapping ErrProtocol (or
-// ErrIncompatible, for a guest that answers in another major), never a panic. Values alias
-// the frame.
-func decodeResponse(frame []byte, ops []Op) (r response, err error) {
+// and against lim, and decodes it. Any deviation from docs/abi.md is an error wrapping
+// ErrProtocol (or ErrIncompatible, for a guest that answers in another major), never a panic;
+// so is a payload past lim or MaxMessage, refused before it is allocated. Values alias the
+// frame.
+func decodeResponse(frame []byte, ops []Op, lim answerLimits) (r response, err error) {
 	d := NewDecoder(frame)
 	h, err := decodeHeader(&d, ResponseMagic, "response")
 	if err != nil {
@@ -39,7 +64,7 @@ func decodeResponse(frame []byte, ops []Op) (r response, err error) {
 		at := d.Offset()
 		st := Status(d.U8("status"))
 		if d.ok() {
-			err = decodeResult(&d, &r, op, st)
+			err = decodeResult(&d, &r, op, st, h.minor, &lim)
 		}
 		if err == nil {
 			err = d.Err()
@@ -62,23 +87,30 @@ func decodeResponse(frame []byte, ops []Op) (r response, err error) {
 }
 
 // decodeResult decodes the rest of one result, whose status st has been read, into r.
-func decodeResult(d *Decoder, r *response, op Op, st Status) error {
+func decodeResult(d *Decoder, r *response, op Op, st Status, minor uint16, lim *answerLimits) error {
 	at := d.Offset() - 1
 	switch {
-	case !st.known():
+	case !st.knownIn(minor):
 		return &DecodeError{Offset: at, Msg: fmt.Sprintf("unknown status %d", uint8(st))}
 	case st == NotFound && op != OpGet:
 		return &DecodeError{Offset: at, Msg: fmt.Sprintf("status NOT_FOUND for %s", op)}
 	case st == NotFound:
 		r.msg = ""
 	case st.Failure():
-		r.msg = string(d.Bytes("message"))
+		msg := d.Bytes("message")
+		if len(msg) > MaxMessage {
+			return &DecodeError{Offset: at + 1, Msg: fmt.Sprintf("%s message of %d bytes exceeds the %d-byte limit", st, len(msg), MaxMessage)}
+		}
+		r.msg = string(msg)
 	case op == OpHello:
 		r.info = decodeInfo(d)
 	case op == OpGet:
 		r.value = d.Bytes("value")
+		if len(r.value) > lim.maxValue {
+			return &DecodeError{Offset: at + 1, Msg: fmt.Sprintf("GET value of %d bytes exceeds the %d-byte value limit", len(r.value), lim.maxValue)}
+		}
 	case op == OpScan:
-		return decodePage(d, r)
+		return decodePage(d, r, lim)
 	}
 	return nil
 }
@@ -88,8 +120,8 @@ func decodeInfo(d *Decoder) Info {
 	var i Info
 	i.Major = d.U16("info major")
 	i.Minor = d.U16("info minor")
-	i.Name = string(d.Bytes("driver name"))
-	i.Version = string(d.Bytes("driver version"))
+	i.Name = infoString(d, "driver name")
+	i.Version = infoString(d, "driver version")
 	i.Flags = d.U8("flags")
 	i.MaxKeySize = d.U32("max key size")
 	i.MaxValueSize = d.U32("max value size")
@@ -98,17 +130,51 @@ func decodeInfo(d *Decoder) Info {
 	return i
 }
 
-// decodePage decodes the payload of a SCAN result. The entry count is checked against the
-// bytes present (each entry takes at least 8) before the page is allocated.
-func decodePage(d *Decoder, r *response) error {
+// infoString reads a name or version of a HELLO answer, at most MaxInfoString bytes.
+func infoString(d *Decoder, what string) string {
+	at := d.Offset()
+	b := d.Bytes(what)
+	if len(b) > MaxInfoString {
+		d.Fail(&DecodeError{Offset: at, Msg: fmt.Sprintf("%s of %d bytes exceeds the %d-byte limit", what, len(b), MaxInfoString)})
+		return ""
+	}
+	return string(b)
+}
+
+// decodePage decodes the payload of a SCAN result. Before the page is allocated, a first
+// pass over the entries checks them, aliasing the frame: the count against the SCAN's limit
+// and the bytes present (each entry takes at least 8), every key and value against the sizes
+// the store accepts, and the page's bytes against ScanPageBudget (a page of one entry may
+// exceed it).
+func decodePage(d *Decoder, r *response, lim *answerLimits) error {
 	at := d.Offset()
 	n := d.U32("entry count")
 	if d.Err() != nil {
 		return d.Err()
 	}
+	if limit := min(lim.scanLimit, MaxScanLimit); n > limit {
+		return &DecodeError{Offset: at, Msg: fmt.Sprintf("scan page of %d entries exceeds the SCAN's limit of %d", n, limit)}
+	}
 	if uint64(n) > uint64(d.Len()/8) {
 		return &DecodeError{Offset: at, Msg: fmt.Sprintf("scan page of %d entries cannot fit in the %d bytes left", n, d.Len())}
 	}
+	first := *d
+	for i := range n {
+		kat := d.Offset()
+		k, v := d.Bytes("entry key"), d.Bytes("entry value")
+		switch {
+		case d.Err() != nil:
+			return d.Err()
+		case len(k) > lim.maxKey:
+			return &DecodeError{Offset: kat, Msg: fmt.Sprintf("scan entry %d: key of %d bytes exceeds the %d-byte key limit", i, len(k), lim.maxKey)}
+		case len(v) > lim.maxValue:
+			return &DecodeError{Offset: kat, Msg: fmt.Sprintf("scan entry %d: value of %d bytes exceeds the %d-byte value limit", i, len(v), lim.maxValue)}
+		}
+	}
+	if size := d.Offset() - at + 1; n > 1 && size > ScanPageBudget {
+		return &DecodeError{Offset: at, Msg: fmt.Sprintf("scan page of %d entries and %d bytes exceeds the %d-byte page budget", n, size, ScanPageBudget)}
+	}
+	*d = first
 	page := make([]store.KeyValue, n)
 	for i := range page {
 		page[i].Key = string(d.Bytes("entry key"))

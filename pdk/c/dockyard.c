@@ -64,10 +64,10 @@ dy_status dy_fail(dy_status status, const char *fmt, ...) {
 const char *dy_status_name(int status) {
 	static const char *const low[] = {
 	    "OK",        "NOT_FOUND",           "UNKNOWN_DRIVER", "CLOSED",   "MIGRATION_OUT_OF_ORDER", "READ_ONLY",
-	    "DUPLICATE_DRIVER", "DUPLICATE_MIGRATION", "TX_DONE", "INVALID_KEY", "TOO_LARGE",
+	    "DUPLICATE_DRIVER", "DUPLICATE_MIGRATION", "TX_DONE", "INVALID_KEY", "TOO_LARGE", "COMMIT_UNKNOWN",
 	};
 	static const char *const high[] = {"FAILED", "BAD_FRAME", "INCOMPATIBLE", "UNKNOWN_TX", "NOT_OPEN"};
-	if (status >= 0 && status <= DY_TOO_LARGE)
+	if (status >= 0 && status <= DY_COMMIT_UNKNOWN)
 		return low[status];
 	if (status >= DY_FAILED && status <= DY_NOT_OPEN)
 		return high[status - DY_FAILED];
@@ -76,13 +76,23 @@ const char *dy_status_name(int status) {
 
 static int is_failure(dy_status st) { return st != DY_OK && st != DY_NOT_FOUND; }
 
+/* The ABI minor of the request being handled (its header's): a result uses only the statuses
+ * that minor has. */
+static uint16_t host_minor;
+
 /*
  * from_driver turns what a callback of op returned into the status to report. A driver may
- * return OK, NOT_FOUND (GET only), a store sentinel 2..10 or FAILED; anything else becomes
- * FAILED, keeping the driver's message if it gave one.
+ * return OK, NOT_FOUND (GET only), a store sentinel 2..11 or FAILED; anything else becomes
+ * FAILED, keeping the driver's message if it gave one. COMMIT_UNKNOWN, of ABI 1.1, becomes
+ * FAILED for a 1.0 host (with the driver's message, or one saying what happened).
  */
 static dy_status from_driver(uint8_t op, int st) {
-	if (st == DY_OK || (st >= DY_UNKNOWN_DRIVER && st <= DY_TOO_LARGE) || st == DY_FAILED)
+	if (st == DY_COMMIT_UNKNOWN && host_minor < 1) {
+		if (!msg_set)
+			dy_fail(DY_FAILED, "%s: whether the transaction committed is unknown", dy_op_name(op));
+		return DY_FAILED;
+	}
+	if (st == DY_OK || (st >= DY_UNKNOWN_DRIVER && st <= DY_COMMIT_UNKNOWN) || st == DY_FAILED)
 		return (dy_status)st;
 	if (st == DY_NOT_FOUND && op == DY_OP_GET)
 		return DY_NOT_FOUND;
@@ -137,7 +147,6 @@ typedef struct txent {
 static struct {
 	int open;
 	void *db;
-	uint16_t host_minor; /* for additions of later minors; 1.0 has none */
 } session;
 
 /* The open transactions, sorted by id (hosts mostly pick rising ids: inserts append). */
@@ -270,7 +279,6 @@ static dy_status exec_hello(const dy_op *op) {
 		return st;
 	session.open = 1;
 	session.db = db;
-	session.host_minor = op->minor;
 	const char *name = info.name ? info.name : "", *version = info.version ? info.version : "";
 	wr_u8(&resp, DY_OK);
 	wr_u16(&resp, DY_ABI_MAJOR);
@@ -473,6 +481,7 @@ static dy_status check_frame(const uint8_t *req, size_t len, uint32_t *count) {
 	rd_u16(&r, &major);
 	rd_u16(&r, &minor);
 	rd_u32(&r, count);
+	host_minor = minor;
 	if (major != DY_ABI_MAJOR)
 		return dy_fail(DY_INCOMPATIBLE, "host speaks ABI %u.%u, guest speaks ABI %u.%u", (unsigned)major,
 		               (unsigned)minor, DY_ABI_MAJOR, DY_ABI_MINOR);

@@ -31,13 +31,18 @@ extern "C" {
 
 /* The ABI version this runtime speaks. */
 #define DY_ABI_MAJOR 1
-#define DY_ABI_MINOR 0
+#define DY_ABI_MINOR 1
 
 /*
  * Status codes (docs/abi.md, "Status codes"). A callback returns DY_OK, DY_NOT_FOUND (from get
- * only), one of the store sentinels 2..10, or DY_FAILED. The runtime reports anything else a
+ * only), one of the store sentinels 2..11, or DY_FAILED. The runtime reports anything else a
  * driver returns (a protocol status 33..36, a reserved code, NOT_FOUND from another callback)
  * as DY_FAILED: protocol statuses are the runtime's own.
+ *
+ * DY_COMMIT_UNKNOWN (ABI 1.1) is what commit returns when it cannot know whether the
+ * transaction committed (the backend went away while the commit was under way); the host
+ * never retries it. To a host of ABI 1.0, which has no such status, the runtime reports it as
+ * DY_FAILED with the driver's message.
  */
 typedef enum dy_status {
 	DY_OK = 0,
@@ -51,6 +56,7 @@ typedef enum dy_status {
 	DY_TX_DONE = 8,
 	DY_INVALID_KEY = 9,
 	DY_TOO_LARGE = 10,
+	DY_COMMIT_UNKNOWN = 11,
 	DY_FAILED = 32,
 	DY_BAD_FRAME = 33,
 	DY_INCOMPATIBLE = 34,

@@ -25,15 +25,15 @@ func unhex(t *testing.T, s string) []byte {
 // for byte, and the responses byte for byte but for the driver's name and version in Info.
 func TestDocExample(t *testing.T) {
 	g := newRawGuest(t, cinmemC.bytes(t))
-	req1 := unhex(t, `44 59 51 00 01 00 00 00 03 00 00 00
-		01 01 00 00 00 00 00 00 00 00 00 00 00
+	req1 := unhex(t, `44 59 51 00 01 00 01 00 03 00 00 00
+		01 01 00 01 00 00 00 00 00 00 00 00 00
 		02 01 00 00 00 00
 		03 01 00 00 00 02 00 00 00 6e 73 01 00 00 00 6b`)
 	if len(req1) != 47 {
 		t.Fatalf("request 1 is %d bytes, the doc says 47", len(req1))
 	}
-	want1 := unhex(t, `44 59 52 00 01 00 00 00 03 00 00 00
-		00 01 00 00 00
+	want1 := unhex(t, `44 59 52 00 01 00 01 00 03 00 00 00
+		00 01 00 01 00
 		06 00 00 00 63 69 6e 6d 65 6d
 		05 00 00 00 31 2e 30 2e 30
 		02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
@@ -42,11 +42,11 @@ func TestDocExample(t *testing.T) {
 	if got := g.roundTrip(req1); !bytes.Equal(got, want1) {
 		t.Fatalf("response 1:\n got %x\nwant %x", got, want1)
 	}
-	req2 := unhex(t, `44 59 51 00 01 00 00 00 03 00 00 00
+	req2 := unhex(t, `44 59 51 00 01 00 01 00 03 00 00 00
 		02 02 00 00 00 01
 		04 02 00 00 00 02 00 00 00 6e 73 01 00 00 00 6b 02 00 00 00 68 69
 		03 09 00 00 00 02 00 00 00 6e 73 01 00 00 00 6b`)
-	want2 := unhex(t, `44 59 52 00 01 00 00 00 03 00 00 00
+	want2 := unhex(t, `44 59 52 00 01 00 01 00 03 00 00 00
 		00 00 23
 		1e 00 00 00 47 45 54 3a 20 74 72 61 6e 73 61 63 74 69 6f 6e 20 39 20 69 73 20 6e 6f 74 20 6f 70 65 6e`)
 	if len(req2) != 56 || len(want2) != 49 {
@@ -86,8 +86,8 @@ func TestRefusals(t *testing.T) {
 		{"short header", header(1, 0)[:11], abi.BadFrame, "frame of 11 bytes is shorter than the 12-byte header"},
 		{"response magic", append([]byte("DYR\x00"), header(1, 0)[4:]...), abi.BadFrame,
 			`magic 44 59 52 00 at offset 0 is not a request's 44 59 51 00`},
-		{"major 2", append(header(2, 1), 9), abi.Incompatible, "host speaks ABI 2.0, guest speaks ABI 1.0"},
-		{"major 0, garbage after", append(header(0, 99), 0xff), abi.Incompatible, "host speaks ABI 0.0, guest speaks ABI 1.0"},
+		{"major 2", append(header(2, 1), 9), abi.Incompatible, "host speaks ABI 2.0, guest speaks ABI 1.1"},
+		{"major 0, garbage after", append(header(0, 99), 0xff), abi.Incompatible, "host speaks ABI 0.0, guest speaks ABI 1.1"},
 		{"count past the bytes", append(header(1, 5), 9, 9, 9), abi.BadFrame,
 			"count 5 at offset 8 exceeds the 3 bytes after the header"},
 		{"op code 0", append(header(1, 1), 0), abi.BadFrame, "op 0: unknown op code 0 at offset 12"},
@@ -175,7 +175,7 @@ func TestSessionsAndTransactions(t *testing.T) {
 		{"begin before HELLO", request(begin(1, true)), "NOT_OPEN", "BEGIN: no session is open"},
 		{"close before HELLO", request(closeOp), "NOT_OPEN", "CLOSE: no session is open"},
 		{"HELLO of major 2 changes nothing", request(func(e *abi.Encoder) { e.AppendHello(abi.Hello{Major: 2, Minor: 3}) }, ping),
-			"INCOMPATIBLE", "host speaks ABI 2.3, guest speaks ABI 1.0"},
+			"INCOMPATIBLE", "host speaks ABI 2.3, guest speaks ABI 1.1"},
 		{"still closed", request(ping), "NOT_OPEN", ""},
 		{"HELLO", request(hello, ping), "OK OK", ""},
 		{"NOT_FOUND does not stop a batch", request(begin(1, true), get(1, "ns", "a"), get(1, "ns", "b"), put(1, "ns", "a", v)),

@@ -7,7 +7,7 @@ import (
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
-// request encodes a request frame of version 1.0 holding the operations ops appends.
+// request encodes a request frame of this ABI version (abi.Major, abi.Minor) holding the operations ops appends.
 func request(ops ...func(e *abi.Encoder)) []byte {
 	e := abi.NewEncoder(nil)
 	e.AppendHeader(abi.RequestMagic, abi.Major, abi.Minor, uint32(len(ops)))
@@ -147,7 +147,7 @@ func parseResponse(resp []byte, ops []abi.Op) ([]result, error) {
 		var r result
 		r.Status = abi.Status(d.U8("status"))
 		if r.Status.Failure() {
-			if (r.Status > abi.TooLarge && r.Status < abi.Failed) || r.Status > abi.NotOpen {
+			if (r.Status > abi.CommitUnknown && r.Status < abi.Failed) || r.Status > abi.NotOpen {
 				return nil, fmt.Errorf("result %d: unknown status %d", i, r.Status)
 			}
 			r.Msg = string(d.Bytes("message"))

@@ -28,8 +28,9 @@ func storeGet(s store.Store, ns, key string) (string, error) {
 
 // TestHostileC: a C module breaking the ABI in each way testdata/hostile.c knows. Every
 // violation is a clear error from the host (the wasm transport's for a response outside memory
-// or over the limit, the ABI client's for a malformed frame), and the store goes on: on a fresh
-// instance after a broken one, on a fresh session after a malformed answer.
+// or over the limit, the ABI client's for a malformed frame). cinmem is not durable, so the
+// store is then lost (store.ErrStoreLost) unless it was opened WithAcceptLoss, in which case it
+// goes on: on a fresh instance after a broken one, on a fresh session after a malformed answer.
 func TestHostileC(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -48,7 +49,7 @@ func TestHostileC(t *testing.T) {
 		{"count past the results", "!extra-result", false, abi.ErrProtocol, "3 results", nil},
 		{"NOT_FOUND answering COMMIT", "!not-found-commit", true, abi.ErrProtocol, "NOT_FOUND for COMMIT", nil},
 		{"message past the frame", "!message-past-end", false, abi.ErrProtocol, "message length 1000 exceeds", nil},
-		{"another major", "!other-major", false, abi.ErrIncompatible, "ABI 2.0", nil},
+		{"another major", "!other-major", false, abi.ErrIncompatible, "guest answered in ABI 2.", nil},
 		{"trap", "!trap", false, abi.ErrBroken, "guest trapped in dockyard_call", nil},
 		{"runaway", "!loop", false, hostwasm.ErrDeadline, "dockyard_call exceeded its 1s deadline",
 			[]hostwasm.Option{hostwasm.WithCallTimeout(time.Second)}},
@@ -79,16 +80,53 @@ func TestHostileC(t *testing.T) {
 				t.Fatalf("error %q does not say %q", err, c.want)
 			}
 			t.Logf("error: %v", err)
-			// The store goes on, on a fresh instance or session: cinmem keeps its data in the
-			// instance and starts empty at each HELLO, so what was there before is gone.
-			if _, err := storeGet(s, "ns", "before"); !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("Get of the data before the violation: %v; want ErrNotFound from a fresh session", err)
+			// cinmem keeps its data in the instance and starts empty at each HELLO, so the data
+			// is gone with the instance or session: the store is lost, loudly, for every call.
+			if _, err := storeGet(s, "ns", "before"); !errors.Is(err, store.ErrStoreLost) {
+				t.Fatalf("Get after the violation: %v; want store.ErrStoreLost", err)
 			}
-			if err := storePut(s, "ns", "after", "fresh"); err != nil {
-				t.Fatalf("Put after the violation: %v", err)
+			if err := storePut(s, "ns", "after", "v"); !errors.Is(err, store.ErrStoreLost) {
+				t.Fatalf("Put after the violation: %v; want store.ErrStoreLost", err)
 			}
-			if v, err := storeGet(s, "ns", "after"); err != nil || v != "fresh" {
-				t.Fatalf("Get after the violation: %q, %v", v, err)
+			// The host serves a store opened anew, and one that accepts the loss goes on.
+			for _, reopen := range []func() (store.Store, error){
+				func() (store.Store, error) { return m.Open(context.Background(), "") },
+				func() (store.Store, error) {
+					return hostileC.compile(t, "chostile", append(c.opts, hostwasm.WithAcceptLoss())...).Open(context.Background(), "")
+				},
+			} {
+				s2, err := reopen()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s2.Close()
+				if err := storePut(s2, "ns", "after", "fresh"); err != nil {
+					t.Fatalf("Put in a new store: %v", err)
+				}
+				if v, err := storeGet(s2, "ns", "after"); err != nil || v != "fresh" {
+					t.Fatalf("Get in a new store: %q, %v", v, err)
+				}
+			}
+			// With WithAcceptLoss the store itself goes on, empty, after the violation.
+			ms := hostileC.compile(t, "chostile", append(c.opts, hostwasm.WithAcceptLoss())...)
+			s3, err := ms.Open(context.Background(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s3.Close()
+			if err := storePut(s3, "ns", "before", "v"); err != nil {
+				t.Fatal(err)
+			}
+			if c.update {
+				err = storePut(s3, "ns", c.marker, "v")
+			} else {
+				_, err = storeGet(s3, "ns", c.marker)
+			}
+			if !errors.Is(err, c.kind) || errors.Is(err, store.ErrStoreLost) {
+				t.Fatalf("with WithAcceptLoss: %v; want %v, not ErrStoreLost", err, c.kind)
+			}
+			if _, err := storeGet(s3, "ns", "before"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("with WithAcceptLoss, Get of the data before: %v; want ErrNotFound from a fresh session", err)
 			}
 		})
 	}
