@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -14,11 +15,32 @@ import (
 // DefaultScanPageSize is the number of entries the adapter asks a driver for per Scan page.
 const DefaultScanPageSize = 512
 
+// Bounds of one Tx.Scan, over all its pages: a driver (a hostile guest, say) that answers
+// every page with more entries to follow cannot make Scan run or grow forever.
+const (
+	// DefaultMaxScanEntries is the most entries one Tx.Scan returns (WithMaxScanEntries).
+	DefaultMaxScanEntries = 1 << 20
+	// DefaultMaxScanBytes is the most key and value bytes one Tx.Scan returns
+	// (WithMaxScanBytes).
+	DefaultMaxScanBytes = 256 << 20
+	// DefaultScanTimeout is how long one Tx.Scan may go on asking for pages
+	// (WithScanTimeout).
+	DefaultScanTimeout = time.Minute
+)
+
+// ErrScanLimit is wrapped by the error of a Tx.Scan that passed one of its bounds: its entries
+// (WithMaxScanEntries), its bytes (WithMaxScanBytes) or its time (WithScanTimeout). The
+// error names the bound; nothing of the scan is returned. Scan a narrower prefix, or page
+// with ScanPage.
+var ErrScanLimit = errors.New("pdk: scan past its bound")
+
 // Option configures NewStore.
 type Option func(*config)
 
 type config struct {
-	pageSize int
+	pageSize                 int
+	maxScanEntries, maxBytes int
+	scanTimeout              time.Duration
 }
 
 // WithScanPageSize sets how many entries the adapter requests per Scan page (default
@@ -31,10 +53,42 @@ func WithScanPageSize(n int) Option {
 	}
 }
 
+// WithMaxScanEntries bounds the entries one Tx.Scan returns (default DefaultMaxScanEntries);
+// a scan that would return more fails with ErrScanLimit.
+func WithMaxScanEntries(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxScanEntries = n
+		}
+	}
+}
+
+// WithMaxScanBytes bounds the key and value bytes one Tx.Scan returns (default
+// DefaultMaxScanBytes); a scan that would return more fails with ErrScanLimit.
+func WithMaxScanBytes(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxBytes = n
+		}
+	}
+}
+
+// WithScanTimeout bounds how long one Tx.Scan goes on asking the driver for pages (default
+// DefaultScanTimeout): once it has passed, a page that says more entries follow fails the scan
+// with ErrScanLimit. It bounds the scan, not each page: a transport bounds each call itself.
+func WithScanTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.scanTimeout = d
+		}
+	}
+}
+
 // NewStore returns a store.Store backed by d, with every rule of the seam enforced here. The
 // Store owns d: closing the Store closes d.
 func NewStore(d Driver, opts ...Option) store.Store {
-	cfg := config{pageSize: DefaultScanPageSize}
+	cfg := config{pageSize: DefaultScanPageSize, maxScanEntries: DefaultMaxScanEntries,
+		maxBytes: DefaultMaxScanBytes, scanTimeout: DefaultScanTimeout}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -46,6 +100,7 @@ func NewStore(d Driver, opts ...Option) store.Store {
 		maxValue:  limit(info.Caps.MaxValueSize, store.MaxValueSize),
 		maxNS:     limit(info.Caps.MaxNamespaceSize, store.MaxNamespaceSize),
 		pageSize:  cfg.pageSize,
+		scan:      cfg,
 		closeDone: make(chan struct{}),
 	}
 	if info.Caps.ConcurrentReaders {
@@ -86,6 +141,7 @@ type adapter struct {
 	info                    Info
 	maxKey, maxValue, maxNS int
 	pageSize                int
+	scan                    config // the bounds of one Tx.Scan
 
 	// Exactly one of writers and rw is set. writers admits one writer at a time beside any
 	// number of readers; rw admits many readers or one writer (weight exclusive).

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/dockyard/dockyard/store"
 )
@@ -57,6 +58,20 @@ func (t *txn) run(fn func(store.Tx) error) (err error) {
 		for _, ns := range t.cataloged {
 			t.a.cataloged.Store(ns, struct{}{})
 		}
+	}
+	return nil
+}
+
+// scanBounds reports a Tx.Scan of ns and prefix that passed one of its bounds, having got n
+// entries of size bytes since start, more to follow or not.
+func (a *adapter) scanBounds(ns, prefix string, n, size int, more bool, start time.Time) error {
+	switch {
+	case n > a.scan.maxScanEntries:
+		return fmt.Errorf("%w: %s: scan of namespace %q, prefix %q: more than %d entries (WithMaxScanEntries)", ErrScanLimit, a.info.Name, ns, prefix, a.scan.maxScanEntries)
+	case size > a.scan.maxBytes:
+		return fmt.Errorf("%w: %s: scan of namespace %q, prefix %q: more than %d bytes of keys and values (WithMaxScanBytes)", ErrScanLimit, a.info.Name, ns, prefix, a.scan.maxBytes)
+	case more && time.Since(start) > a.scan.scanTimeout:
+		return fmt.Errorf("%w: %s: scan of namespace %q, prefix %q: still paging after %v, %d entries so far (WithScanTimeout)", ErrScanLimit, a.info.Name, ns, prefix, a.scan.scanTimeout, n)
 	}
 	return nil
 }
@@ -163,6 +178,7 @@ func (t *txn) Scan(ns, prefix string) ([]store.KeyValue, error) {
 	}
 	var out []store.KeyValue
 	after := ""
+	start, size := time.Now(), 0
 	for {
 		page, more, err := t.dtx.Scan(t.ctx, ns, prefix, after, t.a.pageSize)
 		if err != nil {
@@ -180,6 +196,12 @@ func (t *txn) Scan(ns, prefix string) ([]store.KeyValue, error) {
 				page[i].Value = []byte{}
 			}
 			after = k
+		}
+		for i := range page {
+			size += len(page[i].Key) + len(page[i].Value)
+		}
+		if err := t.a.scanBounds(ns, prefix, len(out)+len(page), size, more, start); err != nil {
+			return nil, err
 		}
 		if out == nil {
 			out = page // most scans fit one page: no copy
