@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
 )
@@ -49,9 +50,20 @@ func wantBroken(t *testing.T, err error, kind error, want string) {
 	t.Logf("error: %v", err)
 }
 
-// stillWorks checks a store whose instance was discarded serves a fresh one.
+// stillWorks checks a store whose instance was discarded: a durable one serves a fresh
+// instance; a non-durable one (inmem) lost its data with the instance, so it fails every
+// call, loudly, with store.ErrStoreLost (a store opened WithAcceptLoss would go on).
 func stillWorks(t *testing.T, s store.Store) {
 	t.Helper()
+	if info, _ := pdk.InfoOf(s); !info.Caps.Durable {
+		if _, err := get(t, s, "ns", "after"); !errors.Is(err, store.ErrStoreLost) {
+			t.Fatalf("Get after the fault: %v; want store.ErrStoreLost", err)
+		}
+		if err := s.Ping(context.Background()); !errors.Is(err, store.ErrStoreLost) {
+			t.Fatalf("Ping after the fault: %v; want store.ErrStoreLost", err)
+		}
+		return
+	}
 	put(t, s, "ns", "after", "fresh")
 	if v, err := get(t, s, "ns", "after"); err != nil || v != "fresh" {
 		t.Fatalf("after the fault: Get = %q, %v", v, err)
@@ -111,9 +123,9 @@ func TestGuestPanicIsAnError(t *testing.T) {
 	}
 }
 
-// TestTrapMidUpdate: a guest that traps in the middle of an Update fails that Update clearly;
-// the store goes on with a fresh instance. drivers/inmem is not durable, so its data went with
-// the instance.
+// TestTrapMidUpdate: a guest that traps in the middle of an Update fails that Update clearly.
+// drivers/inmem is not durable, so its data went with the instance: the store is lost, and
+// says so in every later call.
 func TestTrapMidUpdate(t *testing.T) {
 	_, hostile := sharedModules(t)
 	s := openStore(t, hostile, "")
@@ -127,8 +139,8 @@ func TestTrapMidUpdate(t *testing.T) {
 	wantBroken(t, err, nil, "guest trapped in dockyard_call: wasm error: out of bounds memory access")
 	stillWorks(t, s)
 	for _, k := range []string{"before", "during"} {
-		if _, err := get(t, s, "ns", k); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("%s after the trap: %v; want ErrNotFound (inmem data lives in the instance)", k, err)
+		if _, err := get(t, s, "ns", k); !errors.Is(err, store.ErrStoreLost) {
+			t.Errorf("%s after the trap: %v; want ErrStoreLost (inmem data lived in the instance)", k, err)
 		}
 	}
 }

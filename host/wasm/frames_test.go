@@ -55,7 +55,7 @@ func TestFramesEndToEnd(t *testing.T) {
 		{"empty", nil, abi.BadFrame, ""},
 		{"wrong major", request(abi.Major+1, func(e *abi.Encoder) {
 			e.AppendHello(abi.Hello{Major: abi.Major + 1})
-		}), abi.Incompatible, "host speaks ABI 2.0, guest speaks ABI 1.0"},
+		}), abi.Incompatible, "host speaks ABI 2.1, guest speaks ABI 1.1"},
 		{"ping before hello", request(abi.Major, func(e *abi.Encoder) { e.AppendPing() }), abi.NotOpen, ""},
 		{"hello", request(abi.Major, func(e *abi.Encoder) {
 			e.AppendHello(abi.Hello{Major: abi.Major, Minor: abi.Minor})
