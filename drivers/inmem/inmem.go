@@ -208,6 +208,11 @@ func getAppend(tree *btree.BTreeG[*entry], ns, key string, dst []byte) ([]byte, 
 	return append(dst, e.value...), nil
 }
 
+// pageBytes bounds the key and value bytes of a scan page (the first entry is always taken): a
+// page copies its values, and a page of 512 large values held at once is what made a
+// WebAssembly guest near its memory limit run out of it. The ABI's own page budget is the same.
+const pageBytes = 1 << 20
+
 func scan(tree *btree.BTreeG[*entry], ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
 	from := prefix
 	if after >= from {
@@ -216,12 +221,14 @@ func scan(tree *btree.BTreeG[*entry], ns, prefix, after string, limit int) ([]st
 	var (
 		page []store.KeyValue
 		more bool
+		size int
 	)
 	tree.AscendGreaterOrEqual(&entry{ns: ns, key: from}, func(e *entry) bool {
 		if e.ns != ns || !strings.HasPrefix(e.key, prefix) {
 			return false
 		}
-		if len(page) == limit {
+		size += len(e.key) + len(e.value)
+		if len(page) == limit || (len(page) > 0 && size > pageBytes) {
 			more = true
 			return false
 		}

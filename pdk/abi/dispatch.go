@@ -36,7 +36,8 @@ const maxMessage = 4 << 10
 // The dispatcher enforces the protocol, not the seam: it maps driver errors to statuses with
 // StatusOf and leaves validation (sizes, read-only, empty keys) to the host's pdk adapter.
 type Dispatcher struct {
-	open Opener
+	open  Opener
+	admit func(size int) error // nil: every write is admitted
 
 	mu  sync.Mutex
 	drv pdk.Driver // nil when no session is open
@@ -64,9 +65,25 @@ func (d *Dispatcher) namespace(b []byte) string {
 	return s
 }
 
+// DispatcherOption configures NewDispatcher.
+type DispatcherOption func(*Dispatcher)
+
+// WithWriteAdmission makes the dispatcher call admit before each PUT with the bytes the write
+// adds (its namespace, key and value). An error refuses the PUT with that error (the driver
+// never sees it) and, as any failure, stops the batch; the transaction stays open for the host
+// to roll back. pdk/wasm uses it to refuse writes that would take a guest past its memory
+// limit, instead of trapping there.
+func WithWriteAdmission(admit func(size int) error) DispatcherOption {
+	return func(d *Dispatcher) { d.admit = admit }
+}
+
 // NewDispatcher returns a dispatcher that opens its driver with open on HELLO.
-func NewDispatcher(open Opener) *Dispatcher {
-	return &Dispatcher{open: open, txs: txTable{index: make(map[uint32]int)}}
+func NewDispatcher(open Opener, opts ...DispatcherOption) *Dispatcher {
+	d := &Dispatcher{open: open, txs: txTable{index: make(map[uint32]int)}}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 // Handle executes one request frame and appends the response frame to out[:0], returning it.
@@ -213,6 +230,11 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) Status {
 		}
 		return st
 	case OpPut:
+		if d.admit != nil {
+			if err := d.admit(len(r.ns) + len(r.key) + len(r.value)); err != nil {
+				return d.appendError(e, r.op, err)
+			}
+		}
 		// The value may alias the request: the pdk contract forbids Put to retain it.
 		return d.appendErr(e, r.op, tx.Put(ctx, d.namespace(r.ns), string(r.key), r.value))
 	case OpDelete:

@@ -4,7 +4,9 @@ package wasm
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"unsafe"
 )
 
@@ -14,9 +16,13 @@ var state frames
 // init paces the garbage collector by the memory limit the host announces (gc.go). A plugin
 // that knows better may set its own, in its init functions, which run after this one.
 func init() {
-	if percent, limit, ok := gcSettings(os.Getenv(MemoryLimitEnv)); ok {
+	env := os.Getenv(MemoryLimitEnv)
+	if percent, limit, ok := gcSettings(env); ok {
 		debug.SetMemoryLimit(limit)
 		debug.SetGCPercent(percent)
+	}
+	if limit, err := strconv.ParseInt(env, 10, 64); err == nil && limit > 0 {
+		state.guard = newMemGuard(limit, heapMetrics, runtime.GC)
 	}
 }
 

@@ -28,6 +28,8 @@ const (
 // exports hand to the host. One call runs at a time, so it needs no lock.
 type frames struct {
 	d *abi.Dispatcher
+	// guard admits or refuses writes by the memory limit (memguard.go); nil admits all.
+	guard *memGuard
 	// req is the request buffer: dockyard_buffer returns it, dockyard_call reads it. Only
 	// buffer replaces it.
 	req  []byte
@@ -54,7 +56,11 @@ func (f *frames) buffer(size uint32) []byte {
 // answered as malformed by the dispatcher.
 func (f *frames) call(n uint32) []byte {
 	if f.d == nil {
-		f.d = abi.NewDispatcher(open)
+		var opts []abi.DispatcherOption
+		if f.guard != nil {
+			opts = append(opts, abi.WithWriteAdmission(f.guard.admit))
+		}
+		f.d = abi.NewDispatcher(open, opts...)
 	}
 	if f.req == nil { // dockyard_call before any dockyard_buffer: an empty request
 		f.buffer(0)
