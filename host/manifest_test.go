@@ -77,7 +77,7 @@ func TestManifestErrors(t *testing.T) {
 		{name: "bad hex", manifest: with("sha256", q(strings.Repeat("z", 64))), field: "sha256", want: "not hex"},
 		{name: "unknown transport", manifest: with("transport", q("grpc")), field: "transport", want: `unknown transport "grpc"`},
 		{name: "wrong abi major", manifest: with("abi", q("2.0")), field: "abi", is: abi.ErrIncompatible,
-			want: "the artifact speaks ABI 2.0, this host speaks ABI 1.0"},
+			want: "the artifact speaks ABI 2.0, this host speaks ABI 1.1"},
 		{name: "bad abi", manifest: with("abi", q("1")), field: "abi", want: `want "MAJOR.MINOR"`},
 		{name: "abi number", manifest: with("abi", "1.0"), field: "abi", want: "must be a string"},
 		{name: "malformed json", manifest: raw(`{"name": "x",`), want: "malformed JSON"},

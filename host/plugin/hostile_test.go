@@ -102,7 +102,7 @@ func TestHandshakeMismatch(t *testing.T) {
 	_, err = openHostile(ctx, t, "wrongproto")
 	wantErrContains(t, "wrong plugin protocol", err, ErrHandshake, "Dockyard plugin protocol 1", "Plugin version: 2")
 	_, err = openHostile(ctx, t, "wrongabi")
-	wantErrContains(t, "wrong ABI major", err, abi.ErrIncompatible, "guest speaks ABI 99.0", "host speaks ABI 1.0")
+	wantErrContains(t, "wrong ABI major", err, abi.ErrIncompatible, "guest speaks ABI 99.1", "host speaks ABI 1.1")
 }
 
 func TestChecksum(t *testing.T) {
