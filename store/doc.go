@@ -36,6 +36,15 @@
 // context is cancelled before or during fn, the transaction is rolled back and the context's
 // error is returned.
 //
+// # Lost stores
+//
+// A driver that is not durable keeps its data where it runs: in the process for an in-process
+// driver, in a sandbox instance or a plugin process for the other forms. If that instance is
+// lost (it trapped, ran out of memory, its process was killed), so is the data; the store then
+// fails every call with ErrStoreLost, saying what happened, rather than answering as if nothing
+// had been written, until the application closes it and opens a new one (or opened it saying,
+// through its host's option, that it accepts losing the data, as a cache does).
+//
 // # Migrations
 //
 // RunMigrations records each applied migration in the reserved namespace MigrationNamespace

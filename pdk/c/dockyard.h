@@ -12,7 +12,7 @@
  *     clang --target=wasm32-wasi -mexec-model=reactor -O2 -flto -I pdk/c -o mydriver.wasm \
  *         mydriver.c pdk/c/dockyard.c pdk/c/request.c pdk/c/frame.c pdk/c/wasm.c
  *
- * The runtime speaks version 1.0 of the ABI described in docs/abi.md; docs/pdk-c.md is the
+ * The runtime speaks version 1.1 of the ABI described in docs/abi.md; docs/pdk-c.md is the
  * guide. The driver never sees a frame: it gets decoded, bounds-checked fields and returns a
  * status. Everything the runtime hands a callback (dy_bytes of a namespace, key, value, DSN)
  * points into the request frame and is valid only during that callback: copy what you keep.
