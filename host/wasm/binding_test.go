@@ -111,7 +111,7 @@ func TestCompileChecksBinding(t *testing.T) {
 	noCall.funcs = good.funcs[:2]
 	wrongType := binding(1, nil, nil)
 	wrongType.funcs = append([]genFunc(nil), good.funcs...)
-	wrongType.funcs[2] = genFunc{"dockyard_call", typeBuffer, i32c(0)}
+	wrongType.funcs[2] = genFunc{name: "dockyard_call", typ: typeBuffer, body: i32c(0)}
 	noMemory := good
 	noMemory.noMemory = true
 	foreign := good
@@ -300,7 +300,7 @@ func TestInstantiateFailure(t *testing.T) {
 	m, _ := compileGen(t, g)
 	tr := newTestTransport(t, m, "")
 	_, err := tr.RoundTrip(context.Background(), []byte("x"))
-	wantInstanceError(t, err, nil, "instantiate: ")
+	wantInstanceError(t, err, nil, "instantiate: _initialize: ")
 	if !strings.Contains(err.Error(), "unreachable") {
 		t.Errorf("error %q does not say what failed", err)
 	}

@@ -61,19 +61,25 @@
 //
 // # The deadline
 //
-// Compile instruments an untrusted module before compiling it: it adds a global, the stop flag,
-// and makes the code test it at the entry of every function, at every loop head and before
-// every tail call (the way wasmtime's epoch interruption works). Each instance has one watchdog
-// timer, re-armed for each call; when a call passes its deadline the watchdog sets the flag and
-// the guest traps at its next check, and a guest asleep in the host is woken. No code of the
-// guest can reach the flag.
+// Compile instruments an untrusted module before compiling it: it adds a counter global, the
+// fuel, and an imported host function, yield, and makes the code count down the fuel at the
+// entry of every function and at every loop head, calling yield each time it runs out (every
+// 16,384 checks). Each instance has one watchdog timer, re-armed for each call (and for the
+// instantiation, which runs a start function if the module has one); when a call passes its
+// deadline the watchdog marks the instance expired and yield traps the guest, and a guest
+// asleep in the host is woken. No code of the guest can reach the fuel.
 //
-// wazero has a mechanism of its own, WithCloseOnContextDone, and this package used it before:
-// its compiled checks leave native code for Go at every loop head (and Go's WebAssembly code
-// passes a loop head at every jump), and it starts a goroutine for every call into the guest. A
-// module the instrumenter does not understand (one with a start section, say) still runs with
-// it; that is logged at Info. Instrumenting moves code offsets, so a module's DWARF sections are
-// dropped: traps name functions, not source lines.
+// The call into Go is what keeps the host alive, not only the deadline: the Go runtime cannot
+// preempt a goroutine while it runs compiled wasm, so a garbage collection's stop-the-world
+// waits until the guest returns to Go. A guest that never did would stop every goroutine of the
+// application, its watchdog included, for ever; with yield, a collection waits at most one
+// interval of guest work (tens of microseconds). A module the instrumenter cannot rewrite (an
+// instruction of a feature wazero does not compile, a malformed section) is refused with the
+// reason; WithTrusted runs it as it is. wazero's own WithCloseOnContextDone, which this package
+// used before, leaves native code at every loop head (and Go's WebAssembly code passes a loop
+// head at every jump) and starts a goroutine for every call into the guest. Instrumenting moves
+// code offsets, so a module's DWARF sections are dropped: traps name functions, not source
+// lines.
 //
 // Measured on the 2-core development VM (medians): a crossing of the transport alone (a
 // hand-written echo module) takes about 0.19 µs with the deadline (2.2 µs under
@@ -85,9 +91,10 @@
 //
 // # Trusted mode
 //
-// WithTrusted drops the deadline: no watchdog (about 0.09 µs per crossing) and no checks (not
-// measurable). A trusted guest that loops forever hangs its caller forever, and one that
-// sleeps holds its caller for the whole sleep. Use it only for modules you trust as much as
+// WithTrusted drops the deadline: no watchdog (about 0.09 µs per crossing) and no checks. A
+// trusted guest that loops forever hangs its caller forever, one that sleeps holds its caller
+// for the whole sleep, and while a trusted guest's call runs, a garbage collection of the
+// whole process waits for it (see The deadline). Use it only for modules you trust as much as
 // your own code. The memory limit, the filesystem sandbox and every check of the guest's
 // answers apply in trusted mode too.
 //

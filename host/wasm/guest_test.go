@@ -80,6 +80,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(lockChildEnv); dir != "" {
 		lockChild(dir) // exits
 	}
+	if scenario := os.Getenv(freezeChildEnv); scenario != "" {
+		freezeChild(scenario) // exits
+	}
 	code := m.Run()
 	if shared.inmem != nil {
 		shared.inmem.Close(context.Background())

@@ -18,20 +18,18 @@ import (
 
 // instance is one live instantiation of the module, owned by a transport.
 //
-// Unless the module is trusted, every call into it (and its instantiation) is watched by a
-// watchdog timer, one per instance, armed for each call with the call timeout. When it fires,
-// it sets the instance's stop flag, so the instrumented guest traps at its next check (see
-// instrument.go), and cancels the instance's context, which ends a guest's sleep and, for a
-// module that could not be instrumented, makes wazero (WithCloseOnContextDone) close the
-// instance. One context and one reusable timer per instance cost less per call than a
+// Unless the module is trusted, every call into it (and its instantiation, which runs a start
+// function) is watched by a watchdog timer, one per instance, armed for each call with the
+// call timeout. When it fires, it marks the instance expired, so the instrumented guest traps
+// at its next yield (see instrument.go), and cancels the instance's context, which ends a
+// guest's sleep. One context and one reusable timer per instance cost less per call than a
 // context.WithTimeout per call.
 type instance struct {
 	mod            api.Module
 	bufFn, callFn  api.Function
 	ctx            context.Context
 	cancel         context.CancelFunc
-	stop           api.MutableGlobal // the stop flag of an instrumented module, else nil
-	watchdog       *time.Timer       // nil when trusted
+	watchdog       *time.Timer // nil when trusted
 	timeout        time.Duration
 	expired        atomic.Bool // set by the watchdog before it stops the guest
 	memoryLimit    uint64
@@ -45,13 +43,11 @@ type instance struct {
 
 func (t *transport) instantiate() (*instance, error) {
 	inst := &instance{timeout: t.m.cfg.callTimeout, memoryLimit: uint64(t.m.cfg.memoryPages()) * wasmPageSize}
-	inst.ctx, inst.cancel = context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	inst.ctx, inst.cancel = context.WithValue(ctx, instanceKey{}, inst), cancel
 	if !t.m.cfg.trusted {
 		inst.watchdog = time.AfterFunc(time.Hour, func() {
 			inst.expired.Store(true)
-			if inst.stop != nil {
-				inst.stop.Set(1)
-			}
 			inst.cancel()
 		})
 		inst.watchdog.Stop()
@@ -59,7 +55,7 @@ func (t *transport) instantiate() (*instance, error) {
 	}
 	cfg := wazero.NewModuleConfig().
 		WithName("").         // anonymous: many instances of one module live side by side
-		WithStartFunctions(). // _initialize is called below, once the stop flag is at hand
+		WithStartFunctions(). // _initialize is called below, on its own deadline
 		WithStdout(t.stdout).
 		WithStderr(t.stderr).
 		WithSysWalltime().
@@ -72,8 +68,8 @@ func (t *transport) instantiate() (*instance, error) {
 		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, guestDataDir))
 	}
 	t.stderr.ResetLast()
-	// Instantiation runs no guest code but a start section's, which only a module that could
-	// not be instrumented may have; WithCloseOnContextDone watches it.
+	// Instantiation runs no guest code but a start function's, under the deadline like a call.
+	phase := startFunction
 	inst.arm()
 	mod, err := t.m.rt.InstantiateModule(inst.ctx, t.m.compiled, cfg)
 	fired := !inst.disarm()
@@ -82,14 +78,8 @@ func (t *transport) instantiate() (*instance, error) {
 		inst.bufFn = mod.ExportedFunction(exportBuffer)
 		inst.callFn = mod.ExportedFunction(exportCall)
 	}
-	// The watchdog reads stop: set it only while it cannot be running.
-	if err == nil && !fired && t.m.instrumented {
-		inst.stop, _ = mod.ExportedGlobal(stopExport).(api.MutableGlobal)
-		if inst.stop == nil {
-			err = fmt.Errorf("the instrumented module has no %s", stopExport)
-		}
-	}
 	if err == nil && !fired {
+		phase = exportInit
 		inst.arm()
 		err = mod.ExportedFunction(exportInit).CallWithStack(inst.ctx, nil)
 		fired = !inst.disarm()
@@ -97,14 +87,14 @@ func (t *transport) instantiate() (*instance, error) {
 	if err != nil {
 		t.stdout.Flush()
 		t.stderr.Flush()
-		e := t.instanceError(inst, exportInit, err)
+		e := t.instanceError(inst, phase, err)
 		inst.close()
 		t.m.cfg.logger.Warn("wasm instantiation failed", "module", t.name, "reason", e.Reason, "err", err.Error())
 		return nil, e
 	}
 	if fired {
 		e := &InstanceError{Module: t.name, Kind: ErrDeadline,
-			Reason: fmt.Sprintf("%s exceeded its %v deadline (WithCallTimeout)", exportInit, inst.timeout)}
+			Reason: fmt.Sprintf("%s exceeded its %v deadline (WithCallTimeout)", phase, inst.timeout)}
 		inst.close()
 		return nil, e
 	}
@@ -119,9 +109,8 @@ func (inst *instance) arm() {
 }
 
 // disarm stops the watchdog after a call; false means it fired (or is firing): the instance
-// is stopped and must not be called again. It then records the expiry itself, so that a trap
-// the stop flag caused is reported as the deadline even before the watchdog's own store is
-// visible.
+// is stopped and must not be called again. It then records the expiry itself, so that the
+// instance counts as expired even before the watchdog's own store is visible.
 func (inst *instance) disarm() bool {
 	if inst.watchdog == nil || inst.watchdog.Stop() {
 		return true
@@ -215,8 +204,8 @@ func (t *transport) call(req []byte) ([]byte, error) {
 	b, _ := mem.Read(rptr, rlen)
 	resp := append(make([]byte, 0, len(b)), b...)
 	if expired {
-		// The watchdog fired just as the call returned: the answer is whole, but the instance's
-		// stop flag is set, so the next call needs a fresh instance.
+		// The watchdog fired just as the call returned: the answer is whole, but the instance
+		// is expired, so the next call needs a fresh instance.
 		t.discard(&InstanceError{Module: t.name, Kind: ErrDeadline,
 			Reason: fmt.Sprintf("%s reached its %v deadline as it returned", exportCall, inst.timeout)})
 	}
@@ -232,8 +221,26 @@ const (
 	keepRequestBuffer = 1 << 20
 )
 
-// errExpired stands for a call that returned normally after its watchdog fired.
+// errExpired stands for a call that returned normally after its watchdog fired, and is what
+// yield panics with to trap a guest past its deadline.
 var errExpired = errors.New("watchdog fired")
+
+// startFunction names the instantiation, which runs the module's start function if it has one,
+// in errors.
+const startFunction = "the start function"
+
+// instanceKey is the key of the instance in the context of every call into it.
+type instanceKey struct{}
+
+// yield is the host function instrumented code calls every fuelInterval checks
+// (instrument.go). Entering Go is its main job: it lets a garbage collection stop the guest's
+// goroutine. It traps the guest (a panic in a host function is a trap to wazero) once the
+// instance's watchdog has fired.
+func yield(ctx context.Context, _ api.Module, _ []uint64) {
+	if inst, ok := ctx.Value(instanceKey{}).(*instance); ok && inst.expired.Load() {
+		panic(errExpired)
+	}
+}
 
 // broken discards the instance for an answer that breaks the binding.
 func (t *transport) broken(reason string) error {
@@ -249,7 +256,7 @@ func (t *transport) fail(export string, err error) error {
 	return e
 }
 
-// instanceError describes a failure of inst in export (exportInit: in instantiation).
+// instanceError describes a failure of inst in export (startFunction: in instantiation).
 func (t *transport) instanceError(inst *instance, export string, err error) *InstanceError {
 	e := &InstanceError{Module: t.name, Err: err}
 	var exit *sys.ExitError
@@ -262,8 +269,8 @@ func (t *transport) instanceError(inst *instance, export string, err error) *Ins
 		if t.m.closed.Load() {
 			e.Reason += " (the module was closed)"
 		}
-	case export == exportInit:
-		e.Reason = "instantiate: " + firstLine(err.Error())
+	case export == startFunction, export == exportInit:
+		e.Reason = "instantiate: " + export + ": " + firstLine(err.Error())
 	default:
 		e.Reason = fmt.Sprintf("guest trapped in %s: %s", export, firstLine(err.Error()))
 	}

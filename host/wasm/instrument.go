@@ -7,140 +7,208 @@ import (
 )
 
 // The call deadline of an untrusted module is enforced by instrumenting the module before it is
-// compiled, the way wasmtime's epoch interruption works: instrument adds one mutable i32 global,
-// the stop flag, exported as stopExport, and makes the code test it at the entry of every
-// function, at the head of every loop and before every tail call:
+// compiled. instrument adds one mutable i32 global, the fuel, and one imported host function,
+// yield (yieldModule.yieldName), and puts a check at the entry of every function and at the head
+// of every loop:
 //
-//	global.get $stop
+//	global.get $fuel
+//	i32.eqz
 //	if
-//	  unreachable
+//	  call $yield          ;; into Go: traps if the call is past its deadline
+//	  i32.const fuelInterval
+//	  global.set $fuel
 //	end
+//	global.get $fuel
+//	i32.const 1
+//	i32.sub
+//	global.set $fuel
 //
-// A guest can only run for long by looping, recursing or tail-calling, and each of those passes
-// a check. The host's watchdog sets the flag when a call passes its deadline; the guest traps at
-// its next check, and the host discards the instance. The check costs a load, a test and a
-// branch, all in native code. wazero's own mechanism, WithCloseOnContextDone, checks only at loop
-// heads, but each of its checks leaves native code for Go (and every jump of a Go guest goes
-// through a loop head), and it starts a goroutine for each call; see the package documentation
-// for what that costs.
+// A guest can only run for long by looping or by calling (recursion, tail calls, a tree of
+// calls), and each of those passes a check, so it calls yield at least once every fuelInterval
+// checks, whatever it does. The check itself stays in native code; the call into Go is what
+// matters: the Go runtime cannot preempt a goroutine running compiled wasm, so without it a
+// garbage collection's stop-the-world waits for the guest to return — for ever, for a looping
+// guest — and the whole process stops with it (wazero's own WithCloseOnContextDone exits to Go
+// at every loop head for the same reason, at a cost of several times the guest's speed). yield
+// returns at once unless the instance's watchdog has fired, and then traps, which discards the
+// instance. A call past its deadline so stops within one interval of guest work, and so does a
+// stop-the-world wait.
 //
-// No code of the guest can reach the flag: it is a new global, and instrument refuses a module
-// whose code names a global index that did not exist before (such a module is invalid anyway;
-// after instrumenting, it could clear the flag). It also refuses what it does not understand —
-// an instruction outside the features wazero compiles, a start section (which would run during
-// instantiation, before the host holds the flag), a malformed section — and the host then
-// compiles the module as it is, with WithCloseOnContextDone.
+// The guest's code cannot reach the fuel: it is a new global, and instrument refuses a module
+// whose code names a global index that did not exist before (such a module is invalid anyway).
+// Defined functions move up one index behind the new import; instrument renumbers every
+// reference (calls, ref.func, exports, the start function, element segments, global
+// initialisers, the name section). It refuses what it does not understand — an instruction
+// outside the features wazero compiles, a malformed section, a module that imports from
+// yieldModule itself — and Compile then refuses an untrusted module with that reason.
 
-// stopExport is the name under which an instrumented module exports its stop flag.
-const stopExport = "dockyard:stop"
+// The host function instrumented code calls every fuelInterval checks.
+const (
+	yieldModule = "dockyard:sandbox"
+	yieldName   = "yield"
+)
+
+// fuelInterval is the number of checks between two calls of yield: a tight guest loop runs
+// about 20 µs between two of them, a Go guest's code about as long; a yield costs about 0.1 µs.
+const fuelInterval = 1 << 14
 
 // errNotInstrumentable wraps every reason instrument gives up.
 var errNotInstrumentable = errors.New("cannot instrument the module")
 
 // Section ids.
 const (
-	secCustom = 0
-	secImport = 2
-	secGlobal = 6
-	secExport = 7
-	secStart  = 8
-	secCode   = 10
+	secCustom  = 0
+	secType    = 1
+	secImport  = 2
+	secGlobal  = 6
+	secExport  = 7
+	secStart   = 8
+	secElement = 9
+	secCode    = 10
 )
+
+// sectionOrder gives each known section id its place in a module; sections must appear in
+// this order (custom sections anywhere).
+var sectionOrder = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
 type wasmSection struct {
 	id      byte
 	content []byte
 }
 
-// instrument returns wasm with the stop flag and its checks (see above), or an error wrapping
-// errNotInstrumentable.
+// instrumenter holds what instrument learns of the module before it rewrites it.
+type instrumenter struct {
+	types         uint32 // function types; the yield type is number types
+	importedFuncs uint32 // the yield import is function number importedFuncs
+	globals       uint32 // imported and defined; the fuel is global number globals
+	check         []byte
+}
+
+// remap gives a function's index after the yield import is added.
+func (x *instrumenter) remap(f uint32) uint32 {
+	if f >= x.importedFuncs {
+		return f + 1
+	}
+	return f
+}
+
+// instrument returns wasm with the fuel, the yield import and their checks (see above), or an
+// error wrapping errNotInstrumentable.
 func instrument(wasm []byte) ([]byte, error) {
 	secs, err := parseSections(wasm)
 	if err != nil {
 		return nil, err
 	}
-	var importedGlobals, definedGlobals uint32
+	x := &instrumenter{}
+	var definedGlobals uint32
+	last := 0
 	for _, s := range secs {
+		if s.id == secCustom {
+			continue
+		}
+		order, ok := sectionOrder[s.id]
+		if !ok || order <= last {
+			return nil, notInstrumentable("section %d is unknown or out of order", s.id)
+		}
+		last = order
+		r := reader{b: s.content}
 		switch s.id {
-		case secStart:
-			return nil, notInstrumentable("the module has a start section")
+		case secType:
+			x.types = r.u32()
 		case secImport:
-			if importedGlobals, err = countImportedGlobals(s.content); err != nil {
+			if x.importedFuncs, x.globals, err = countImports(s.content); err != nil {
 				return nil, err
 			}
 		case secGlobal:
-			r := reader{b: s.content}
 			definedGlobals = r.u32()
-			if r.err != nil {
-				return nil, notInstrumentable("global section: %v", r.err)
-			}
+		}
+		if r.err != nil {
+			return nil, notInstrumentable("section %d: %v", s.id, r.err)
 		}
 	}
-	stop := importedGlobals + definedGlobals // the new global's index
-	check := append(append([]byte{0x23}, appendU32(nil, stop)...), 0x04, 0x40, 0x00, 0x0b)
+	x.globals += definedGlobals
+	fuel := x.globals
+	x.check = appendCheck(nil, fuel, x.importedFuncs)
 
-	out := make([]byte, 0, len(wasm)+len(wasm)/8) // checks add a few percent
+	out := make([]byte, 0, len(wasm)+len(wasm)/4) // checks add a few percent to code
 	out = append(out, wasm[:8]...)
-	addedGlobal, addedExport := false, false
 	emit := func(id byte, content []byte) {
 		out = append(out, id)
 		out = appendU32(out, uint32(len(content)))
 		out = append(out, content...)
 	}
-	// The global section (and the export section, if the module had none) go before the first
-	// section that must follow them.
-	addGlobal := func() {
-		emit(secGlobal, appendStopGlobal(appendU32(nil, 1), nil))
-		addedGlobal = true
+	// The sections instrument adds to, created where they belong if the module has none.
+	added := map[byte]func(){
+		secType:   func() { emit(secType, appendYieldType(appendU32(nil, 1))) },
+		secImport: func() { emit(secImport, appendYieldImport(appendU32(nil, 1), x.types)) },
+		secGlobal: func() { emit(secGlobal, appendFuel(appendU32(nil, 1))) },
 	}
-	addExport := func() {
-		emit(secExport, appendStopExport(appendU32(nil, 1), stop))
-		addedExport = true
+	addMissing := func(before int) {
+		for _, id := range []byte{secType, secImport, secGlobal} {
+			if add := added[id]; add != nil && sectionOrder[id] < before {
+				add()
+				delete(added, id)
+			}
+		}
 	}
 	for _, s := range secs {
-		if !addedGlobal && (s.id == secExport || followsExports(s.id)) {
-			addGlobal()
+		if s.id != secCustom {
+			addMissing(sectionOrder[s.id])
+			delete(added, s.id)
 		}
-		if !addedExport && followsExports(s.id) {
-			addExport()
-		}
+		var content []byte
 		switch s.id {
-		case secGlobal:
+		case secType:
 			r := reader{b: s.content}
 			r.u32()
-			emit(secGlobal, appendStopGlobal(appendU32(nil, definedGlobals+1), s.content[r.off:]))
-			addedGlobal = true
+			content = appendYieldType(append(appendU32(nil, x.types+1), s.content[r.off:]...))
+		case secImport:
+			r := reader{b: s.content}
+			n := r.u32()
+			content = appendYieldImport(append(appendU32(nil, n+1), s.content[r.off:]...), x.types)
+		case secGlobal:
+			content, err = x.rewriteGlobals(s.content)
 		case secExport:
-			content, err := instrumentExports(s.content, stop)
-			if err != nil {
-				return nil, err
+			content, err = x.rewriteExports(s.content)
+		case secStart:
+			r := reader{b: s.content}
+			f := r.u32()
+			if r.err != nil || r.off != len(s.content) {
+				return nil, notInstrumentable("start section: %v", r.errOr("trailing bytes"))
 			}
-			emit(secExport, content)
-			addedExport = true
+			content = appendU32(nil, x.remap(f))
+		case secElement:
+			content, err = x.rewriteElements(s.content)
 		case secCode:
 			// Written in place, after a size padded to five bytes (LEB128 allows it) and
 			// filled in once known.
 			out = append(out, secCode, 0x80, 0x80, 0x80, 0x80, 0x00)
 			start := len(out)
-			if out, err = instrumentCode(out, s.content, check, stop); err != nil {
+			if out, err = x.instrumentCode(out, s.content); err != nil {
 				return nil, err
 			}
 			putPaddedU32(out[start-5:start], uint32(len(out)-start))
+			continue
 		case secCustom:
-			if name, _ := customName(s.content); strings.HasPrefix(name, ".debug_") {
+			switch name, _ := customName(s.content); {
+			case strings.HasPrefix(name, ".debug_"):
 				continue // DWARF addresses code offsets, which instrumenting moves
+			case name == "name":
+				if content = x.rewriteNames(s.content); content == nil {
+					continue // malformed: names are optional, so drop them
+				}
+			default:
+				content = s.content
 			}
-			emit(s.id, s.content)
 		default:
-			emit(s.id, s.content)
+			content = s.content
 		}
+		if err != nil {
+			return nil, err
+		}
+		emit(s.id, content)
 	}
-	if !addedGlobal {
-		addGlobal()
-	}
-	if !addedExport {
-		addExport()
-	}
+	addMissing(len(sectionOrder) + 1)
 	return out, nil
 }
 
@@ -148,29 +216,39 @@ func notInstrumentable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errNotInstrumentable, fmt.Sprintf(format, args...))
 }
 
-// followsExports reports whether a section with this id comes after the global and export
-// sections: start, element, data count, code, data.
-func followsExports(id byte) bool {
-	switch id {
-	case 8, 9, 10, 11, 12:
-		return true
-	}
-	return false
+// appendCheck appends the check (see above) for global fuel and function yield.
+func appendCheck(dst []byte, fuel, yield uint32) []byte {
+	getFuel := appendU32([]byte{opGlobalGet}, fuel)
+	setFuel := appendU32([]byte{opGlobalSet}, fuel)
+	dst = append(dst, getFuel...)
+	dst = append(dst, 0x45, 0x04, 0x40) // i32.eqz, if (no result)
+	dst = appendU32(append(dst, opCall), yield)
+	dst = appendS32(append(dst, 0x41), fuelInterval) // i32.const
+	dst = append(dst, setFuel...)
+	dst = append(dst, 0x0b) // end
+	dst = append(dst, getFuel...)
+	dst = append(dst, 0x41, 0x01, 0x6b) // i32.const 1, i32.sub
+	return append(dst, setFuel...)
 }
 
-// appendStopGlobal appends a global section's content: its count (already in dst), the
-// existing globals, then the stop flag, (mut i32) initialised to 0.
-func appendStopGlobal(dst, existing []byte) []byte {
-	dst = append(dst, existing...)
-	return append(dst, 0x7f, 0x01, 0x41, 0x00, 0x0b)
+// appendYieldType appends the type () -> () to a type section's entries.
+func appendYieldType(dst []byte) []byte { return append(dst, 0x60, 0x00, 0x00) }
+
+// appendYieldImport appends the import of yield, of type number typ, to an import section's
+// entries.
+func appendYieldImport(dst []byte, typ uint32) []byte {
+	dst = appendU32(dst, uint32(len(yieldModule)))
+	dst = append(dst, yieldModule...)
+	dst = appendU32(dst, uint32(len(yieldName)))
+	dst = append(dst, yieldName...)
+	return appendU32(append(dst, 0x00), typ)
 }
 
-// appendStopExport appends the export of global stop.
-func appendStopExport(dst []byte, stop uint32) []byte {
-	dst = appendU32(dst, uint32(len(stopExport)))
-	dst = append(dst, stopExport...)
-	dst = append(dst, 0x03)
-	return appendU32(dst, stop)
+// appendFuel appends the fuel, (mut i32) initialised to fuelInterval, to a global section's
+// entries.
+func appendFuel(dst []byte) []byte {
+	dst = append(dst, 0x7f, 0x01, 0x41)
+	return append(appendS32(dst, fuelInterval), 0x0b)
 }
 
 // parseSections splits a module into its sections.
@@ -202,16 +280,19 @@ func customName(content []byte) (string, bool) {
 	return string(name), r.err == nil
 }
 
-// countImportedGlobals returns how many globals an import section imports.
-func countImportedGlobals(content []byte) (uint32, error) {
+// countImports returns how many functions and globals an import section imports, refusing a
+// module that imports from yieldModule itself.
+func countImports(content []byte) (funcs, globals uint32, err error) {
 	r := reader{b: content}
-	var globals uint32
 	for n := r.u32(); n > 0 && r.err == nil; n-- {
-		r.bytes(int(r.u32())) // module
+		if mod := r.bytes(int(r.u32())); string(mod) == yieldModule {
+			return 0, 0, notInstrumentable("the module imports from %q itself", yieldModule)
+		}
 		r.bytes(int(r.u32())) // name
 		switch kind := r.byte(); kind {
 		case 0x00: // func: type index
 			r.u32()
+			funcs++
 		case 0x01: // table: reference type, limits
 			r.byte()
 			r.limits()
@@ -229,397 +310,7 @@ func countImportedGlobals(content []byte) (uint32, error) {
 		}
 	}
 	if r.err != nil || r.off != len(content) {
-		return 0, notInstrumentable("import section: %v", r.errOr("trailing bytes"))
+		return 0, 0, notInstrumentable("import section: %v", r.errOr("trailing bytes"))
 	}
-	return globals, nil
-}
-
-// instrumentExports appends the stop flag's export to an export section, refusing a module
-// that already exports the name or exports a global it does not have.
-func instrumentExports(content []byte, stop uint32) ([]byte, error) {
-	r := reader{b: content}
-	n := r.u32()
-	start := r.off
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		name := r.bytes(int(r.u32()))
-		kind := r.byte()
-		idx := r.u32()
-		switch {
-		case string(name) == stopExport:
-			return nil, notInstrumentable("the module exports %q itself", stopExport)
-		case kind == 0x03 && idx >= stop:
-			return nil, notInstrumentable("export %q names global %d, which does not exist", name, idx)
-		}
-	}
-	if r.err != nil || r.off != len(content) {
-		return nil, notInstrumentable("export section: %v", r.errOr("trailing bytes"))
-	}
-	out := appendU32(nil, n+1)
-	out = append(out, content[start:]...)
-	return appendStopExport(out, stop), nil
-}
-
-// instrumentCode appends to out the content of a code section with the checks added to every
-// function body.
-func instrumentCode(out, content, check []byte, stop uint32) ([]byte, error) {
-	r := reader{b: content}
-	n := r.u32()
-	out = appendU32(out, n)
-	var body []byte
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		size := r.u32()
-		code := r.bytes(int(size))
-		if r.err != nil {
-			break
-		}
-		var err error
-		if body, err = instrumentBody(body[:0], code, check, stop); err != nil {
-			return nil, fmt.Errorf("%w (function body %d)", err, i)
-		}
-		out = appendU32(out, uint32(len(body)))
-		out = append(out, body...)
-	}
-	if r.err != nil || r.off != len(content) {
-		return nil, notInstrumentable("code section: %v", r.errOr("trailing bytes"))
-	}
-	return out, nil
-}
-
-// instrumentBody appends to dst the function body code with a check at its entry (unless it
-// starts with a loop, whose check comes first anyway), at the head of every loop and before
-// every tail call.
-func instrumentBody(dst, code, check []byte, stop uint32) ([]byte, error) {
-	r := reader{b: code}
-	for n := r.u32(); n > 0 && r.err == nil; n-- { // local declarations
-		r.u32()
-		r.valType()
-	}
-	if r.err != nil {
-		return nil, notInstrumentable("locals: %v", r.err)
-	}
-	copied := r.off
-	dst = append(dst, code[:copied]...)
-	if r.off < len(code) && code[r.off] != opLoop {
-		dst = append(dst, check...)
-	}
-	for r.off < len(code) && r.err == nil {
-		at := r.off
-		op := code[at]
-		r.off++
-		// The commonest instructions first, without the reader's calls (a compiler's output is
-		// mostly these).
-		switch opKinds[op] {
-		case opNoImmediate:
-			continue
-		case opOneLEB:
-			if r.off < len(code) && code[r.off] < 0x80 {
-				r.off++
-			} else {
-				r.leb(5)
-			}
-			continue
-		case opMemArg:
-			if r.off+1 < len(code) && code[r.off] < 0x40 && code[r.off+1] < 0x80 {
-				r.off += 2 // one-byte alignment and offset
-				continue
-			}
-		}
-		switch op {
-		case opLoop:
-			r.blockType()
-			dst = append(dst, code[copied:r.off]...)
-			dst = append(dst, check...)
-			copied = r.off
-		case opReturnCall, opReturnCallIndirect:
-			dst = append(dst, code[copied:at]...)
-			dst = append(dst, check...)
-			copied = at
-			r.u32()
-			if op == opReturnCallIndirect {
-				r.u32()
-			}
-		case opGlobalGet, opGlobalSet:
-			if idx := r.u32(); r.err == nil && idx >= stop {
-				r.fail("global %d does not exist", idx)
-			}
-		default:
-			r.skipImmediates(op)
-		}
-	}
-	if r.err != nil {
-		return nil, notInstrumentable("instruction at offset %d of a function body: %v", r.off, r.err)
-	}
-	return append(dst, code[copied:]...), nil
-}
-
-// Kinds of instructions instrumentBody skips without the reader's calls; the others (kind 0)
-// go through skipImmediates or instrumentBody's own cases.
-const (
-	opOther       = iota
-	opNoImmediate // numeric instructions, end, drop
-	opOneLEB      // local.*, br, br_if, call, i32.const: one LEB128 number of at most 5 bytes
-	opMemArg      // loads and stores
-)
-
-var opKinds = func() (k [256]uint8) {
-	for op := 0x45; op <= 0xc4; op++ {
-		k[op] = opNoImmediate
-	}
-	k[0x0b], k[0x1a] = opNoImmediate, opNoImmediate
-	for _, op := range []int{0x20, 0x21, 0x22, 0x0c, 0x0d, 0x10, 0x41} {
-		k[op] = opOneLEB
-	}
-	for op := 0x28; op <= 0x3e; op++ {
-		k[op] = opMemArg
-	}
-	return k
-}()
-
-// Op codes instrumentBody looks at.
-const (
-	opLoop               = 0x03
-	opReturnCall         = 0x12
-	opReturnCallIndirect = 0x13
-	opGlobalGet          = 0x23
-	opGlobalSet          = 0x24
-)
-
-// reader decodes the binary format. The first failure is kept in err; later reads return zero.
-type reader struct {
-	b   []byte
-	off int
-	err error
-}
-
-func (r *reader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf(format, args...)
-	}
-}
-
-func (r *reader) errOr(msg string) error {
-	if r.err != nil {
-		return r.err
-	}
-	return errors.New(msg)
-}
-
-func (r *reader) byte() byte {
-	if r.off < len(r.b) && r.err == nil {
-		r.off++
-		return r.b[r.off-1]
-	}
-	r.end()
-	return 0
-}
-
-// end records that the input ended too soon.
-func (r *reader) end() { r.fail("unexpected end") }
-
-func (r *reader) bytes(n int) []byte {
-	if r.err != nil || n < 0 || n > len(r.b)-r.off {
-		r.fail("unexpected end")
-		return nil
-	}
-	b := r.b[r.off : r.off+n]
-	r.off += n
-	return b
-}
-
-// leb reads an LEB128 number of at most maxBytes bytes and returns its low 64 bits.
-func (r *reader) leb(maxBytes int) uint64 {
-	var v uint64
-	for i := 0; i < maxBytes; i++ {
-		c := r.byte()
-		if r.err != nil {
-			return 0
-		}
-		if i < 10 {
-			v |= uint64(c&0x7f) << (7 * i)
-		}
-		if c&0x80 == 0 {
-			return v
-		}
-	}
-	r.fail("LEB128 number longer than %d bytes", maxBytes)
-	return 0
-}
-
-func (r *reader) u32() uint32 {
-	if r.err == nil && r.off < len(r.b) && r.b[r.off] < 0x80 { // most are one byte
-		r.off++
-		return uint32(r.b[r.off-1])
-	}
-	v := r.leb(5)
-	if v > 1<<32-1 {
-		r.fail("u32 out of range")
-	}
-	return uint32(v)
-}
-
-func (r *reader) limits() {
-	flags := r.byte()
-	if flags > 0x07 {
-		r.fail("limits flags %#x", flags)
-	}
-	r.leb(10)
-	if flags&0x01 != 0 {
-		r.leb(10)
-	}
-}
-
-// valType reads a value type of the features wazero compiles: a number, v128, funcref or
-// externref.
-func (r *reader) valType() {
-	switch t := r.byte(); t {
-	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
-	default:
-		r.fail("value type %#x", t)
-	}
-}
-
-// blockType reads a block type: empty, one value type, or a type index (s33).
-func (r *reader) blockType() {
-	if r.off < len(r.b) {
-		switch r.b[r.off] {
-		case 0x40, 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
-			r.off++
-			return
-		}
-	}
-	r.leb(5)
-}
-
-func (r *reader) memArg() {
-	align := r.u32()
-	if align&0x40 != 0 {
-		r.fail("multiple memories")
-	}
-	r.u32()
-}
-
-// skipImmediates reads the immediates of op, refusing op codes wazero does not compile.
-func (r *reader) skipImmediates(op byte) {
-	switch {
-	case op == 0x00, op == 0x01, op == 0x05, op == 0x0a, op == 0x0b, op == 0x0f, op == 0x1a, op == 0x1b,
-		op >= 0x45 && op <= 0xc4, op == 0xd1:
-		// no immediates
-	case op == 0x02, op == 0x04: // block, if
-		r.blockType()
-	case op == 0x08, op == 0x0c, op == 0x0d, op == 0x10, // throw, br, br_if, call
-		op >= 0x20 && op <= 0x26, op == 0xd2: // local.*, global.*, table.get/set, ref.func
-		r.u32()
-	case op == 0x0e: // br_table
-		for n := r.u32(); n > 0 && r.err == nil; n-- {
-			r.u32()
-		}
-		r.u32()
-	case op == 0x11: // call_indirect
-		r.u32()
-		r.u32()
-	case op == 0x1c: // select with types
-		for n := r.u32(); n > 0 && r.err == nil; n-- {
-			r.valType()
-		}
-	case op == 0x1f: // try_table
-		r.blockType()
-		for n := r.u32(); n > 0 && r.err == nil; n-- {
-			switch kind := r.byte(); kind {
-			case 0x00, 0x01: // catch, catch_ref: tag, label
-				r.u32()
-				r.u32()
-			case 0x02, 0x03: // catch_all, catch_all_ref: label
-				r.u32()
-			default:
-				r.fail("catch kind %#x", kind)
-			}
-		}
-	case op >= 0x28 && op <= 0x3e: // loads and stores
-		r.memArg()
-	case op == 0x3f, op == 0x40: // memory.size, memory.grow
-		if m := r.u32(); m != 0 {
-			r.fail("memory index %d", m)
-		}
-	case op == 0x41: // i32.const
-		r.leb(5)
-	case op == 0x42: // i64.const
-		r.leb(10)
-	case op == 0x43: // f32.const
-		r.bytes(4)
-	case op == 0x44: // f64.const
-		r.bytes(8)
-	case op == 0xd0: // ref.null
-		r.byte()
-	case op == 0xfc:
-		r.skipMisc()
-	case op == 0xfd:
-		r.skipSIMD()
-	case op == 0xfe:
-		r.skipAtomic()
-	default:
-		r.fail("op code %#x", op)
-	}
-}
-
-// skipMisc reads the rest of a 0xFC instruction: saturating truncations, bulk memory, tables.
-func (r *reader) skipMisc() {
-	switch sub := r.u32(); {
-	case sub <= 7: // trunc_sat
-	case sub == 8, sub == 10, sub == 12, sub == 14: // memory.init, memory.copy, table.init, table.copy
-		r.u32()
-		r.u32()
-	case sub == 9, sub == 11, sub == 13, sub <= 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
-		r.u32()
-	default:
-		r.fail("op code 0xfc %d", sub)
-	}
-}
-
-// skipSIMD reads the rest of a 0xFD instruction.
-func (r *reader) skipSIMD() {
-	switch sub := r.u32(); {
-	case sub <= 11, sub == 92, sub == 93: // loads and stores
-		r.memArg()
-	case sub == 12, sub == 13: // v128.const, i8x16.shuffle
-		r.bytes(16)
-	case sub >= 21 && sub <= 34: // extract and replace lane
-		r.byte()
-	case sub >= 84 && sub <= 91: // load and store lane
-		r.memArg()
-		r.byte()
-	case sub <= 0xff:
-		// no immediates
-	default:
-		r.fail("op code 0xfd %d", sub)
-	}
-}
-
-// skipAtomic reads the rest of a 0xFE instruction.
-func (r *reader) skipAtomic() {
-	switch sub := r.u32(); {
-	case sub == 0x03: // atomic.fence
-		r.byte()
-	case sub <= 0x02, sub >= 0x10 && sub <= 0x4e:
-		r.memArg()
-	default:
-		r.fail("op code 0xfe %d", sub)
-	}
-}
-
-// putPaddedU32 writes v into b as an unsigned LEB128 number of exactly five bytes.
-func putPaddedU32(b []byte, v uint32) {
-	for i := range 4 {
-		b[i] = byte(v&0x7f) | 0x80
-		v >>= 7
-	}
-	b[4] = byte(v)
-}
-
-// appendU32 appends v as an unsigned LEB128 number.
-func appendU32(dst []byte, v uint32) []byte {
-	for v >= 0x80 {
-		dst = append(dst, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(dst, byte(v))
+	return funcs, globals, nil
 }

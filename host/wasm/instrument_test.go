@@ -9,37 +9,44 @@ import (
 	"time"
 )
 
-// TestGoModulesAreInstrumented: the Go guests the tests build (pdk/wasm) take the deadline's
-// cheap path, and their instrumented form is what runs.
+// TestGoModulesAreInstrumented: the Go guests the tests build (pdk/wasm) are instrumented, and
+// their instrumented form, which imports yield, is what runs.
 func TestGoModulesAreInstrumented(t *testing.T) {
 	inmem, hostile := sharedModules(t)
 	for _, m := range []*Module{inmem, hostile} {
-		if !m.instrumented {
+		if !m.instrumented || !importsYield(m) {
 			t.Errorf("module %q is not instrumented", m.Name())
 		}
 		tr := newTestTransport(t, m, "")
 		if _, err := tr.RoundTrip(context.Background(), []byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		if tr.inst.stop == nil {
-			t.Errorf("an instance of module %q has no stop flag", m.Name())
-		}
 	}
 	trusted := compileBuilt(t, inmemWasm, WithTrusted())
-	if trusted.instrumented {
+	if trusted.instrumented || importsYield(trusted) {
 		t.Error("a trusted module was instrumented")
 	}
 }
 
-// TestInstrumentChecks: a check at every function entry, loop head and tail call.
+func importsYield(m *Module) bool {
+	for _, def := range m.compiled.ImportedFunctions() {
+		if mod, name, _ := def.Import(); mod == yieldModule && name == yieldName {
+			return true
+		}
+	}
+	return false
+}
+
+// TestInstrumentChecks: a check at every function entry and loop head.
 func TestInstrumentChecks(t *testing.T) {
 	g := binding(1, nil, cat(when(7, insLoopForever), echo))
 	out, err := instrument(g.bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Three functions, one loop: four checks, each global.get 0 (the module had no globals).
-	check := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b}
+	// Three functions, one loop: four checks, each on global 0 (the module had no globals) and
+	// calling function 0 (it had no imports).
+	check := appendCheck(nil, 0, 0)
 	if n := bytes.Count(out, check); n != 4 {
 		t.Errorf("%d checks, want 4", n)
 	}
@@ -48,13 +55,60 @@ func TestInstrumentChecks(t *testing.T) {
 		t.Fatal("the module was not instrumented")
 	}
 	// A function whose body starts with a loop gets one check, the loop's.
-	loopFirst := genModule{memPages: 1, funcs: []genFunc{{"f", typeVoid, insLoopForever}}}
+	loopFirst := genModule{memPages: 1, funcs: []genFunc{{name: "f", typ: typeVoid, body: insLoopForever}}}
 	out, err = instrument(loopFirst.bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := bytes.Count(out, check); n != 1 {
 		t.Errorf("a function starting with a loop got %d checks, want 1", n)
+	}
+}
+
+// TestInstrumentRenumbers: behind the yield import, every defined function moves up one index,
+// and every reference to one follows: calls, the table's element segment, exports, the start
+// function, the name section. A module using all of them answers as it did uninstrumented.
+func TestInstrumentRenumbers(t *testing.T) {
+	// twice(x) = 2x
+	twice := cat(insLocal0, insLocal0, []byte{0x6a})
+	// dockyard_call: sched_yield (the import, function 0); then the length twice(twice(n)),
+	// once by call (function 4) and once through the table (slot 3), answered from 1024.
+	call := cat([]byte{0x10, 0x00, 0x1a},
+		insLocal0, []byte{0x10, 0x04}, i32c(3), []byte{0x11, typeBuffer, 0x00},
+		insI64ExtendU, i64c(1024<<32), insI64Or)
+	g := binding(1, nil, call)
+	g.funcs = append(g.funcs, genFunc{name: "twice", typ: typeBuffer, body: twice})
+	g.importWASI, g.table, g.names, g.hasStart = true, true, true, true
+	for _, opts := range [][]Option{{WithTrusted()}, nil} {
+		m, _ := compileGen(t, g, opts...)
+		tr := newTestTransport(t, m, "")
+		resp, err := tr.RoundTrip(context.Background(), []byte("abc"))
+		if err != nil || len(resp) != 12 || string(resp[:3]) != "abc" {
+			t.Fatalf("instrumented %v: %q, %v; want 12 bytes starting with the request", m.instrumented, resp, err)
+		}
+		for export, def := range m.compiled.ExportedFunctions() {
+			if def.DebugName() != "."+export {
+				t.Errorf("instrumented %v: export %q is named %q in the name section", m.instrumented, export, def.DebugName())
+			}
+		}
+	}
+}
+
+// TestStartFunctionDeadline: a start function runs under the call deadline, and its failure is
+// reported as the start function's.
+func TestStartFunctionDeadline(t *testing.T) {
+	g := binding(1, nil, nil)
+	g.funcs[0].body = insLoopForever // _initialize, also the start function
+	g.hasStart = true
+	m, _ := compileGen(t, g, WithCallTimeout(100*time.Millisecond))
+	tr := newTestTransport(t, m, "")
+	for range 2 {
+		start := time.Now()
+		_, err := tr.RoundTrip(context.Background(), []byte("x"))
+		wantInstanceError(t, err, ErrDeadline, "the start function exceeded its 100ms deadline")
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("the runaway start function took %v to stop", d)
+		}
 	}
 }
 
@@ -67,7 +121,7 @@ func TestDeadlineStopsRecursion(t *testing.T) {
 		insLocal0, i32c(1), []byte{0x6b, 0x10, 0x03, 0x1a}, // spin(n-1); drop
 		insLocal0, i32c(1), []byte{0x6b, 0x10, 0x03}) // spin(n-1)
 	g := binding(1, nil, cat(when(7, i32c(60), []byte{0x10, 0x03, 0x1a}), echo))
-	g.funcs = append(g.funcs, genFunc{"spin", typeBuffer, spin})
+	g.funcs = append(g.funcs, genFunc{name: "spin", typ: typeBuffer, body: spin})
 	m, _ := compileGen(t, g, WithCallTimeout(100*time.Millisecond))
 	if !m.instrumented {
 		t.Fatal("the module was not instrumented")
@@ -81,51 +135,37 @@ func TestDeadlineStopsRecursion(t *testing.T) {
 	}
 }
 
-// TestNotInstrumentable: what instrument refuses runs with wazero's own termination checks,
-// which stop a runaway guest all the same; a module that names a global it does not have is
-// refused as wazero refuses it, not made valid by the stop flag.
+// TestNotInstrumentable: a module instrument refuses is refused, not run without a deadline; a
+// module that names a global it does not have is refused as wazero refuses it, not made valid
+// by the fuel, and one that imports yield itself cannot forge it.
 func TestNotInstrumentable(t *testing.T) {
-	startSection := binding(1, nil, cat(when(7, insLoopForever), echo))
-	startSection.hasStart = true // _initialize, also the start function
-	exportsFlag := binding(1, nil, cat(when(7, insLoopForever), echo))
-	exportsFlag.funcs = append(exportsFlag.funcs, genFunc{stopExport, typeVoid, nil})
-	for _, c := range []struct {
-		name string
-		g    genModule
-		why  string
-	}{
-		{"start section", startSection, "the module has a start section"},
-		{"exports the flag's name", exportsFlag, `the module exports "dockyard:stop" itself`},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if _, err := instrument(c.g.bytes()); !errors.Is(err, errNotInstrumentable) || !strings.Contains(err.Error(), c.why) {
-				t.Fatalf("instrument: %v; want it to refuse because %s", err, c.why)
-			}
-			m, rec := compileGen(t, c.g, WithCallTimeout(100*time.Millisecond))
-			if m.instrumented {
-				t.Fatal("the module was instrumented")
-			}
-			if r, ok := rec.find("wasm module not instrumented"); !ok || !strings.Contains(attr(r, "reason"), c.why) {
-				t.Errorf("the fallback was not logged with its reason")
-			}
-			tr := newTestTransport(t, m, "")
-			_, err := tr.RoundTrip(context.Background(), []byte("forever"))
-			wantInstanceError(t, err, ErrDeadline, "dockyard_call exceeded its 100ms deadline")
-			if resp, err := tr.RoundTrip(context.Background(), []byte("after")); err != nil || string(resp) != "after" {
-				t.Fatalf("after the deadline: %q, %v", resp, err)
-			}
-		})
-	}
-
-	// global.set 0 in a module without globals: invalid, and after instrumenting it would clear
-	// the stop flag.
-	forged := binding(1, nil, cat(i32c(0), []byte{0x24, 0x00}, echo))
+	forged := binding(1, nil, cat(i32c(0), []byte{0x24, 0x00}, echo)) // global.set 0: no such global
 	if _, err := instrument(forged.bytes()); err == nil || !strings.Contains(err.Error(), "global 0 does not exist") {
 		t.Fatalf("instrument accepted a module setting a global it does not have: %v", err)
 	}
 	if m, err := Compile(context.Background(), forged.bytes(), WithCacheDir("")); err == nil {
 		m.Close(context.Background())
 		t.Fatal("Compile accepted an invalid module")
+	}
+
+	g := binding(1, nil, nil)
+	g.funcs = append(g.funcs, genFunc{name: "x", typ: typeVoid})
+	b := g.bytes()
+	// An import section importing yield, as the instrumented form does, put before the function
+	// section: the module then imports what only the host may add.
+	imp := section(2, vec(cat(name(yieldModule), name(yieldName), []byte{0x00}, uleb(typeVoid))))
+	at := bytes.Index(b, []byte{0x03}) // the function section follows the type section
+	forgedYield := cat(b[:at], imp, b[at:])
+	if _, err := instrument(forgedYield); !errors.Is(err, errNotInstrumentable) || !strings.Contains(err.Error(), "imports from") {
+		t.Fatalf("instrument accepted a module importing yield itself: %v", err)
+	}
+	m, err := Compile(context.Background(), forgedYield, WithCacheDir(""))
+	if err == nil {
+		m.Close(context.Background())
+		t.Fatal("Compile accepted a module importing yield itself")
+	}
+	if !strings.Contains(err.Error(), yieldModule+"."+yieldName) {
+		t.Errorf("Compile's error %q does not name the import", err)
 	}
 }
 

@@ -26,8 +26,8 @@ type Module struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	cache    wazero.CompilationCache // nil without a disk cache
-	// instrumented: the compiled code checks a stop flag (instrument.go). An untrusted module
-	// that could not be instrumented runs with WithCloseOnContextDone instead.
+	// instrumented: the compiled code counts its fuel and calls yield (instrument.go); every
+	// untrusted module is, and a trusted one is not.
 	instrumented bool
 
 	closed    atomic.Bool
@@ -95,23 +95,24 @@ func compile(ctx context.Context, cfg config, wasm []byte) (*Module, error) {
 		if err == nil {
 			return m, nil
 		}
-		why = err // a module wazero refuses is reported as it is, below, not instrumented
+		why = err
 	}
+	// A module wazero refuses as it is gets wazero's reason; one it would run is refused here,
+	// because it could not be stopped (see instrument.go).
 	m, err := compileAs(ctx, cfg, wasm, false)
-	if err == nil {
-		cfg.logger.Info("wasm module not instrumented: its call deadline uses wazero's slower WithCloseOnContextDone",
-			"module", cfg.name, "reason", why.Error())
+	if err != nil {
+		return nil, err
 	}
-	return m, err
+	m.Close(context.WithoutCancel(ctx))
+	return nil, fmt.Errorf("hostwasm: module %q cannot run sandboxed (its call deadline cannot be enforced; "+
+		"WithTrusted runs it without one): %w", cfg.name, why)
 }
 
-// compileAs compiles code in a runtime of its own. An untrusted module that is not instrumented
-// gets WithCloseOnContextDone.
+// compileAs compiles code in a runtime of its own, with the yield function of instrumented code
+// (instrument.go) if it is instrumented.
 func compileAs(ctx context.Context, cfg config, code []byte, instrumented bool) (_ *Module, err error) {
 	m := &Module{cfg: cfg, instrumented: instrumented}
-	rc := wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(cfg.memoryPages()).
-		WithCloseOnContextDone(!cfg.trusted && !instrumented)
+	rc := wazero.NewRuntimeConfig().WithMemoryLimitPages(cfg.memoryPages())
 	if cfg.cacheDir != "" {
 		if m.cache, err = wazero.NewCompilationCacheWithDir(cfg.cacheDir); err != nil {
 			return nil, fmt.Errorf("hostwasm: compilation cache in %s: %w", cfg.cacheDir, err)
@@ -126,6 +127,13 @@ func compileAs(ctx context.Context, cfg config, code []byte, instrumented bool) 
 	}()
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
 		return nil, fmt.Errorf("hostwasm: instantiate WASI: %w", err)
+	}
+	if instrumented {
+		if _, err := m.rt.NewHostModuleBuilder(yieldModule).NewFunctionBuilder().
+			WithGoModuleFunction(api.GoModuleFunc(yield), nil, nil).Export(yieldName).
+			Instantiate(ctx); err != nil {
+			return nil, fmt.Errorf("hostwasm: instantiate %s: %w", yieldModule, err)
+		}
 	}
 	if m.compiled, err = m.rt.CompileModule(ctx, code); err != nil {
 		return nil, fmt.Errorf("hostwasm: compile module %q: %w", cfg.name, err)
@@ -155,7 +163,11 @@ func (m *Module) check() error {
 		problems = append(problems, fmt.Errorf("missing export %q (memory)", exportMemory))
 	}
 	for _, def := range m.compiled.ImportedFunctions() {
-		if mod, name, _ := def.Import(); mod != importWASI {
+		mod, name, _ := def.Import()
+		if m.instrumented && mod == yieldModule && name == yieldName {
+			continue // added by instrument, which refuses modules importing it themselves
+		}
+		if mod != importWASI {
 			problems = append(problems, fmt.Errorf("imports function %s.%s: only %s is provided", mod, name, importWASI))
 		}
 	}

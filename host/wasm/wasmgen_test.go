@@ -8,18 +8,26 @@ const (
 	typeVoid   = 0 // () -> ()
 	typeBuffer = 1 // (i32) -> i32
 	typeCall   = 2 // (i32) -> i64
+	typeResult = 3 // () -> i32
 )
 
 type genFunc struct {
 	name string // export name
 	typ  int
 	body []byte // instructions, without the final end
+
+	// locals: the body's local declarations, each two bytes: a count under 128 and a value
+	// type; nil for none.
+	locals []byte
 }
 
 type genModule struct {
 	memPages      uint32
 	noMemory      bool
 	importForeign bool // import env.f, which the binding forbids
+	importWASI    bool // import wasi_snapshot_preview1.sched_yield, function 0 (or 1)
+	table         bool // a table holding every defined function in order, by an element segment
+	names         bool // a "name" section naming each defined function by its export name
 	funcs         []genFunc
 	data          []byte // placed at dataAt in memory
 	hasStart      bool   // a start section naming the first function
@@ -100,21 +108,33 @@ func (g genModule) bytes() []byte {
 		[]byte{0x60, 0x00, 0x00},
 		[]byte{0x60, 0x01, 0x7f, 0x01, 0x7f},
 		[]byte{0x60, 0x01, 0x7f, 0x01, 0x7e},
+		[]byte{0x60, 0x00, 0x01, 0x7f},
 	)
 	out := cat([]byte("\x00asm"), []byte{1, 0, 0, 0}, section(1, types))
-	nImports := 0
+	var imports [][]byte
 	if g.importForeign {
-		out = append(out, section(2, vec(cat(name("env"), name("f"), []byte{0x00}, uleb(typeVoid))))...)
-		nImports = 1
+		imports = append(imports, cat(name("env"), name("f"), []byte{0x00}, uleb(typeVoid)))
 	}
-	var fidx, exports, bodies [][]byte
+	if g.importWASI {
+		imports = append(imports, cat(name("wasi_snapshot_preview1"), name("sched_yield"), []byte{0x00}, uleb(typeResult)))
+	}
+	nImports := len(imports)
+	if nImports > 0 {
+		out = append(out, section(2, vec(imports...))...)
+	}
+	var fidx, exports, bodies, elems, names [][]byte
 	for i, f := range g.funcs {
 		fidx = append(fidx, uleb(uint64(f.typ)))
 		exports = append(exports, cat(name(f.name), []byte{0x00}, uleb(uint64(nImports+i))))
-		body := cat(vec(), f.body, insEnd)
+		body := cat(uleb(uint64(len(f.locals)/2)), f.locals, f.body, insEnd)
 		bodies = append(bodies, cat(uleb(uint64(len(body))), body))
+		elems = append(elems, uleb(uint64(nImports+i)))
+		names = append(names, cat(uleb(uint64(nImports+i)), name(f.name)))
 	}
 	out = append(out, section(3, vec(fidx...))...)
+	if g.table {
+		out = append(out, section(4, vec(cat([]byte{0x70, 0x00}, uleb(uint64(len(g.funcs))))))...)
+	}
 	if !g.noMemory {
 		out = append(out, section(5, vec(cat([]byte{0x00}, uleb(uint64(g.memPages)))))...)
 		exports = append(exports, cat(name("memory"), []byte{0x02}, uleb(0)))
@@ -123,10 +143,16 @@ func (g genModule) bytes() []byte {
 	if g.hasStart {
 		out = append(out, section(8, uleb(uint64(nImports)))...)
 	}
+	if g.table {
+		out = append(out, section(9, vec(cat([]byte{0x00}, i32c(0), insEnd, vec(elems...))))...)
+	}
 	out = append(out, section(10, vec(bodies...))...)
 	if g.data != nil {
 		seg := cat([]byte{0x00}, i32c(dataAt), insEnd, uleb(uint64(len(g.data))), g.data)
 		out = append(out, section(11, vec(seg))...)
+	}
+	if g.names {
+		out = append(out, section(0, cat(name("name"), []byte{0x01}, uleb(uint64(len(vec(names...)))), vec(names...)))...)
 	}
 	return out
 }
@@ -152,8 +178,8 @@ func binding(memPages uint32, buffer, call []byte) genModule {
 		call = echo
 	}
 	return genModule{memPages: memPages, funcs: []genFunc{
-		{"_initialize", typeVoid, nil},
-		{"dockyard_buffer", typeBuffer, buffer},
-		{"dockyard_call", typeCall, call},
+		{name: "_initialize", typ: typeVoid},
+		{name: "dockyard_buffer", typ: typeBuffer, body: buffer},
+		{name: "dockyard_call", typ: typeCall, body: call},
 	}}
 }
