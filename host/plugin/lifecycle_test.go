@@ -7,10 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dockyard/dockyard/store"
 )
 
 // childEnv names the plugin binary for TestHostChild, the host process TestNoOrphans kills.
@@ -114,5 +118,45 @@ func TestAutoMTLS(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestPluginOutlivesHostThreads: host goroutines that lock their OS thread and return (which
+// ends the thread) do not kill a running plugin. The parent-death signal is tied to the thread
+// that forked the plugin, so a plugin forked from an ordinary goroutine's thread died with the
+// first such goroutine that happened to run on it.
+func TestPluginOutlivesHostThreads(t *testing.T) {
+	s, _ := openSQLite(t)
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("ns", "k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOfRunning(t, s)
+	for i := range 8 {
+		// Each goroutine keeps its thread while it sleeps, so together they take every idle
+		// thread of the runtime (and new ones), and then end them all.
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+				time.Sleep(20 * time.Millisecond)
+			}()
+		}
+		wg.Wait()
+		time.Sleep(10 * time.Millisecond)
+		if processGone(pid) {
+			t.Fatalf("the plugin (pid %d) died after %d host threads ended", pid, 64*(i+1))
+		}
+	}
+	if err := s.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get("ns", "k")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if now := pidOfRunning(t, s); now != pid {
+		t.Fatalf("the plugin was restarted (pid %d, then %d)", pid, now)
 	}
 }

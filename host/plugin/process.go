@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,10 @@ type process struct {
 	once sync.Once
 
 	abandoned, timedOut atomic.Bool // why a call killed it
+
+	// ended is closed once the process has been stopped or killed: it releases the thread that
+	// started it (see start).
+	ended chan struct{}
 }
 
 // start execs the binary and completes go-plugin's handshake, mutual TLS and the gRPC
@@ -61,8 +66,18 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 	}
 	ch := make(chan started, 1)
 	go func() {
+		// The parent-death signal (sys_linux.go) is sent when the thread that forked the child
+		// ends, not the process (go.dev/issue/27505), and Go ends a thread whenever a goroutine
+		// locked to it returns: any goroutine of the application that calls LockOSThread and
+		// returns would kill a plugin forked from its thread. So the fork happens (in
+		// client.Client, which starts the command) on a thread this goroutine keeps to itself
+		// until the process has ended; then the thread ends with it. One thread per plugin.
+		runtime.LockOSThread() // never unlocked
 		p, err := connect(client)
 		ch <- started{p, err}
+		if err == nil {
+			<-p.ended
+		}
 	}()
 	select {
 	case s := <-ch:
@@ -102,7 +117,7 @@ func connect(client *goplugin.Client) (*process, error) {
 		cancel()
 		return nil, fmt.Errorf("opening the Frames stream: %w", err)
 	}
-	p := &process{client: client, stream: stream, cancel: cancel}
+	p := &process{client: client, stream: stream, cancel: cancel, ended: make(chan struct{})}
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
 	}
@@ -151,6 +166,7 @@ func (p *process) kill() {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 		p.client.Kill()
+		close(p.ended)
 	})
 }
 
@@ -161,6 +177,7 @@ func (p *process) stop() {
 		_ = p.stream.CloseSend()
 		p.client.Kill()
 		p.cancel()
+		close(p.ended)
 	})
 }
 
