@@ -2,6 +2,7 @@ package host
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
@@ -98,17 +100,12 @@ func (m *Manifest) UnmarshalJSON(data []byte) error {
 // nor registers anything. Every error is a *ManifestError naming path and, where one is at
 // fault, the field.
 func ReadManifest(path string) (*Manifest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &ManifestError{Path: path, Err: err}
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
-	if err != nil {
-		return nil, &ManifestError{Path: path, Err: err}
-	}
-	if len(data) > MaxManifestSize {
+	data, err := regfile.ReadFile(path, MaxManifestSize)
+	if errors.Is(err, regfile.ErrTooLarge) {
 		return nil, &ManifestError{Path: path, Err: fmt.Errorf("file is larger than %d bytes: not a driver manifest", MaxManifestSize)}
+	}
+	if err != nil {
+		return nil, &ManifestError{Path: path, Err: err}
 	}
 	m, err := parseManifest(path, data)
 	if err != nil {
@@ -165,7 +162,7 @@ var wasmMagic = []byte("\x00asm")
 
 // hasWasmMagic reports whether the file at path starts with the WebAssembly magic.
 func hasWasmMagic(path string) (bool, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path, -1)
 	if err != nil {
 		return false, err
 	}

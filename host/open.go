@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	hostplugin "github.com/dockyard/dockyard/host/plugin"
+	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
 )
@@ -111,7 +113,7 @@ func inspectArtifact(path string) (m *Manifest, code, sum []byte, err error) {
 	switch {
 	case isWasm:
 		m.Transport = TransportWasm
-		if code, err = os.ReadFile(abs); err != nil {
+		if code, err = regfile.ReadFile(abs, hostwasm.MaxModuleSize); err != nil {
 			return nil, nil, nil, fmt.Errorf("host: artifact: %w", err)
 		}
 		s := sha256.Sum256(code)
@@ -218,7 +220,7 @@ func preparePlugin(m *Manifest, artifact string, sum []byte, cfg config, wrap fu
 // readVerified reads a wasm artifact whole and checks its sha256 against m's: the bytes
 // returned are the bytes verified.
 func readVerified(m *Manifest, artifact string) (code, sum []byte, err error) {
-	code, err = os.ReadFile(artifact)
+	code, err = regfile.ReadFile(artifact, hostwasm.MaxModuleSize)
 	if err != nil {
 		return nil, nil, &ManifestError{Path: m.Path, Field: "artifact", Err: fmt.Errorf("artifact %q: %w", m.Artifact, err)}
 	}
@@ -255,19 +257,8 @@ func verifySum(m *Manifest, sum []byte) error {
 	return nil
 }
 
-// hashFile returns the sha256 of the file at path.
-func hashFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
-	}
-	return h.Sum(nil), nil
-}
+// hashFile returns the sha256 of the plugin binary at path.
+func hashFile(path string) ([]byte, error) { return regfile.SHA256(path, hostplugin.MaxBinarySize) }
 
 // reasonError is a message that wraps a sentinel without repeating the sentinel's text.
 type reasonError struct {

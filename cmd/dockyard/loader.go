@@ -11,12 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/dockyard/dockyard/host"
+	hostplugin "github.com/dockyard/dockyard/host/plugin"
+	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -123,7 +124,7 @@ func (a *app) artifactTarget(_ context.Context, path string) (*target, error) {
 // inspectArtifact returns the hex sha256 of the file at path and whether it is a WebAssembly
 // module.
 func inspectArtifact(path string) (sum string, isWasm bool, err error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path, hostplugin.MaxBinarySize)
 	if err != nil {
 		return "", false, fmt.Errorf("artifact: %w", err)
 	}

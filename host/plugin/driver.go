@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
@@ -51,6 +51,10 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 	return &driver{Driver: client, t: t}, nil
 }
 
+// MaxBinarySize is the largest plugin binary hashed, 1 GiB: a Go plugin is tens of megabytes,
+// and a larger file (a sparse file, say) is refused from its size instead of read.
+const MaxBinarySize = 1 << 30
+
 // checkBinary checks path is an executable regular file and returns the checksum to pin: want
 // if given (go-plugin compares it at each start), else the file's SHA-256 now.
 func checkBinary(path string, want []byte) ([]byte, error) {
@@ -70,16 +74,11 @@ func checkBinary(path string, want []byte) ([]byte, error) {
 		}
 		return want, nil
 	}
-	f, err := os.Open(path)
+	sum, err := regfile.SHA256(path, MaxBinarySize)
 	if err != nil {
 		return nil, fmt.Errorf("binary: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, fmt.Errorf("binary %s: %w", path, err)
-	}
-	return h.Sum(nil), nil
+	return sum, nil
 }
 
 // driver is the ABI client over a transport; closing it ends the session (the plugin's driver

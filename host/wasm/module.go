@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
@@ -78,14 +78,22 @@ func CompileFile(ctx context.Context, path string, opts ...Option) (*Module, err
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path, MaxModuleSize)
 	if err != nil {
 		return nil, fmt.Errorf("hostwasm: read module: %w", err)
 	}
 	return compile(ctx, cfg, b)
 }
 
+// MaxModuleSize is the largest module Compile accepts, 256 MiB: a Go driver compiled to wasm is
+// a few megabytes, and wazero holds the bytes and their native code in memory. Loaders check
+// a file's size against it before reading it.
+const MaxModuleSize = 256 << 20
+
 func compile(ctx context.Context, cfg config, wasm []byte) (*Module, error) {
+	if len(wasm) > MaxModuleSize {
+		return nil, fmt.Errorf("hostwasm: module %q is %d bytes, over the %d-byte limit (MaxModuleSize)", cfg.name, len(wasm), MaxModuleSize)
+	}
 	if cfg.trusted {
 		return compileAs(ctx, cfg, wasm, false)
 	}
