@@ -116,6 +116,10 @@ func TestCompileChecksBinding(t *testing.T) {
 	noMemory.noMemory = true
 	foreign := good
 	foreign.importForeign = true
+	unknownWASI := good
+	unknownWASI.importWASI, unknownWASI.wasiName, unknownWASI.wasiType = true, "no_such_call", typeVoid
+	mistypedWASI := good
+	mistypedWASI.importWASI, mistypedWASI.wasiName, mistypedWASI.wasiType = true, "sched_yield", typeVoid
 	for _, c := range []struct {
 		name string
 		g    genModule
@@ -126,6 +130,8 @@ func TestCompileChecksBinding(t *testing.T) {
 		{"wrong type", wrongType, nil, `export "dockyard_call" has type (i32) -> (i32), want (i32) -> i64`},
 		{"no memory", noMemory, nil, `missing export "memory"`},
 		{"foreign import", foreign, nil, "imports function env.f: only wasi_snapshot_preview1 is provided"},
+		{"unknown WASI import", unknownWASI, nil, "imports function wasi_snapshot_preview1.no_such_call, which WASI preview 1 does not have"},
+		{"mistyped WASI import", mistypedWASI, nil, "imports function wasi_snapshot_preview1.sched_yield with type () -> (), want () -> (i32)"},
 		{"memory over limit", binding(32, nil, nil), []Option{WithMemoryLimit(1 << 20)},
 			"min 32 pages (2 Mi) over limit of 16 pages (1 Mi)"},
 	} {
@@ -326,5 +332,16 @@ func TestClosedTransport(t *testing.T) {
 	}
 	if err := tr.close(); err != nil {
 		t.Fatalf("second close: %v", err)
+	}
+}
+
+// TestFourGiBMemory: a guest whose memory has the largest size, 4 GiB (which wazero's uint32
+// Size wraps to 0), is served: its answers are checked against 4 GiB, not 0 bytes.
+func TestFourGiBMemory(t *testing.T) {
+	m, _ := compileGen(t, binding(1<<16, nil, nil), WithMemoryLimit(4<<30))
+	tr := newTestTransport(t, m, "")
+	resp, err := tr.RoundTrip(context.Background(), []byte("large"))
+	if err != nil || string(resp) != "large" {
+		t.Fatalf("RoundTrip = %q, %v", resp, err)
 	}
 }

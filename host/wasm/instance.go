@@ -171,7 +171,7 @@ func (t *transport) call(req []byte) ([]byte, error) {
 		if err != nil {
 			return nil, t.fail(exportBuffer, err)
 		}
-		ptr, memSize := api.DecodeU32(stack[0]), mem.Size()
+		ptr, memSize := api.DecodeU32(stack[0]), memorySize(mem)
 		if end := uint64(ptr) + uint64(size); end > uint64(memSize) {
 			return nil, t.broken(fmt.Sprintf("guest's %s(%d) returned buffer [%d,%d) past its %d-byte memory",
 				exportBuffer, size, ptr, end, memSize))
@@ -180,7 +180,7 @@ func (t *transport) call(req []byte) ([]byte, error) {
 		t.bufferCalls++
 	}
 	// Checked on every call, although a memory never shrinks: the pointer is the guest's word.
-	if end, memSize := uint64(inst.bufPtr)+uint64(n), mem.Size(); end > uint64(memSize) || !mem.Write(inst.bufPtr, req) {
+	if end, memSize := uint64(inst.bufPtr)+uint64(n), memorySize(mem); end > memSize || !mem.Write(inst.bufPtr, req) {
 		return nil, t.broken(fmt.Sprintf("guest's request buffer [%d,%d) lies past its %d-byte memory",
 			inst.bufPtr, end, memSize))
 	}
@@ -197,7 +197,7 @@ func (t *transport) call(req []byte) ([]byte, error) {
 		return nil, t.broken(fmt.Sprintf("guest returned a %d-byte response, over the %d-byte limit (WithMaxResponse)",
 			rlen, t.m.cfg.maxResponse))
 	}
-	size := mem.Size()
+	size := memorySize(mem)
 	if end := uint64(rptr) + uint64(rlen); end > uint64(size) {
 		return nil, t.broken(fmt.Sprintf("guest returned response [%d,%d) past its %d-byte memory", rptr, end, size))
 	}
@@ -210,6 +210,18 @@ func (t *transport) call(req []byte) ([]byte, error) {
 			Reason: fmt.Sprintf("%s reached its %v deadline as it returned", exportCall, inst.timeout)})
 	}
 	return resp, nil
+}
+
+// memorySize is the size of mem in bytes. wazero's Size is a uint32, which a memory of the
+// largest size, 4 GiB, wraps to 0.
+func memorySize(mem api.Memory) uint64 {
+	if size := mem.Size(); size != 0 {
+		return uint64(size)
+	}
+	if pages, ok := mem.Grow(0); ok {
+		return uint64(pages) * wasmPageSize
+	}
+	return 0
 }
 
 // Sizes of the request buffer the host asks the guest for. It asks for at least
@@ -288,7 +300,7 @@ func (t *transport) instanceError(inst *instance, export string, err error) *Ins
 func (t *transport) memoryNote(inst *instance, kind *error) string {
 	var size uint64
 	if inst.mod != nil && inst.mod.Memory() != nil {
-		size = uint64(inst.mod.Memory().Size())
+		size = memorySize(inst.mod.Memory())
 	}
 	if size+inst.memoryLimit/8 >= inst.memoryLimit || strings.Contains(t.stderr.Last(), "out of memory") {
 		*kind = ErrMemoryLimit

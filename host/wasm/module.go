@@ -170,6 +170,10 @@ func (m *Module) check() error {
 	if _, ok := m.compiled.ExportedMemories()[exportMemory]; !ok {
 		problems = append(problems, fmt.Errorf("missing export %q (memory)", exportMemory))
 	}
+	var wasi map[string]api.FunctionDefinition
+	if mod := m.rt.Module(importWASI); mod != nil {
+		wasi = mod.ExportedFunctionDefinitions()
+	}
 	for _, def := range m.compiled.ImportedFunctions() {
 		mod, name, _ := def.Import()
 		if m.instrumented && mod == yieldModule && name == yieldName {
@@ -177,6 +181,14 @@ func (m *Module) check() error {
 		}
 		if mod != importWASI {
 			problems = append(problems, fmt.Errorf("imports function %s.%s: only %s is provided", mod, name, importWASI))
+			continue
+		}
+		// Checked here, so that a module that could never be instantiated fails to load.
+		switch want, ok := wasi[name]; {
+		case !ok:
+			problems = append(problems, fmt.Errorf("imports function %s.%s, which WASI preview 1 does not have", mod, name))
+		case !sameTypes(def.ParamTypes(), want.ParamTypes()) || !sameTypes(def.ResultTypes(), want.ResultTypes()):
+			problems = append(problems, fmt.Errorf("imports function %s.%s with type %s, want %s", mod, name, signature(def), signature(want)))
 		}
 	}
 	for _, def := range m.compiled.ImportedMemories() {
@@ -214,7 +226,8 @@ func (m *Module) Name() string { return m.cfg.name }
 
 // Open instantiates the module for a new store. A non-empty dsn is a host directory, created if
 // missing, that the guest sees as "/data" and that no other store may have open at the same
-// time; an empty dsn gives the guest no filesystem. See the package documentation.
+// time; its path must not run through a symbolic link (a guest can plant links in its own
+// directory). An empty dsn gives the guest no filesystem. See the package documentation.
 func (m *Module) Open(ctx context.Context, dsn string) (store.Store, error) {
 	d, err := m.NewDriver(ctx, dsn)
 	if err != nil {

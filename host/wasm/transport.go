@@ -46,6 +46,9 @@ func newTransport(m *Module, dsn string) (_ *transport, err error) {
 	if t.dir, err = filepath.Abs(dsn); err != nil {
 		return nil, fmt.Errorf("hostwasm: data directory %q: %w", dsn, err)
 	}
+	if err := noSymlinks(t.dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(t.dir, 0o750); err != nil {
 		return nil, fmt.Errorf("hostwasm: create data directory: %w", err)
 	}
@@ -120,4 +123,23 @@ func (t *transport) close() error {
 	}
 	errs = append(errs, t.lock.release())
 	return errors.Join(errs...)
+}
+
+// noSymlinks refuses a data directory whose path runs through a symbolic link. A guest can
+// create links in its own data directory; a later store whose DSN runs through one would mount
+// whatever the link points at (the host's /etc, say). Only existing components are checked;
+// what does not exist yet is created as directories.
+func noSymlinks(dir string) error {
+	for p := dir; ; {
+		fi, err := os.Lstat(p)
+		if err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			return fmt.Errorf("hostwasm: data directory %s: its path runs through the symbolic link %s (to %q), which a guest may have planted: give the path without links", dir, p, target)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
+		}
+		p = parent
+	}
 }

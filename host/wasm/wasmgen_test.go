@@ -24,8 +24,10 @@ type genFunc struct {
 type genModule struct {
 	memPages      uint32
 	noMemory      bool
-	importForeign bool // import env.f, which the binding forbids
-	importWASI    bool // import wasi_snapshot_preview1.sched_yield, function 0 (or 1)
+	importForeign bool   // import env.f, which the binding forbids
+	importWASI    bool   // import wasi_snapshot_preview1.sched_yield, function 0 (or 1)
+	wasiName      string // with importWASI: import this function instead, of type wasiType
+	wasiType      int
 	table         bool // a table holding every defined function in order, by an element segment
 	names         bool // a "name" section naming each defined function by its export name
 	funcs         []genFunc
@@ -116,7 +118,11 @@ func (g genModule) bytes() []byte {
 		imports = append(imports, cat(name("env"), name("f"), []byte{0x00}, uleb(typeVoid)))
 	}
 	if g.importWASI {
-		imports = append(imports, cat(name("wasi_snapshot_preview1"), name("sched_yield"), []byte{0x00}, uleb(typeResult)))
+		fn, typ := "sched_yield", typeResult
+		if g.wasiName != "" {
+			fn, typ = g.wasiName, g.wasiType
+		}
+		imports = append(imports, cat(name("wasi_snapshot_preview1"), name(fn), []byte{0x00}, uleb(uint64(typ))))
 	}
 	nImports := len(imports)
 	if nImports > 0 {

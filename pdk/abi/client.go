@@ -19,6 +19,10 @@ const (
 	// DefaultMaxRequest is the largest request frame the client sends, unless the guest
 	// declares a smaller MaxRequest.
 	DefaultMaxRequest = 16 << 20
+
+	// MinMaxRequest is the smallest maxRequest a guest may declare (0 declares none): room
+	// for a transaction's BEGIN, one operation on a short key and its COMMIT.
+	MinMaxRequest = 256
 )
 
 // ClientOption configures NewClient.
@@ -144,6 +148,11 @@ func NewClient(ctx context.Context, rt RoundTripper, hello Hello, opts ...Client
 		return nil, err
 	}
 	g := c.guest
+	if g.MaxRequest > 0 && g.MaxRequest < MinMaxRequest {
+		c.Close()
+		return nil, fmt.Errorf("%w: driver %q declares maxRequest %d in its HELLO answer, below the ABI's minimum of %d bytes: it could take no ordinary request",
+			ErrProtocol, g.Name, g.MaxRequest, MinMaxRequest)
+	}
 	if g.MaxRequest > 0 && int64(g.MaxRequest) < int64(c.maxRequest) {
 		c.maxRequest = int(g.MaxRequest)
 	}

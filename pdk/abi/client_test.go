@@ -375,6 +375,22 @@ func TestMaxRequest(t *testing.T) {
 	}
 }
 
+// TestMaxRequestTooSmall: a guest declaring a maxRequest no request could fit is refused at
+// HELLO, with an error naming the value and the minimum, instead of failing every operation.
+func TestMaxRequestTooSmall(t *testing.T) {
+	l := NewLoopback(InmemOpener)
+	_, err := NewClient(context.Background(), rtFunc(func(ctx context.Context, req []byte) ([]byte, error) {
+		out, err := l.RoundTrip(ctx, req)
+		if err == nil && len(opsOf(req)) == 1 && opsOf(req)[0] == OpHello {
+			binary.LittleEndian.PutUint32(out[len(out)-4:], 1) // the guest declares MaxRequest 1
+		}
+		return out, err
+	}), Hello{})
+	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "maxRequest 1 ") || !strings.Contains(err.Error(), "minimum of 256") {
+		t.Fatalf("NewClient = %v, want a protocol violation naming maxRequest 1 and the minimum", err)
+	}
+}
+
 func TestContextBeforeCrossing(t *testing.T) {
 	l := NewLoopback(InmemOpener)
 	c := newClient(t, l)
