@@ -16,7 +16,8 @@
 // # The sandbox
 //
 // A guest can compute, allocate up to its memory limit, write lines to stdout and stderr
-// (logged through slog, see WithLogger), read real wall and monotonic clocks, sleep, and read
+// (logged through slog, see WithLogger: lines are cut at 16 KiB, and each stream logs at most
+// 1 MiB a second, the lines past that dropped and counted in a warning), read real wall and monotonic clocks, sleep, and read
 // random bytes from crypto/rand. It gets no arguments, one environment variable
 // (DOCKYARD_MEMORY_LIMIT, its memory limit in bytes, by which a Go guest paces its garbage
 // collector), no stdin, no network (wazero provides no sockets to a module that is given none),

@@ -181,6 +181,9 @@ func (x *instrumenter) remapNameMap(r *reader, indirect bool) []byte {
 func (x *instrumenter) instrumentCode(out, content []byte) ([]byte, error) {
 	r := reader{b: content}
 	n := r.u32()
+	if n > maxFunctions {
+		return nil, notInstrumentable("%d functions, over the limit of %d", n, maxFunctions)
+	}
 	out = appendU32(out, n)
 	var body []byte
 	for i := uint32(0); i < n && r.err == nil; i++ {
@@ -220,10 +223,15 @@ func (x *instrumenter) instrumentBody(dst, code []byte) ([]byte, error) {
 	if r.off < len(code) && code[r.off] != opLoop {
 		dst = append(dst, x.check...)
 	}
+	depth := uint32(1) // the function's own block
 	for r.off < len(code) && r.err == nil {
 		at := r.off
 		op := code[at]
 		r.off++
+		if op == 0x0b { // end
+			depth--
+			continue
+		}
 		// The commonest instructions first, without the reader's calls (a compiler's output is
 		// mostly these).
 		switch opKinds[op] {
@@ -243,7 +251,27 @@ func (x *instrumenter) instrumentBody(dst, code []byte) ([]byte, error) {
 			}
 		}
 		switch op {
+		case 0x02, 0x04, 0x1f: // block, if, try_table
+			if depth++; depth > maxNesting {
+				r.fail("blocks nested over %d deep", maxNesting)
+			}
+			x.maxDepth = max(x.maxDepth, depth)
+			r.skipImmediates(op)
+		case 0x0e: // br_table
+			targets := r.u32()
+			if targets > maxBrTable {
+				r.fail("a br_table of %d targets, over the limit of %d", targets, maxBrTable)
+			}
+			x.maxTargets = max(x.maxTargets, targets)
+			for ; targets > 0 && r.err == nil; targets-- {
+				r.u32()
+			}
+			r.u32() // the default
 		case opLoop:
+			if depth++; depth > maxNesting {
+				r.fail("blocks nested over %d deep", maxNesting)
+			}
+			x.maxDepth = max(x.maxDepth, depth)
 			r.blockType()
 			dst = append(dst, code[copied:r.off]...)
 			dst = append(dst, x.check...)
@@ -273,7 +301,7 @@ func (x *instrumenter) instrumentBody(dst, code []byte) ([]byte, error) {
 // go through skipImmediates or instrumentBody's own cases.
 const (
 	opOther       = iota
-	opNoImmediate // numeric instructions, end, drop
+	opNoImmediate // numeric instructions, drop
 	opOneLEB      // local.*, br, br_if, i32.const: one LEB128 number of at most 5 bytes
 	opMemArg      // loads and stores
 )
@@ -282,7 +310,7 @@ var opKinds = func() (k [256]uint8) {
 	for op := 0x45; op <= 0xc4; op++ {
 		k[op] = opNoImmediate
 	}
-	k[0x0b], k[0x1a] = opNoImmediate, opNoImmediate
+	k[0x1a] = opNoImmediate
 	for _, op := range []int{0x20, 0x21, 0x22, 0x0c, 0x0d, 0x41} {
 		k[op] = opOneLEB
 	}

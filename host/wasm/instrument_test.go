@@ -186,3 +186,51 @@ func TestInstrumentMalformed(t *testing.T) {
 		instrument(b) // must not panic
 	}
 }
+
+// TestCompileBounds: what makes wazero's compiler slow or hungry is bounded before compiling,
+// with an error naming the bound; the project's Go guests stay within a quarter of each.
+func TestCompileBounds(t *testing.T) {
+	for _, b := range []*builtModule{inmemWasm, buntdbWasm, hostileWasm} {
+		_, x, err := instrumentModule(b.bytes(t))
+		if err != nil {
+			t.Fatalf("%s: %v", b.dir, err)
+		}
+		t.Logf("%s: nesting %d, br_table %d", b.dir, x.maxDepth, x.maxTargets)
+		if x.maxDepth > maxNesting/4 || x.maxTargets > maxBrTable/4 {
+			t.Errorf("%s nests %d deep and has a br_table of %d targets: too close to the bounds %d and %d",
+				b.dir, x.maxDepth, x.maxTargets, maxNesting, maxBrTable)
+		}
+	}
+
+	brTable := cat(insLocal0, []byte{0x0e}, uleb(maxBrTable+1), bytes.Repeat([]byte{0x00}, maxBrTable+1), []byte{0x00})
+	var nested []byte
+	for range maxNesting {
+		nested = append(nested, 0x02, 0x40)
+	}
+	for range maxNesting {
+		nested = append(nested, 0x0b)
+	}
+	bigTable := binding(1, nil, nil)
+	bigTable.table = true
+	for _, c := range []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"br_table", binding(1, nil, cat([]byte{0x02, 0x40}, brTable, insEnd, echo)).bytes(), "a br_table of 16385 targets, over the limit of 16384"},
+		{"nesting", binding(1, nil, cat(nested, echo)).bytes(), "blocks nested over 4096 deep"},
+		{"table", bytes.Replace(bigTable.bytes(), []byte{0x04, 0x04, 0x01, 0x70, 0x00, 0x03}, cat([]byte{0x04, 0x06, 0x01, 0x70, 0x00}, uleb(maxTableEntries+1)), 1),
+			"a table of 1048577 entries, over the limit of 1048576"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Compile(context.Background(), c.wasm, WithCacheDir(""), WithName("bounded"))
+			if err == nil {
+				m.Close(context.Background())
+				t.Fatalf("Compile accepted it; want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "cannot run sandboxed") {
+				t.Errorf("Compile = %v, want it to say %q", err, c.want)
+			}
+		})
+	}
+}
