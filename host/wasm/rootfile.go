@@ -212,5 +212,6 @@ func (f *rootFile) Close() experimentalsys.Errno {
 		return 0
 	}
 	f.closed = true
+	f.fs.open.Add(-1)
 	return f.err("close", f.f.Close())
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +26,9 @@ type rootFS struct {
 	root   *os.Root
 	log    *slog.Logger // where escape attempts are reported
 	module string
+
+	open       atomic.Int32 // files open, up to maxOpenFiles
+	warnedOpen atomic.Bool
 }
 
 var _ experimentalsys.FS = (*rootFS)(nil)
@@ -103,12 +107,31 @@ func (r *rootFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileM
 			return nil, experimentalsys.ELOOP
 		}
 	}
+	if r.open.Add(1) > maxOpenFiles {
+		r.open.Add(-1)
+		if !r.warnedOpen.Swap(true) {
+			r.log.Warn("wasm guest reached its limit of open files; further opens fail with EIO",
+				"module", r.module, "limit", maxOpenFiles)
+		}
+		return nil, experimentalsys.EIO // wazero has no EMFILE
+	}
 	f, err := r.root.OpenFile(path, osFlags(flag), perm&fs.ModePerm)
 	if err != nil {
+		r.open.Add(-1)
 		return nil, r.errno("open", path, err)
 	}
-	return newRootFile(r, path, flag, f)
+	file, errno := newRootFile(r, path, flag, f)
+	if errno != 0 {
+		r.open.Add(-1)
+	}
+	return file, errno
 }
+
+// maxOpenFiles is how many files and directories one instance may have open at once in its
+// data directory; an open past it fails with EIO (wazero's errors have no EMFILE). Every
+// guest descriptor is a host descriptor, and a guest that opened them without end exhausted
+// the host's own (an embedded database keeps a handful open).
+const maxOpenFiles = 256
 
 // Lstat returns the status of path without following a final symlink.
 func (r *rootFS) Lstat(path string) (sys.Stat_t, experimentalsys.Errno) {

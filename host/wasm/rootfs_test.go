@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -265,5 +266,34 @@ func TestDSNThroughSymlink(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("the link's target got %d entries", len(entries))
+	}
+}
+
+// TestOpenFileLimit: an instance opens at most maxOpenFiles files at once; the next open fails
+// (and is logged once), and closing one lets the next open succeed.
+func TestOpenFileLimit(t *testing.T) {
+	fsys, _, rec := newTestFS(t)
+	var files []experimentalsys.File
+	for i := range maxOpenFiles {
+		f, errno := fsys.OpenFile(fmt.Sprintf("f%d", i), experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644)
+		must(t, "open", errno)
+		files = append(files, f)
+	}
+	if _, errno := fsys.OpenFile("one-more", experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644); errno != experimentalsys.EIO {
+		t.Fatalf("open past the limit: errno %v, want EIO", errno)
+	}
+	if _, ok := rec.find("limit of open files"); !ok {
+		t.Error("reaching the limit was not logged")
+	}
+	must(t, "close", files[0].Close())
+	must(t, "close again", files[0].Close()) // a second close frees nothing more
+	f, errno := fsys.OpenFile("one-more", experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644)
+	must(t, "open after a close", errno)
+	files[0] = f
+	if _, errno := fsys.OpenFile("two-more", experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644); errno != experimentalsys.EIO {
+		t.Fatalf("a double close freed a slot: errno %v", errno)
+	}
+	for _, f := range files {
+		f.Close()
 	}
 }
