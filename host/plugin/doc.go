@@ -45,4 +45,8 @@
 // Close ends the ABI session (the plugin's driver closes its files) and stops the process. A
 // host that dies without Close takes its plugins with it: on Linux they get SIGKILL when it
 // dies (the parent-death signal), and everywhere pdk/plugin exits when its parent is gone.
+//
+// A plugin starts with none of the host's environment, where applications keep their secrets
+// (cloud credentials, database passwords): only TMPDIR, go-plugin's handshake variables, the
+// log level and what WithEnv gives it. (go-plugin still hands it the host's stdin.)
 package plugin

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,6 +195,42 @@ func TestLogsForwarded(t *testing.T) {
 	}
 	if !h.has("plugin", "hostile-logs") {
 		t.Error("records do not name the plugin (attribute plugin=hostile-logs)")
+	}
+}
+
+// TestPluginEnvironment: a plugin gets none of the host's environment (where applications keep
+// their secrets), only TMPDIR and what WithEnv gives it.
+func TestPluginEnvironment(t *testing.T) {
+	t.Setenv("DOCKYARD_TEST_SECRET", "s3cr3t-value")
+	t.Setenv("TMPDIR", t.TempDir())
+	h := &recorder{}
+	s, err := openHostile(context.Background(), t, "env", WithLogger(slog.New(h)), WithEnv("GIVEN=yes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := h.records()["hostile env"]
+	if !ok {
+		t.Fatal("the plugin's environment was not logged")
+	}
+	var environ string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "environ" {
+			environ = a.Value.String()
+		}
+		return true
+	})
+	got := strings.Split(environ, "\n")
+	slices.Sort(got)
+	if strings.Contains(environ, "s3cr3t-value") || strings.Contains(environ, "PATH=") {
+		t.Errorf("the plugin inherited the host's environment: %q", got)
+	}
+	for _, want := range []string{"GIVEN=yes", "DOCKYARD_HOSTILE=env", "TMPDIR=" + os.Getenv("TMPDIR")} {
+		if !slices.Contains(got, want) {
+			t.Errorf("the plugin's environment %q lacks %q", got, want)
+		}
 	}
 }
 

@@ -58,8 +58,9 @@ func WithDriverOptions(opts []byte) Option {
 	return func(c *config) { c.driverOpts = append([]byte(nil), opts...) }
 }
 
-// WithEnv adds variables ("KEY=value") to the plugin process's environment, which is
-// otherwise the host's own.
+// WithEnv adds variables ("KEY=value") to the plugin process's environment. A plugin gets
+// nothing of the host's environment but TMPDIR (the host's holds its secrets): pass what the
+// plugin needs here.
 func WithEnv(env ...string) Option { return func(c *config) { c.env = append(c.env, env...) } }
 
 // WithAcceptLoss says the application accepts losing the data of a driver that is not

@@ -42,7 +42,7 @@ type process struct {
 // connection, and opens the Frames stream, all within the start timeout.
 func (t *transport) start(ctx context.Context) (*process, error) {
 	cmd := exec.Command(t.path)
-	cmd.Env = append(os.Environ(), t.cfg.env...)
+	cmd.Env = append(pluginEnv(), t.cfg.env...)
 	cmd.Env = append(cmd.Env, pdkplugin.LevelEnv+"="+t.logLevel())
 	cmd.SysProcAttr = sysProcAttr()
 	stderr := &tail{max: 2048}
@@ -96,6 +96,22 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		}()
 		return nil, fmt.Errorf("%w: plugin %q: %w", ErrStart, t.cfg.name, ctx.Err())
 	}
+}
+
+// passedEnv are the host's environment variables a plugin gets, if set: where temporary files
+// go. Nothing else of the host's environment reaches it, since that is where applications keep
+// their secrets (cloud credentials, database passwords); WithEnv gives a plugin what it needs.
+var passedEnv = []string{"TMPDIR"}
+
+// pluginEnv returns the part of the host's environment a plugin starts with.
+func pluginEnv() []string {
+	var env []string
+	for _, k := range passedEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 func connect(client *goplugin.Client) (*process, error) {

@@ -10,6 +10,7 @@
 //	wrongcookie serves with another magic cookie value
 //	wrongproto  serves plugin protocol version 2
 //	logs        a real in-memory driver that logs one record per level when opened
+//	env         a real in-memory driver that logs its whole environment when opened
 //	(unset)     a real in-memory driver
 package main
 
@@ -21,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -37,8 +39,11 @@ import (
 func main() {
 	mode := os.Getenv("DOCKYARD_HOSTILE")
 	switch mode {
-	case "", "logs":
+	case "", "logs", "env":
 		pdkplugin.Serve(func(context.Context, abi.Hello) (pdk.Driver, error) {
+			if mode == "env" {
+				slog.Info("hostile env", "environ", strings.Join(os.Environ(), "\n"))
+			}
 			if mode == "logs" {
 				slog.Debug("hostile debug record", "n", 1)
 				slog.Info("hostile info record", "n", 2)
