@@ -42,7 +42,10 @@
 // succeeds. An Update whose COMMIT was in flight when the process died fails with an error
 // wrapping store.ErrCommitUnknown: it may have committed, and it is never retried blindly.
 //
-// Close ends the ABI session (the plugin's driver closes its files) and stops the process. A
+// Close ends the ABI session (the plugin's driver closes its files) and stops the process,
+// within five seconds: a plugin that does not exit by then is killed. On Linux each plugin runs
+// in a process group of its own, and what it started is killed with it when it stops or is
+// killed, so no child of a plugin keeps a database locked or the host's pipes open. A
 // host that dies without Close takes its plugins with it: on Linux they get SIGKILL when it
 // dies (the parent-death signal), and everywhere pdk/plugin exits when its parent is gone.
 //

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -231,6 +233,45 @@ func TestPluginEnvironment(t *testing.T) {
 		if !slices.Contains(got, want) {
 			t.Errorf("the plugin's environment %q lacks %q", got, want)
 		}
+	}
+}
+
+// TestCloseKillsPluginChildren: a process the plugin started, holding the plugin's output pipe
+// (which would keep go-plugin waiting for the end of the plugin's output), does not delay
+// Close, and does not outlive it.
+func TestCloseKillsPluginChildren(t *testing.T) {
+	h := &recorder{}
+	s, err := openHostile(context.Background(), t, "spawn", WithLogger(slog.New(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := h.records()["hostile child"]
+	if !ok {
+		t.Fatal("the plugin did not say which child it started")
+	}
+	child := 0
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "pid" {
+			child, _ = strconv.Atoi(a.Value.String()) // a JSON number: float64
+
+		}
+		return true
+	})
+	if child == 0 || processGone(child) {
+		t.Fatalf("the plugin's child (pid %d) is not running", child)
+	}
+	within(t, 5*time.Second, "Close", func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for !processGone(child) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("the plugin's child (pid %d) outlived Close by 5s", child)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -173,25 +172,51 @@ func stderrNote(s string) string {
 	return "; its stderr ends: " + s
 }
 
-// kill ends the process at once (SIGKILL: its driver may be stuck) and waits until go-plugin
-// has reaped it.
+// kill ends the process at once (SIGKILL: its driver may be stuck), with every process it
+// started, and waits until go-plugin has reaped it.
 func (p *process) kill() {
 	p.once.Do(func() {
 		p.cancel()
 		if p.pid > 0 {
-			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+			killGroup(p.pid)
 		}
 		p.client.Kill()
 		close(p.ended)
 	})
 }
 
+// stopTimeout bounds a graceful stop: a plugin that blocks go-plugin's Shutdown call, or does
+// not exit, is killed then.
+const stopTimeout = 5 * time.Second
+
 // stop ends the process gracefully, as go-plugin does (the ABI session was closed first), and
-// kills it if it does not exit within two seconds.
+// kills it if it does not exit within stopTimeout. Processes the plugin started are killed as
+// soon as it has exited: one of them holding the plugin's output pipes would keep go-plugin
+// waiting, one holding a database's lock would keep every later writer out.
 func (p *process) stop() {
 	p.once.Do(func() {
 		_ = p.stream.CloseSend()
-		p.client.Kill()
+		done := make(chan struct{})
+		go func() {
+			p.client.Kill()
+			close(done)
+		}()
+		deadline := time.Now().Add(stopTimeout)
+		tick := time.NewTicker(10 * time.Millisecond)
+		for waiting := true; waiting; {
+			select {
+			case <-done:
+				waiting = false
+			case now := <-tick.C:
+				if p.pid > 0 && (p.client.Exited() || now.After(deadline)) {
+					killGroup(p.pid)
+				}
+			}
+		}
+		tick.Stop()
+		if p.pid > 0 {
+			killGroup(p.pid) // what is left of the plugin's children
+		}
 		p.cancel()
 		close(p.ended)
 	})

@@ -11,6 +11,8 @@
 //	wrongproto  serves plugin protocol version 2
 //	logs        a real in-memory driver that logs one record per level when opened
 //	env         a real in-memory driver that logs its whole environment when opened
+//	spawn       a real in-memory driver that starts itself, silent, holding its stderr, and logs
+//	            the child's pid
 //	(unset)     a real in-memory driver
 package main
 
@@ -22,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -39,8 +42,17 @@ import (
 func main() {
 	mode := os.Getenv("DOCKYARD_HOSTILE")
 	switch mode {
-	case "", "logs", "env":
+	case "", "logs", "env", "spawn":
 		pdkplugin.Serve(func(context.Context, abi.Hello) (pdk.Driver, error) {
+			if mode == "spawn" {
+				child := exec.Command(os.Args[0]) // in silent mode: sleeps an hour
+				child.Env = []string{"DOCKYARD_HOSTILE=silent"}
+				child.Stdout, child.Stderr = os.Stderr, os.Stderr
+				if err := child.Start(); err != nil {
+					return nil, err
+				}
+				slog.Info("hostile child", "pid", child.Process.Pid)
+			}
 			if mode == "env" {
 				slog.Info("hostile env", "environ", strings.Join(os.Environ(), "\n"))
 			}
