@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
 )
@@ -340,4 +341,58 @@ func (h *recorder) has(key, value string) bool {
 		}
 	}
 	return false
+}
+
+// TestPinnedBinaryCannotBeSwapped: while the binary's path is swapped back and forth between
+// the pinned binary (the sqlite plugin) and another (an inmem plugin), every open either
+// fails with ErrChecksum or runs the pinned binary: what runs is what was hashed.
+func TestPinnedBinaryCannotBeSwapped(t *testing.T) {
+	good, bad := binaries(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "driver")
+	copyFile(t, good, path+".good")
+	copyFile(t, bad, path+".bad")
+	copyFile(t, good, path)
+	sum, err := checkBinary(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	swapped := make(chan struct{})
+	go func() {
+		defer close(swapped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			from := path + ".good"
+			if i%2 == 1 {
+				from = path + ".bad"
+			}
+			_ = os.Link(from, path+".next")
+			_ = os.Rename(path+".next", path)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	defer func() { close(stop); <-swapped }()
+	ctx := context.Background()
+	opened := 0
+	for range 40 {
+		s, err := Open(ctx, path, filepath.Join(t.TempDir(), "db"), WithChecksum(sum), quiet)
+		if err != nil {
+			if !errors.Is(err, ErrChecksum) {
+				t.Fatalf("Open failed with %v, want success or ErrChecksum", err)
+			}
+			continue
+		}
+		opened++
+		info, _ := pdk.InfoOf(s)
+		_ = s.Close()
+		if info.Name == "inmem" {
+			t.Fatalf("after %d opens, the swapped-in binary ran under the pinned checksum", opened)
+		}
+	}
+	t.Logf("%d of 40 opens ran the pinned binary, the others were refused", opened)
 }

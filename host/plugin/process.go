@@ -40,7 +40,12 @@ type process struct {
 // start execs the binary and completes go-plugin's handshake, mutual TLS and the gRPC
 // connection, and opens the Frames stream, all within the start timeout.
 func (t *transport) start(ctx context.Context) (*process, error) {
-	cmd := exec.Command(t.path)
+	exe, release, err := sealedCopy(t.path, t.sum)
+	if err != nil {
+		return nil, fmt.Errorf("%w: plugin %q (%s): %w", ErrStart, t.cfg.name, t.path, err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Args[0] = t.path
 	cmd.Env = append(pluginEnv(), t.cfg.env...)
 	cmd.Env = append(cmd.Env, pdkplugin.LevelEnv+"="+t.logLevel())
 	cmd.SysProcAttr = sysProcAttr()
@@ -73,6 +78,7 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		// until the process has ended; then the thread ends with it. One thread per plugin.
 		runtime.LockOSThread() // never unlocked
 		p, err := connect(client)
+		release() // the process has started from the sealed copy, or failed to
 		ch <- started{p, err}
 		if err == nil {
 			<-p.ended

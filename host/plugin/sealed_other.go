@@ -1,0 +1,7 @@
+//go:build !linux
+
+package plugin
+
+// sealedCopy: elsewhere the binary is executed by its path, which go-plugin hashes just before
+// (a replacement in between is not detected).
+func sealedCopy(path string, want []byte) (string, func(), error) { return path, func() {}, nil }
