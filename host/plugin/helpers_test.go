@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/wasmbuild"
 	"github.com/dockyard/dockyard/store"
@@ -60,6 +62,20 @@ func openSQLite(t testing.TB, opts ...Option) (store.Store, string) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s, dsn
+}
+
+// waitGone fails t, after killing it, if process pid has not exited within 5 s; what says
+// what it outlived.
+func waitGone(t testing.TB, pid int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("process %d outlived %s by 5s", pid, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // processGone reports whether pid has exited (a zombie nobody reaped counts as gone).

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -266,14 +265,7 @@ func TestCloseKillsPluginChildren(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for !processGone(child) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(child, syscall.SIGKILL)
-			t.Fatalf("the plugin's child (pid %d) outlived Close by 5s", child)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitGone(t, child, "Close (the plugin's child)")
 }
 
 func keys(m map[string]slog.Record) []string {

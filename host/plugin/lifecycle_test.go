@@ -64,14 +64,7 @@ func TestNoOrphans(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	deadline := time.Now().Add(5 * time.Second)
-	for !processGone(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("plugin process %d outlived its killed host by 5s", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitGone(t, pid, "its killed host (the plugin)")
 }
 
 // TestCloseStopsThePlugin: Close ends the plugin process, and the store is closed.
