@@ -40,7 +40,7 @@ type process struct {
 // start execs the binary and completes go-plugin's handshake, mutual TLS and the gRPC
 // connection, and opens the Frames stream, all within the start timeout.
 func (t *transport) start(ctx context.Context) (*process, error) {
-	exe, release, err := sealedCopy(t.path, t.sum)
+	exe, verified, release, err := sealedCopy(t.path, t.sum)
 	if err != nil {
 		return nil, fmt.Errorf("%w: plugin %q (%s): %w", ErrStart, t.cfg.name, t.path, err)
 	}
@@ -49,6 +49,10 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 	cmd.Env = append(pluginEnv(), t.cfg.env...)
 	cmd.Env = append(cmd.Env, pdkplugin.LevelEnv+"="+t.logLevel())
 	cmd.SysProcAttr = sysProcAttr()
+	var secure *goplugin.SecureConfig // go-plugin's check by path, where no sealed copy was
+	if !verified {
+		secure = &goplugin.SecureConfig{Checksum: t.sum, Hash: sha256.New()}
+	}
 	stderr := &tail{max: 2048}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  pdkplugin.Handshake,
@@ -57,7 +61,7 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		SkipHostEnv:      true, // cmd.Env has it already
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         !t.cfg.noMTLS,
-		SecureConfig:     &goplugin.SecureConfig{Checksum: t.sum, Hash: sha256.New()},
+		SecureConfig:     secure,
 		StartTimeout:     t.cfg.startTimeout,
 		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), ""),
 		Stderr:           stderr,
