@@ -150,13 +150,18 @@ func TestGarbageFrames(t *testing.T) {
 }
 
 // TestHang: a plugin that never answers is stopped by the caller's deadline, or by the call
-// timeout; either way the call fails promptly and the process is killed.
+// timeout; either way the call fails promptly and the process is killed. The deadline is set
+// once the plugin has started (go-plugin logs "using plugin" when it has read the handshake),
+// so that a slow start on a loaded machine is not mistaken for the call.
 func TestHang(t *testing.T) {
 	ctx := context.Background()
-	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	started := &onRecord{msg: "using plugin", do: func() {
+		time.AfterFunc(500*time.Millisecond, func() { cancel(context.DeadlineExceeded) })
+	}}
 	within(t, 5*time.Second, "a hanging plugin with a 500ms deadline", func() {
-		_, err := openHostile(cctx, t, "hang")
+		_, err := openHostile(cctx, t, "hang", WithLogger(slog.New(started)))
 		wantErrContains(t, "hang with a deadline", err, abi.ErrBroken, "call abandoned", "deadline exceeded")
 	})
 	within(t, 5*time.Second, "a hanging plugin with a 500ms call timeout", func() {
@@ -245,9 +250,16 @@ func TestCloseKillsPluginChildren(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, ok := h.records()["hostile child"]
-	if !ok {
-		t.Fatal("the plugin did not say which child it started")
+	// The plugin's records arrive through its stderr, after Open may have returned.
+	var r slog.Record
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var ok bool
+		if r, ok = h.records()["hostile child"]; ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the plugin did not say which child it started")
+		}
 	}
 	child := 0
 	r.Attrs(func(a slog.Attr) bool {
@@ -277,6 +289,23 @@ func keys(m map[string]slog.Record) []string {
 }
 
 // recorder is a slog.Handler that keeps every record, with the attributes of With.
+// onRecord is a slog handler that calls do once, at the first record whose message is msg.
+type onRecord struct {
+	msg  string
+	do   func()
+	once sync.Once
+}
+
+func (h *onRecord) Enabled(context.Context, slog.Level) bool { return true }
+func (h *onRecord) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(h.do)
+	}
+	return nil
+}
+func (h *onRecord) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *onRecord) WithGroup(string) slog.Handler      { return h }
+
 type recorder struct {
 	mu    sync.Mutex
 	recs  []slog.Record
