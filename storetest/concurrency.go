@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 var concurrencyCases = []Case{
 	{"ViewSnapshotIsStableDuringUpdate", testSnapshot},
 	{"NoLostUpdate", testNoLostUpdate},
-	{"BankTransfersNoWriteSkew", testBank},
 	{"StoresAreIndependent", testIndependentStores},
 }
 
@@ -115,117 +113,6 @@ func testNoLostUpdate(t T, h Harness) {
 	v, _ := get(t, ctx, s, "ns", "counter")
 	if got := u64(v); got != workers*each {
 		t.Fatalf("counter = %d after %d increments: updates were lost", got, workers*each)
-	}
-}
-
-// testBank moves money between 10 accounts from 8 goroutines while 4 goroutines sum them in
-// View. Every sum must be the opening total, and no balance may go negative: a transfer only
-// happens when the source covers it, so a negative balance is write skew.
-func testBank(t T, h Harness) {
-	ctx, s := open(t, h)
-	const accounts, opening = 10, 100
-	const total = accounts * opening
-	acct := func(i int) string { return fmt.Sprintf("acct/%02d", i) }
-	err := s.Update(ctx, func(tx store.Tx) error {
-		for i := 0; i < accounts; i++ {
-			if err := tx.Put("bank", acct(i), b64(opening)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("open accounts: %v", err)
-	}
-	var (
-		writers, readers sync.WaitGroup
-		stop             = make(chan struct{})
-		views            int
-		viewsMu          sync.Mutex
-	)
-	for w := 0; w < 8; w++ {
-		writers.Add(1)
-		go func(seed uint64) {
-			defer writers.Done()
-			r := rand.New(rand.NewPCG(seed, 3))
-			for i := 0; i < 40; i++ {
-				from, to := r.IntN(accounts), r.IntN(accounts)
-				amount := uint64(1 + r.IntN(60))
-				err := s.Update(ctx, func(tx store.Tx) error {
-					fb, err := tx.Get("bank", acct(from))
-					if err != nil {
-						return err
-					}
-					tb, err := tx.Get("bank", acct(to))
-					if err != nil {
-						return err
-					}
-					if from == to || u64(fb) < amount {
-						return nil
-					}
-					if err := tx.Put("bank", acct(from), b64(u64(fb)-amount)); err != nil {
-						return err
-					}
-					return tx.Put("bank", acct(to), b64(u64(tb)+amount))
-				})
-				if err != nil {
-					t.Errorf("transfer: %v", err)
-					return
-				}
-			}
-		}(uint64(w))
-	}
-	for rd := 0; rd < 4; rd++ {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for audits := 0; ; audits++ {
-				if audits > 0 { // every reader audits at least once, however fast the writers are
-					select {
-					case <-stop:
-						return
-					default:
-					}
-				}
-				err := s.View(ctx, func(tx store.Tx) error {
-					kvs, err := tx.Scan("bank", "acct/")
-					if err != nil {
-						return err
-					}
-					var sum uint64
-					for _, kv := range kvs {
-						if int64(u64(kv.Value)) < 0 {
-							return fmt.Errorf("account %s is negative: write skew", kv.Key)
-						}
-						sum += u64(kv.Value)
-					}
-					if len(kvs) != accounts || sum != total {
-						return fmt.Errorf("View saw %d accounts totalling %d, want %d totalling %d", len(kvs), sum, accounts, total)
-					}
-					return nil
-				})
-				if err != nil {
-					t.Errorf("audit: %v", err)
-					return
-				}
-				viewsMu.Lock()
-				views++
-				viewsMu.Unlock()
-			}
-		}()
-	}
-	writers.Wait()
-	close(stop)
-	readers.Wait()
-	if views == 0 {
-		t.Fatalf("no audit View completed while transfers ran")
-	}
-	var sum uint64
-	for _, kv := range scan(t, ctx, s, "bank", "acct/") {
-		sum += u64(kv.Value)
-	}
-	if sum != total {
-		t.Fatalf("final total %d, want %d", sum, total)
 	}
 }
 

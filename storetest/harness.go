@@ -8,7 +8,8 @@
 // does not declare is checked to be absent, so a harness cannot understate what a driver does
 // any more than it can overstate it.
 //
-// storetest imports package store only: it proves the seam, whatever is behind it.
+// storetest imports package store only (and its own package history, which does too): it proves
+// the seam, whatever is behind it.
 package storetest
 
 import (
@@ -65,7 +66,7 @@ func Cases() []Case {
 	var all []Case
 	for _, group := range [][]Case{
 		lifecycleCases, keyCases, scanCases, valueCases,
-		txnCases, concurrencyCases, migrationCases, capabilityCases,
+		txnCases, concurrencyCases, historyCases, migrationCases, capabilityCases,
 	} {
 		all = append(all, group...)
 	}
