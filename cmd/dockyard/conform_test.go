@@ -29,9 +29,16 @@ func TestConformPasses(t *testing.T) {
 			if out.Driver != driver || out.Transport != transportInProcess || out.Caps.Durable != (driver != "inmem") {
 				t.Errorf("conform %s: driver %q transport %q caps %+v", driver, out.Driver, out.Transport, out.Caps)
 			}
+			ran := map[string]bool{}
 			for _, res := range out.Results {
+				ran[res.Name] = true
 				if !res.Passed || res.DurationNS <= 0 {
 					t.Errorf("case %+v", res)
+				}
+			}
+			for _, name := range []string{"HistoryIsStrictlySerializable", "ListAppendHistory", "BankTransfersNoWriteSkew"} {
+				if !ran[name] {
+					t.Errorf("conform %s did not run the history case %s", driver, name)
 				}
 			}
 		})
