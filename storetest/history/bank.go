@@ -108,14 +108,7 @@ func Bank(ctx context.Context, target Target, o Options) (Report, error) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		switch classify(err) {
-		case succeeded:
-			rep.OK++
-		case unknown:
-			rep.Unknown++
-		default:
-			rep.Failed++
-		}
+		rep.count(classify(err))
 		return err
 	})
 	if err != nil {

@@ -55,9 +55,9 @@ func readLists(ctx context.Context, s store.Store, ns string) (all [appendLists]
 		}
 		all = [appendLists][]int64{}
 		for _, kv := range kvs {
-			l, err := strconv.Atoi(strings.TrimPrefix(kv.Key, "list"))
-			if err != nil || l < 0 || l >= appendLists || listKey(l) != kv.Key {
-				return breach("Scan returned key %q, which no transaction wrote", kv.Key)
+			l, err := slot(kv.Key, "list", appendLists)
+			if err != nil {
+				return err
 			}
 			if all[l], err = parseList(kv.Key, kv.Value); err != nil {
 				return err
@@ -125,14 +125,7 @@ func ListAppend(ctx context.Context, target Target, o Options) (Report, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		appends[id] = appendRec{list: l, call: call, back: clk.now(), res: res}
-		switch res {
-		case succeeded:
-			rep.OK++
-		case unknown:
-			rep.Unknown++
-		default:
-			rep.Failed++
-		}
+		rep.count(res)
 		return err
 	})
 	if err != nil {

@@ -212,9 +212,9 @@ func runTx(ctx context.Context, s store.Store, ns string, in txInput) ([]int64, 
 				}
 				var all registers
 				for _, kv := range kvs {
-					k, err := strconv.Atoi(strings.TrimPrefix(kv.Key, "k"))
-					if err != nil || k < 0 || k >= registerKeys || registerKey(k) != kv.Key {
-						return breach("Scan returned key %q, which no transaction wrote", kv.Key)
+					k, err := slot(kv.Key, "k", registerKeys)
+					if err != nil {
+						return err
 					}
 					if all[k], err = parseRegister(kv.Key, kv.Value); err != nil {
 						return err
@@ -247,15 +247,9 @@ func Registers(ctx context.Context, target Target, o Options) (Report, error) {
 	record := func(op porcupine.Operation, res outcome) {
 		mu.Lock()
 		defer mu.Unlock()
-		switch res {
-		case succeeded:
-			rep.OK++
+		rep.count(res)
+		if res != failed { // a failed one had no effect: nothing to place in the history
 			ops = append(ops, op)
-		case unknown:
-			rep.Unknown++
-			ops = append(ops, op)
-		default:
-			rep.Failed++ // no effect: nothing to place in the history
 		}
 	}
 	seqs := make([]int64, o.Clients)

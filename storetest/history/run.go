@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +77,28 @@ type Report struct {
 
 func (r Report) String() string {
 	return fmt.Sprintf("%d ok, %d failed, %d unknown, %d faults, checked in %v", r.OK, r.Failed, r.Unknown, r.Faults, r.Check.Round(time.Millisecond))
+}
+
+// count adds one transaction of outcome res.
+func (r *Report) count(res outcome) {
+	switch res {
+	case succeeded:
+		r.OK++
+	case unknown:
+		r.Unknown++
+	default:
+		r.Failed++
+	}
+}
+
+// slot returns n for the key prefix+n with 0 <= n < size, and a breach for any other key of a
+// Scan of prefix: a key no transaction wrote.
+func slot(key, prefix string, size int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(key, prefix))
+	if err != nil || n < 0 || n >= size || prefix+strconv.Itoa(n) != key {
+		return 0, breach("Scan returned key %q, which no transaction wrote", key)
+	}
+	return n, nil
 }
 
 // outcome is what a transaction's error says about its effect.
