@@ -109,6 +109,8 @@ func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]jso
 			err = fmt.Errorf("%q is not a duration: want a Go duration such as \"30s\" or \"1m30s\"", s)
 		} else if sb.CallTimeout <= 0 {
 			err = fmt.Errorf("%q: must be positive", s)
+		} else if sb.CallTimeout < MinCallTimeout || sb.CallTimeout > MaxCallTimeout {
+			err = fmt.Errorf("%q: must be between %v and %v", s, MinCallTimeout, MaxCallTimeout)
 		}
 		if err != nil {
 			return nil, &ManifestError{Path: path, Field: "sandbox.call_timeout", Err: err}

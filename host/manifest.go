@@ -52,13 +52,21 @@ type Manifest struct {
 	Path string `json:"-"`
 }
 
+// The range of a manifest's call_timeout. Below the minimum, an honest call (a plugin's round
+// trip, a wasm instance's start on a loaded machine) would fail for no fault of the driver; past
+// the maximum, a deadline no longer bounds anything an application waits for.
+const (
+	MinCallTimeout = 10 * time.Millisecond
+	MaxCallTimeout = time.Hour
+)
+
 // Sandbox holds a manifest's limits. A zero field means the transport's default.
 type Sandbox struct {
 	// MemoryLimit caps each wasm instance's linear memory (wasm only; default 256 MiB, at most
 	// MaxMemoryLimit). JSON "memory_limit": bytes, or a string such as "256MiB".
 	MemoryLimit ByteSize
 	// CallTimeout is the deadline of each call into the driver. JSON "call_timeout": a Go
-	// duration string such as "30s".
+	// duration string such as "30s", from MinCallTimeout to MaxCallTimeout.
 	CallTimeout time.Duration
 	// Trusted runs a wasm module without a call deadline (wasm only; see hostwasm.WithTrusted).
 	// JSON "trusted".

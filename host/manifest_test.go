@@ -96,6 +96,8 @@ func TestManifestErrors(t *testing.T) {
 		{name: "sandbox not object", manifest: sandbox(`"strict"`), field: "sandbox", want: "must be a JSON object"},
 		{name: "negative duration", manifest: sandbox(`{"call_timeout": "-1s"}`), field: "sandbox.call_timeout", want: "must be positive"},
 		{name: "zero duration", manifest: sandbox(`{"call_timeout": "0s"}`), field: "sandbox.call_timeout", want: "must be positive"},
+		{name: "duration too short", manifest: sandbox(`{"call_timeout": "1ns"}`), field: "sandbox.call_timeout", want: "between 10ms and 1h0m0s"},
+		{name: "duration too long", manifest: sandbox(`{"call_timeout": "49h"}`), field: "sandbox.call_timeout", want: "between 10ms and 1h0m0s"},
 		{name: "invalid duration", manifest: sandbox(`{"call_timeout": "soon"}`), field: "sandbox.call_timeout", want: "not a duration"},
 		{name: "numeric duration", manifest: sandbox(`{"call_timeout": 30}`), field: "sandbox.call_timeout", want: "duration string"},
 		{name: "negative memory", manifest: sandbox(`{"memory_limit": -1}`), field: "sandbox.memory_limit", want: "negative"},
