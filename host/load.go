@@ -208,6 +208,7 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 	tableMu.Lock()
 	table[m.Name] = &loaded{info: info, m: *m}
 	tableMu.Unlock()
+	warnWritable(cfg.logger, m.Name, filepath.Dir(manifest), manifest, artifact)
 	cfg.logger.Info("driver loaded", "driver", m.Name, "transport", m.Transport, "artifact", artifact,
 		"sha256", info.SHA256, "manifest", path)
 	return &info, nil

@@ -1,0 +1,29 @@
+package host
+
+import (
+	"log/slog"
+	"os"
+)
+
+// warnWritable logs a warning for each of paths (a drivers directory, a manifest, an artifact)
+// that users other than its owner may write: whoever can write the directory or the manifest
+// can point the driver at another artifact and pin its sha256, so the pin only means as much as
+// those permissions. The driver is loaded all the same: refusing is the operator's call.
+func warnWritable(logger *slog.Logger, driver string, paths ...string) {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // the load itself reports what is missing
+		}
+		perm := fi.Mode().Perm()
+		if perm&0o022 == 0 {
+			continue
+		}
+		who := "group"
+		if perm&0o002 != 0 {
+			who = "world"
+		}
+		logger.Warn("driver file is "+who+"-writable: anyone who can write it can change which code runs",
+			"driver", driver, "path", p, "mode", perm.String())
+	}
+}
