@@ -29,15 +29,24 @@ func pidOf(t testing.TB, s store.Store) int {
 
 func statsOf(t testing.TB, s store.Store) Stats {
 	t.Helper()
+	st, err := pluginStats(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// pluginStats is statsOf for goroutines other than the test's.
+func pluginStats(s store.Store) (Stats, error) {
 	d, ok := pdk.DriverOf(s)
 	if !ok {
-		t.Fatal("store not made by pdk.NewStore")
+		return Stats{}, errors.New("store not made by pdk.NewStore")
 	}
 	st, ok := StatsOf(d)
 	if !ok {
-		t.Fatal("not a plugin driver")
+		return Stats{}, errors.New("not a plugin driver")
 	}
-	return st
+	return st, nil
 }
 
 func kill9(t testing.TB, pid int) {

@@ -7,7 +7,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 	"github.com/dockyard/dockyard/storetest/history"
 )
@@ -15,13 +14,9 @@ import (
 // killPlugin is a fault: SIGKILL the plugin process behind s, if one runs.
 func killPlugin(s store.Store) func(context.Context) error {
 	return func(context.Context) error {
-		d, ok := pdk.DriverOf(s)
-		if !ok {
-			return errors.New("store not made by pdk.NewStore")
-		}
-		st, ok := StatsOf(d)
-		if !ok {
-			return errors.New("not a plugin driver")
+		st, err := pluginStats(s)
+		if err != nil {
+			return err
 		}
 		if st.PID == 0 {
 			return nil // between a death and the restart: nothing to kill

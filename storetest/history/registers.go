@@ -308,25 +308,24 @@ func prune(ops []porcupine.Operation) []porcupine.Operation {
 			seen[v] = true
 		}
 	}
-	for i, op := range ops {
-		if !op.Output.(txOutput).unknown {
-			continue
+	kept := ops[:0:0]
+	for _, op := range ops {
+		if op.Output.(txOutput).unknown {
+			deletes, observed := false, false
+			for _, a := range op.Input.(txInput).steps {
+				deletes = deletes || a.kind == 'w' && a.value == 0
+				observed = observed || a.kind == 'w' && a.value != 0 && seen[a.value]
+			}
+			switch {
+			case observed:
+				op.Output = txOutput{unknown: true, applied: true}
+			case !deletes:
+				continue // could only have written values nobody read
+			}
 		}
-		deletes, observed := false, false
-		for _, a := range op.Input.(txInput).steps {
-			deletes = deletes || a.kind == 'w' && a.value == 0
-			observed = observed || a.kind == 'w' && a.value != 0 && seen[a.value]
-		}
-		switch {
-		case observed:
-			ops[i].Output = txOutput{unknown: true, applied: true}
-		case !deletes:
-			ops[i].Output = nil // dropped below
-		}
+		kept = append(kept, op)
 	}
-	return slices.DeleteFunc(ops, func(op porcupine.Operation) bool {
-		return op.Output == nil
-	})
+	return kept
 }
 
 // checkTimeout bounds porcupine. The histories are small enough to check in milliseconds; a
