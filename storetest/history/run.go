@@ -25,7 +25,8 @@ func Fixed(s store.Store) Target { return func() store.Store { return s } }
 type Options struct {
 	// Clients is the number of goroutines running transactions side by side. Default 8.
 	Clients int
-	// Ops is the number of transactions each client runs at most. Default 150.
+	// Ops is the number of transactions each client runs at most. Default 150. With a Fault,
+	// clients go on past it until the fault has run three times, within Duration.
 	Ops int
 	// Duration bounds the run: clients start no transaction after it. Default 3 s.
 	Duration time.Duration
@@ -133,6 +134,9 @@ type clock struct{ start time.Time }
 
 func (c clock) now() int64 { return int64(time.Since(c.start)) }
 
+// minFaults is how many faults a run with a Fault lasts for at least, if Duration allows.
+const minFaults = 3
+
 // drive runs the clients and the faults. step runs one transaction and returns its error from
 // the store; it records the transaction itself. Without a Fault any such error ends the run;
 // with one, only a breach does.
@@ -156,7 +160,11 @@ func drive(ctx context.Context, o Options, rep *Report, step func(ctx context.Co
 		ok, bad          atomic.Int64
 		pace             atomic.Int64 // writers' mean transaction time, ns
 		written          atomic.Int64 // writer transactions done
+		faults           atomic.Int64 // faults done
 	)
+	// With a Fault, clients go on past their Ops until it has run minFaults times (within
+	// Duration): on a fast machine the Ops alone may be done before the first fault.
+	more := func(i, ops int) bool { return i < ops || o.Fault != nil && faults.Load() < minFaults }
 	for c := 0; c < o.Clients; c++ {
 		reader := c < readers
 		ops := o.Ops
@@ -172,7 +180,7 @@ func drive(ctx context.Context, o Options, rep *Report, step func(ctx context.Co
 				defer writers.Done()
 			}
 			r := rand.New(rand.NewPCG(o.Seed, uint64(c)))
-			for i := 0; i < ops && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+			for i := 0; more(i, ops) && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
 				if reader && i >= o.Ops && closed(writing) {
 					return
 				}
@@ -227,6 +235,7 @@ func drive(ctx context.Context, o Options, rep *Report, step func(ctx context.Co
 				return
 			}
 			rep.Faults++
+			faults.Add(1)
 		}
 	}()
 	clients.Wait()
