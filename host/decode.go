@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,7 +18,9 @@ import (
 var (
 	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "sandbox", "options"}
 	requiredFields = []string{"name", "transport", "artifact", "sha256", "abi"}
-	sandboxFields  = []string{"memory_limit", "call_timeout", "trusted"}
+	sandboxFields  = []string{"memory_limit", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment"}
+	// pluginOnly are the sandbox members of the plugin transport only.
+	pluginOnly = []string{"env", "read", "write", "connect", "require_containment"}
 )
 
 // member is one member of a JSON object.
@@ -76,6 +82,12 @@ func parseManifest(path string, data []byte) (*Manifest, error) {
 				return nil, fieldErr(path, "sandbox."+f, "applies to the wasm transport only, not %q", m.Transport)
 			}
 		}
+	} else {
+		for _, f := range pluginOnly {
+			if _, ok := sandbox[f]; ok {
+				return nil, fieldErr(path, "sandbox."+f, "applies to the plugin transport only, not %q", m.Transport)
+			}
+		}
 	}
 	return m, nil
 }
@@ -116,13 +128,41 @@ func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]jso
 			return nil, &ManifestError{Path: path, Field: "sandbox.call_timeout", Err: err}
 		}
 	}
-	if raw, ok := fields["trusted"]; ok {
-		switch string(raw) {
-		case "true":
-			sb.Trusted = true
-		case "false":
-		default:
-			return nil, fieldErr(path, "sandbox.trusted", "must be true or false, not %s", describeJSON(raw))
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"trusted", &sb.Trusted}, {"require_containment", &sb.RequireContainment}} {
+		name, dst := b.name, b.dst
+		if raw, ok := fields[name]; ok {
+			switch string(raw) {
+			case "true":
+				*dst = true
+			case "false":
+			default:
+				return nil, fieldErr(path, "sandbox."+name, "must be true or false, not %s", describeJSON(raw))
+			}
+		}
+	}
+	for _, l := range []struct {
+		name  string
+		dst   *[]string
+		check func(string) error
+	}{
+		{"env", &sb.Env, checkEnvEntry}, {"read", &sb.Read, checkSandboxPath},
+		{"write", &sb.Write, checkSandboxPath}, {"connect", &sb.Connect, checkEndpoint},
+	} {
+		name := l.name
+		if raw, ok := fields[name]; ok {
+			var list []string
+			if err := json.Unmarshal(raw, &list); err != nil || raw[0] != '[' {
+				return nil, fieldErr(path, "sandbox."+name, "must be an array of strings, not %s", describeJSON(raw))
+			}
+			for i, e := range list {
+				if err := l.check(e); err != nil {
+					return nil, fieldErr(path, fmt.Sprintf("sandbox.%s[%d]", name, i), "%q: %v", e, err)
+				}
+			}
+			*l.dst = list
 		}
 	}
 	return fields, nil
@@ -278,4 +318,39 @@ func describeToken(tok json.Token) string {
 		return "null"
 	}
 	return "a value"
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkEnvEntry checks a sandbox.env entry: NAME (the host's value is passed, if it has one) or
+// NAME=value.
+func checkEnvEntry(e string) error {
+	name, _, _ := strings.Cut(e, "=")
+	if !envNameRE.MatchString(name) {
+		return errors.New("want NAME or NAME=value, NAME made of letters, digits and '_'")
+	}
+	if strings.ContainsRune(e, 0) {
+		return errors.New("contains a NUL byte")
+	}
+	return nil
+}
+
+// checkSandboxPath checks a sandbox.read or sandbox.write entry: an absolute path.
+func checkSandboxPath(p string) error {
+	if !filepath.IsAbs(p) || strings.ContainsRune(p, 0) {
+		return errors.New("want an absolute path")
+	}
+	return nil
+}
+
+// checkEndpoint checks a sandbox.connect entry: host:port, the port a number.
+func checkEndpoint(ep string) error {
+	_, port, err := net.SplitHostPort(ep)
+	if err != nil {
+		return errors.New("want host:port, such as \"db.internal:5432\"")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	return nil
 }

@@ -245,6 +245,16 @@ func differs(a, b *Manifest) string {
 		return "sandbox.call_timeout"
 	case a.Sandbox.Trusted != b.Sandbox.Trusted:
 		return "sandbox.trusted"
+	case !slices.Equal(a.Sandbox.Env, b.Sandbox.Env):
+		return "sandbox.env"
+	case !slices.Equal(a.Sandbox.Read, b.Sandbox.Read):
+		return "sandbox.read"
+	case !slices.Equal(a.Sandbox.Write, b.Sandbox.Write):
+		return "sandbox.write"
+	case !slices.Equal(a.Sandbox.Connect, b.Sandbox.Connect):
+		return "sandbox.connect"
+	case a.Sandbox.RequireContainment != b.Sandbox.RequireContainment:
+		return "sandbox.require_containment"
 	case !sameJSON(a.Options, b.Options):
 		return "options"
 	}

@@ -71,15 +71,34 @@ type Sandbox struct {
 	// Trusted runs a wasm module without a call deadline (wasm only; see hostwasm.WithTrusted).
 	// JSON "trusted".
 	Trusted bool
+
+	// The plugin transport's containment (see docs/manifest.md for what each platform enforces).
+	// Env is what the plugin's environment holds besides go-plugin's variables: "NAME=value",
+	// or "NAME" for the host's value of NAME, if set. JSON "env".
+	Env []string
+	// Read and Write are absolute paths beneath which the plugin may read, or read and write,
+	// besides its data path (the DSN's). JSON "read", "write".
+	Read, Write []string
+	// Connect lists the "host:port" endpoints the plugin may open TCP connections to (Linux
+	// enforces the port). JSON "connect".
+	Connect []string
+	// RequireContainment refuses to start the plugin on a host that cannot confine it
+	// entirely. JSON "require_containment".
+	RequireContainment bool
 }
 
 // MarshalJSON writes the sandbox in the manifest's format, leaving out fields at their
 // defaults, so that a Manifest marshals to a manifest that ReadManifest accepts.
 func (s Sandbox) MarshalJSON() ([]byte, error) {
 	var out struct {
-		MemoryLimit string `json:"memory_limit,omitempty"`
-		CallTimeout string `json:"call_timeout,omitempty"`
-		Trusted     bool   `json:"trusted,omitempty"`
+		MemoryLimit        string   `json:"memory_limit,omitempty"`
+		CallTimeout        string   `json:"call_timeout,omitempty"`
+		Trusted            bool     `json:"trusted,omitempty"`
+		Env                []string `json:"env,omitempty"`
+		Read               []string `json:"read,omitempty"`
+		Write              []string `json:"write,omitempty"`
+		Connect            []string `json:"connect,omitempty"`
+		RequireContainment bool     `json:"require_containment,omitempty"`
 	}
 	if s.MemoryLimit != 0 {
 		out.MemoryLimit = s.MemoryLimit.String()
@@ -88,6 +107,8 @@ func (s Sandbox) MarshalJSON() ([]byte, error) {
 		out.CallTimeout = s.CallTimeout.String()
 	}
 	out.Trusted = s.Trusted
+	out.Env, out.Read, out.Write, out.Connect = s.Env, s.Read, s.Write, s.Connect
+	out.RequireContainment = s.RequireContainment
 	return json.Marshal(out)
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -108,6 +109,15 @@ func TestManifestErrors(t *testing.T) {
 		{name: "memory too large", manifest: sandbox(`{"memory_limit": "5GiB"}`), field: "sandbox.memory_limit", want: "over the largest"},
 		{name: "trusted with deadline", manifest: sandbox(`{"trusted": true, "call_timeout": "1s"}`), field: "sandbox.call_timeout", want: "no effect"},
 		{name: "trusted not bool", manifest: sandbox(`{"trusted": "yes"}`), field: "sandbox.trusted", want: "true or false"},
+		{name: "wasm connect", manifest: sandbox(`{"connect": ["db:5432"]}`), field: "sandbox.connect", want: "plugin transport only"},
+		{name: "wasm env", manifest: sandbox(`{"env": ["A=b"]}`), field: "sandbox.env", want: "plugin transport only"},
+		{name: "env not array", manifest: plugin(`{"env": "A=b"}`), field: "sandbox.env", want: "array of strings"},
+		{name: "env bad name", manifest: plugin(`{"env": ["A=b", "1X=y"]}`), field: "sandbox.env[1]", want: "want NAME or NAME=value"},
+		{name: "relative read", manifest: plugin(`{"read": ["etc/ssl"]}`), field: "sandbox.read[0]", want: "absolute path"},
+		{name: "relative write", manifest: plugin(`{"write": ["/ok", "data"]}`), field: "sandbox.write[1]", want: "absolute path"},
+		{name: "connect no port", manifest: plugin(`{"connect": ["db.internal"]}`), field: "sandbox.connect[0]", want: "host:port"},
+		{name: "connect named port", manifest: plugin(`{"connect": ["db:postgres"]}`), field: "sandbox.connect[0]", want: "not a number"},
+		{name: "require not bool", manifest: plugin(`{"require_containment": 1}`), field: "sandbox.require_containment", want: "true or false"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,7 +216,7 @@ func TestReadManifest(t *testing.T) {
 	}
 	want := Sandbox{MemoryLimit: 64 * MiB, CallTimeout: 90 * time.Second}
 	if m.Name != "kv" || m.Transport != TransportWasm || m.Artifact != "./m.wasm" || m.ABI != "1.0" ||
-		m.SHA256 != strings.ToLower(sum) || m.Sandbox != want || m.Path != path {
+		m.SHA256 != strings.ToLower(sum) || !reflect.DeepEqual(m.Sandbox, want) || m.Path != path {
 		t.Errorf("ReadManifest = %+v", m)
 	}
 	if got := string(m.Options); got != `{"page_size": 512, "mode": "fast"}` {
@@ -231,6 +241,43 @@ func TestReadManifest(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"name": "x"}`), &back); !errors.Is(err, ErrBadManifest) {
 		t.Errorf("Unmarshal of an incomplete manifest: %v, want ErrBadManifest", err)
+	}
+}
+
+// TestPluginSandboxManifest: a plugin manifest's containment members parse, and marshal back.
+func TestPluginSandboxManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "plugin.sh"), []byte(pluginScript), 0o755)
+	path := filepath.Join(dir, "p.json")
+	writeFile(t, path, []byte(goodFields("p", "plugin.sh", sha256Hex([]byte(pluginScript))).
+		set("transport", q("plugin")).
+		set("sandbox", `{"env": ["PGPASSWORD", "MODE=fast"], "read": ["/etc/ssl"], "write": ["/var/lib/p"],
+			"connect": ["db.internal:5432"], "require_containment": true}`).String()), 0o644)
+	m, err := ReadManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Sandbox{Env: []string{"PGPASSWORD", "MODE=fast"}, Read: []string{"/etc/ssl"}, Write: []string{"/var/lib/p"},
+		Connect: []string{"db.internal:5432"}, RequireContainment: true}
+	if !reflect.DeepEqual(m.Sandbox, want) {
+		t.Errorf("Sandbox = %+v, want %+v", m.Sandbox, want)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Manifest
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", b, err)
+	}
+	if !reflect.DeepEqual(back.Sandbox, want) {
+		t.Errorf("round trip through %s: %+v, want %+v", b, back.Sandbox, want)
+	}
+	t.Setenv("PGPASSWORD", "pw")
+	t.Setenv("UNSET_HERE", "")
+	os.Unsetenv("UNSET_HERE")
+	if got := pluginEnv([]string{"PGPASSWORD", "MODE=fast", "UNSET_HERE"}); !reflect.DeepEqual(got, []string{"PGPASSWORD=pw", "MODE=fast"}) {
+		t.Errorf("pluginEnv = %q", got)
 	}
 }
 

@@ -3,16 +3,19 @@ package host
 import (
 	"context"
 	"log/slog"
+	"os"
+	"strings"
 
 	hostplugin "github.com/dockyard/dockyard/host/plugin"
 	"github.com/dockyard/dockyard/store"
 )
 
-// This file is the plugin transport's side of the package. The manifest's sha256 becomes
-// go-plugin's SecureConfig checksum (hostplugin.WithChecksum), which go-plugin checks against
-// the file each time it starts the process, restarts included: what runs is what the manifest
-// pins, even if the file is replaced later. sandbox.call_timeout is the per-call deadline;
-// memory_limit and trusted are refused for plugins when the manifest is read.
+// This file is the plugin transport's side of the package. The manifest's sha256 is the pinned
+// checksum (hostplugin.WithChecksum), checked on the very bytes executed each time the process
+// starts, restarts included: what runs is what the manifest pins, even if the file is replaced
+// later. sandbox.call_timeout is the per-call deadline; env, read, write, connect and
+// require_containment are the plugin's containment; memory_limit and trusted are refused for
+// plugins when the manifest is read.
 
 // openPlugin starts the plugin binary at artifact, whose sha256 is sum, and opens a store on it.
 func openPlugin(ctx context.Context, m *Manifest, artifact string, sum []byte, dsn string, logger *slog.Logger) (store.Store, error) {
@@ -26,5 +29,24 @@ func openPlugin(ctx context.Context, m *Manifest, artifact string, sum []byte, d
 	if len(m.Options) > 0 {
 		opts = append(opts, hostplugin.WithDriverOptions(m.Options))
 	}
+	sb := m.Sandbox
+	opts = append(opts, hostplugin.WithEnv(pluginEnv(sb.Env)...), hostplugin.WithReadPaths(sb.Read...),
+		hostplugin.WithWritePaths(sb.Write...), hostplugin.WithConnect(sb.Connect...))
+	if sb.RequireContainment {
+		opts = append(opts, hostplugin.WithRequireContainment())
+	}
 	return hostplugin.Open(ctx, artifact, dsn, opts...)
+}
+
+// pluginEnv turns sandbox.env into variables: "NAME" takes the host's value, if it has one.
+func pluginEnv(entries []string) []string {
+	var env []string
+	for _, e := range entries {
+		if strings.Contains(e, "=") {
+			env = append(env, e)
+		} else if v, ok := os.LookupEnv(e); ok {
+			env = append(env, e+"="+v)
+		}
+	}
+	return env
 }

@@ -19,15 +19,17 @@
 // # Lifecycle
 //
 // Open checks the binary is an executable file and pins its SHA-256 (WithChecksum gives the
-// expected one; otherwise the hash the file has now), then starts it. go-plugin checks the
-// hash (SecureConfig) at every start, restarts included, so a binary replaced under a running
-// application is refused, with an error wrapping ErrChecksum that shows both hashes. The
+// expected one; otherwise the hash the file has now), then starts it. The hash is checked at
+// every start, restarts included, so a binary replaced under a running application is refused,
+// with an error wrapping ErrChecksum that shows both hashes. The
 // handshake is go-plugin's (a magic cookie and a plugin protocol version, pdk/plugin.Handshake;
 // a mismatch wraps ErrHandshake and names the host's side), then the ABI's HELLO (a wrong ABI
-// major wraps abi.ErrIncompatible and names both). Starting is bounded (WithStartTimeout): a
-// missing or non-executable binary, a process that exits at once, or one that never completes
-// the handshake is an error wrapping ErrStart, never a hang; it includes the end of what the
-// process wrote to stderr.
+// major wraps abi.ErrIncompatible and names both). Starting is bounded as a whole, from exec
+// to the answer to HELLO, by the start timeout (WithStartTimeout): a missing or non-executable
+// binary, a process that exits at once, one that never completes go-plugin's handshake, one
+// that accepts the connection and never speaks TLS on it, and one that never answers HELLO
+// are each an error wrapping ErrStart that says which, never a hang; it includes the end of
+// what the process wrote to stderr.
 //
 // The plugin's log records (slog in the plugin, through pdk/plugin) are logged by the host's
 // logger (WithLogger) at their levels, with plugin=<name>; so are go-plugin's own.
@@ -44,12 +46,23 @@
 //
 // Close ends the ABI session (the plugin's driver closes its files) and stops the process,
 // within five seconds: a plugin that does not exit by then is killed. On Linux each plugin runs
-// in a process group of its own, and what it started is killed with it when it stops or is
-// killed, so no child of a plugin keeps a database locked or the host's pipes open. A
-// host that dies without Close takes its plugins with it: on Linux they get SIGKILL when it
-// dies (the parent-death signal), and everywhere pdk/plugin exits when its parent is gone.
+// in a process group of its own (and, run as root, a PID namespace of its own), and what it
+// started is killed the moment it exits, stops or is killed, so no child of a plugin keeps a
+// database locked or the host's pipes open. A host that dies without Close takes its plugins
+// with it: on Linux they get SIGKILL when it dies (the parent-death signal) and the PID
+// namespace takes their children; everywhere pdk/plugin exits when its parent is gone.
 //
-// A plugin starts with none of the host's environment, where applications keep their secrets
-// (cloud credentials, database passwords): only TMPDIR, go-plugin's handshake variables, the
-// log level and what WithEnv gives it. (go-plugin still hands it the host's stdin.)
+// # Containment
+//
+// A plugin is third-party code: the host confines it with the operating system's mechanisms
+// (the table in docs/manifest.md says exactly what it can reach, per platform). It starts with
+// none of the host's environment, where applications keep their secrets (cloud credentials,
+// database passwords): only TMPDIR, go-plugin's handshake variables, the log level and what
+// WithEnv gives it; its stdin is /dev/null and it inherits no descriptor of the host's. On
+// Linux it also runs with no_new_privs under Landlock (sandbox_linux.go): it may reach the
+// files beneath its data path (the DSN's directory, see dataPath), WithReadPaths and
+// WithWritePaths, TCP ports of WithConnect, and no process outside its sandbox. The binary is
+// copied into a sealed memory file and hashed there, and that copy is executed, so no swap of
+// the file between check and start can run anything else. A host that cannot confine a plugin
+// entirely warns at open, or refuses (WithRequireContainment, ErrUncontained).
 package plugin

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk"
@@ -32,7 +33,17 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 	if err != nil {
 		return nil, fmt.Errorf("%w: plugin %q: %w", ErrStart, cfg.name, err)
 	}
-	t := &transport{path: path, sum: sum, cfg: cfg}
+	sb, err := newSandbox(cfg, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%w: plugin %q: sandbox: %w", ErrStart, cfg.name, err)
+	}
+	if g := sb.gaps(); len(g) > 0 && !sb.require {
+		cfg.logger.Warn("plugin not contained entirely: this host cannot confine it", "plugin", cfg.name, "uncontained", g)
+	}
+	t := &transport{path: path, sum: sum, cfg: cfg, sandbox: sb}
+	// The start timeout bounds the whole start, the ABI's HELLO included.
+	sctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(cfg.startTimeout), errHelloTimeout)
+	defer cancel()
 	if _, err := t.live(ctx); err != nil { // start now, so a start failure is the error as is
 		return nil, err
 	}
@@ -40,16 +51,22 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 	if cfg.acceptLoss {
 		copts = append(copts, abi.WithAcceptLoss())
 	}
-	client, err := abi.NewClient(ctx, t, abi.Hello{DSN: dsn, Options: cfg.driverOpts}, copts...)
+	client, err := abi.NewClient(sctx, t, abi.Hello{DSN: dsn, Options: cfg.driverOpts}, copts...)
 	if err != nil {
 		_ = t.close()
-		if errors.Is(err, ErrStart) {
+		switch {
+		case errors.Is(err, ErrStart):
 			return nil, err
+		case ctx.Err() == nil && errors.Is(context.Cause(sctx), errHelloTimeout):
+			return nil, fmt.Errorf("%w: plugin %q (%s) did not answer the ABI handshake (HELLO) within the start timeout of %v: %w",
+				ErrStart, cfg.name, path, cfg.startTimeout, err)
 		}
 		return nil, fmt.Errorf("hostplugin: plugin %q: %w", cfg.name, err)
 	}
 	return &driver{Driver: client, t: t}, nil
 }
+
+var errHelloTimeout = errors.New("start timeout")
 
 // MaxBinarySize is the largest plugin binary hashed, 1 GiB: a Go plugin is tens of megabytes,
 // and a larger file (a sparse file, say) is refused from its size instead of read.

@@ -1,10 +1,13 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -76,6 +79,31 @@ func waitGone(t testing.TB, pid int, what string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// children returns the pids of pid's child processes, as this process sees them.
+func children(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		c, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name (in parentheses) are the state, then the ppid.
+		if i := bytes.LastIndexByte(b, ')'); i > 0 {
+			var state string
+			var ppid int
+			if _, err := fmt.Sscan(string(b[i+1:]), &state, &ppid); err == nil && ppid == pid {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // processGone reports whether pid has exited (a zombie nobody reaped counts as gone).

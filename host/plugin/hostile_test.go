@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +85,18 @@ func TestStartFailures(t *testing.T) {
 		within(t, 5*time.Second, "a silent start with a 1s start timeout", func() {
 			_, err := openHostile(ctx, t, "silent", WithStartTimeout(time.Second))
 			wantErrContains(t, "silent", err, ErrStart, "did not complete go-plugin's handshake within 1s")
+		})
+	})
+	t.Run("never speaks on the connection", func(t *testing.T) {
+		within(t, 3*time.Second, "a mute plugin with a 1s start timeout", func() {
+			_, err := openHostile(ctx, t, "mute", WithStartTimeout(time.Second))
+			wantErrContains(t, "mute", err, ErrStart, "completed go-plugin's handshake but not TLS and the gRPC connection within the start timeout of 1s")
+		})
+	})
+	t.Run("never answers HELLO", func(t *testing.T) {
+		within(t, 3*time.Second, "a plugin hanging in HELLO with a 1s start timeout", func() {
+			_, err := openHostile(ctx, t, "hang", WithStartTimeout(time.Second))
+			wantErrContains(t, "hang", err, ErrStart, "did not answer the ABI handshake (HELLO) within the start timeout of 1s")
 		})
 	})
 	t.Run("context ends during start", func(t *testing.T) {
@@ -245,39 +256,46 @@ func TestPluginEnvironment(t *testing.T) {
 // (which would keep go-plugin waiting for the end of the plugin's output), does not delay
 // Close, and does not outlive it.
 func TestCloseKillsPluginChildren(t *testing.T) {
-	h := &recorder{}
-	s, err := openHostile(context.Background(), t, "spawn", WithLogger(slog.New(h)))
+	s, err := openHostile(context.Background(), t, "spawn", quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The plugin's records arrive through its stderr, after Open may have returned.
-	var r slog.Record
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var ok bool
-		if r, ok = h.records()["hostile child"]; ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the plugin did not say which child it started")
-		}
-	}
-	child := 0
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "pid" {
-			child, _ = strconv.Atoi(a.Value.String()) // a JSON number: float64
-
-		}
-		return true
-	})
-	if child == 0 || processGone(child) {
-		t.Fatalf("the plugin's child (pid %d) is not running", child)
-	}
+	child := waitChild(t, pidOfRunning(t, s))
 	within(t, 5*time.Second, "Close", func() {
 		if err := s.Close(); err != nil {
 			t.Error(err)
 		}
 	})
 	waitGone(t, child, "Close (the plugin's child)")
+}
+
+// waitChild waits for the process pid to have started a child, and returns the child's pid.
+func waitChild(t testing.TB, pid int) int {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if c := children(pid); len(c) > 0 {
+			return c[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d started no child within 5s", pid)
+		}
+	}
+}
+
+// waitRecord waits up to 5s for h to have a record with message msg (a plugin's records arrive
+// through its stderr, after Open may have returned) and returns its attributes as strings.
+func waitRecord(t testing.TB, h *recorder, msg string) map[string]string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if r, ok := h.records()[msg]; ok {
+			attrs := map[string]string{}
+			r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+			return attrs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no record %q within 5s; got %q", msg, keys(h.records()))
+		}
+	}
 }
 
 func keys(m map[string]slog.Record) []string {

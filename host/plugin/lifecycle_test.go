@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -21,27 +20,30 @@ import (
 const childEnv = "DOCKYARD_TEST_PLUGIN_HOST"
 
 // TestHostChild is not a test of its own: run by TestNoOrphans as a child process (with
-// childEnv set), it opens a store on the sqlite plugin, prints the plugin's pid and waits to
-// be killed. Without childEnv it returns at once.
+// childEnv set), it opens a store on the hostile plugin in spawn mode, prints the plugin's pid
+// and that of the child it started, and waits to be killed. Without childEnv it returns at once.
 func TestHostChild(t *testing.T) {
 	bin := os.Getenv(childEnv)
 	if bin == "" {
 		return
 	}
-	s, err := Open(context.Background(), bin, filepath.Join(t.TempDir(), "db"))
+	s, err := Open(context.Background(), bin, "", WithEnv("DOCKYARD_HOSTILE=spawn"))
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
-	fmt.Printf("pid %d\n", pidOf(t, s))
+	pid := pidOfRunning(t, s)
+	fmt.Printf("pid %d %d\n", pid, waitChild(t, pid))
 	time.Sleep(time.Minute)
 	os.Exit(2) // never reached: the parent kills this process
 }
 
 // TestNoOrphans kills a host process with SIGKILL while its plugin runs: the plugin must exit
-// too, promptly.
+// too, promptly, and so must the child it started in a session of its own (out of its process
+// group: only the plugin's PID namespace takes it down).
 func TestNoOrphans(t *testing.T) {
-	bin, _ := binaries(t)
+	needContainment(t)
+	_, bin := binaries(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHostChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+bin)
 	out, err := cmd.StdoutPipe()
@@ -53,18 +55,19 @@ func TestNoOrphans(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	line, err := bufio.NewReader(out).ReadString('\n')
-	var pid int
-	if _, serr := fmt.Sscanf(line, "pid %d", &pid); err != nil || serr != nil {
+	var pid, child int
+	if _, serr := fmt.Sscanf(line, "pid %d %d", &pid, &child); err != nil || serr != nil {
 		t.Fatalf("host child said %q (%v)", line, err)
 	}
-	if processGone(pid) {
-		t.Fatalf("plugin %d not running while its host is", pid)
+	if processGone(pid) || processGone(child) {
+		t.Fatalf("plugin %d or its child %d not running while their host is", pid, child)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
 	waitGone(t, pid, "its killed host (the plugin)")
+	waitGone(t, child, "its killed host (the plugin's child)")
 }
 
 // TestCloseStopsThePlugin: Close ends the plugin process, and the store is closed.

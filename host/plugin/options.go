@@ -7,8 +7,8 @@ import (
 
 // Defaults of the options.
 const (
-	// DefaultStartTimeout bounds starting a plugin process: exec, go-plugin's handshake, TLS
-	// and the first gRPC connection.
+	// DefaultStartTimeout bounds starting a plugin process: exec, go-plugin's handshake, TLS,
+	// the gRPC connection and the ABI's HELLO.
 	DefaultStartTimeout = 10 * time.Second
 	// DefaultCallTimeout bounds each crossing: a plugin that has not answered by then is
 	// killed and the call fails.
@@ -28,13 +28,17 @@ type config struct {
 	env          []string
 	noMTLS       bool
 	acceptLoss   bool
+
+	readPaths, writePaths []string
+	connect               []string
+	requireContainment    bool
 }
 
 // WithName names the driver in errors and log records (default: the binary's base name).
 func WithName(name string) Option { return func(c *config) { c.name = name } }
 
-// WithChecksum pins the binary: its SHA-256 must equal sum, checked by go-plugin's
-// SecureConfig every time a process is started, restarts included. Without it, Open computes
+// WithChecksum pins the binary: its SHA-256 must equal sum, checked every time a process is
+// started, restarts included, on the very bytes that are executed. Without it, Open computes
 // the binary's SHA-256 once and pins that, so a binary replaced while the store is open is
 // refused at the next restart all the same.
 func WithChecksum(sum []byte) Option {
@@ -62,6 +66,30 @@ func WithDriverOptions(opts []byte) Option {
 // nothing of the host's environment but TMPDIR (the host's holds its secrets): pass what the
 // plugin needs here.
 func WithEnv(env ...string) Option { return func(c *config) { c.env = append(c.env, env...) } }
+
+// WithReadPaths lets the plugin read the files beneath each path (on Linux, where Landlock
+// confines it to its data path otherwise; see docs/manifest.md).
+func WithReadPaths(paths ...string) Option {
+	return func(c *config) { c.readPaths = append(c.readPaths, paths...) }
+}
+
+// WithWritePaths lets the plugin read, create, write and remove the files beneath each path,
+// besides its data path (the DSN's directory, see Open).
+func WithWritePaths(paths ...string) Option {
+	return func(c *config) { c.writePaths = append(c.writePaths, paths...) }
+}
+
+// WithConnect lets the plugin open TCP connections to each "host:port" endpoint. Linux's
+// Landlock enforces it by port only: a plugin allowed "db.internal:5432" can connect to port
+// 5432 of any address.
+func WithConnect(endpoints ...string) Option {
+	return func(c *config) { c.connect = append(c.connect, endpoints...) }
+}
+
+// WithRequireContainment refuses to start the plugin, with an error wrapping ErrUncontained,
+// on a host that cannot confine it entirely (a kernel without Landlock ABI 6, or not Linux),
+// instead of starting it with a warning that says what is not contained.
+func WithRequireContainment() Option { return func(c *config) { c.requireContainment = true } }
 
 // WithAcceptLoss says the application accepts losing the data of a driver that is not
 // durable (a cache): after its process is lost, the store goes on empty in a new one instead of

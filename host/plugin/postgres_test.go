@@ -3,9 +3,13 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dockyard/dockyard/drivers/postgres"
 	"github.com/dockyard/dockyard/internal/pgtest"
@@ -21,6 +25,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestConformancePostgres(t *testing.T) {
 	base := pgtest.DSN(t)
 	bin := binary(t, "postgres")
+	pc, err := pgconn.ParseConfig(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server's: the plugin may connect to nothing else.
+	endpoint := net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port)))
 	var (
 		seq  atomic.Int64
 		dsns sync.Map // store.Store -> its DSN, for Reopen
@@ -31,7 +41,7 @@ func TestConformancePostgres(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			s, err := Open(ctx, bin, dsn, quiet)
+			s, err := Open(ctx, bin, dsn, quiet, WithConnect(endpoint))
 			if err == nil {
 				dsns.Store(s, dsn)
 			}
@@ -39,7 +49,7 @@ func TestConformancePostgres(t *testing.T) {
 		},
 		Reopen: func(ctx context.Context, t storetest.T, s store.Store) (store.Store, error) {
 			dsn, _ := dsns.Load(s)
-			s2, err := Open(ctx, bin, dsn.(string), quiet)
+			s2, err := Open(ctx, bin, dsn.(string), quiet, WithConnect(endpoint))
 			if err == nil {
 				dsns.Store(s2, dsn)
 			}

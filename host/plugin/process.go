@@ -3,12 +3,9 @@ package plugin
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,37 +28,27 @@ type process struct {
 	once sync.Once
 
 	abandoned, timedOut atomic.Bool // why a call killed it
-
-	// ended is closed once the process has been stopped or killed: it releases the thread that
-	// started it (see start).
-	ended chan struct{}
 }
 
 // start execs the binary and completes go-plugin's handshake, mutual TLS and the gRPC
 // connection, and opens the Frames stream, all within the start timeout.
 func (t *transport) start(ctx context.Context) (*process, error) {
-	exe, verified, release, err := sealedCopy(t.path, t.sum)
+	exe, release, err := sealedCopy(t.path, t.sum)
 	if err != nil {
 		return nil, fmt.Errorf("%w: plugin %q (%s): %w", ErrStart, t.cfg.name, t.path, err)
 	}
-	cmd := exec.Command(exe)
-	cmd.Args[0] = t.path
-	cmd.Env = append(pluginEnv(), t.cfg.env...)
-	cmd.Env = append(cmd.Env, pdkplugin.LevelEnv+"="+t.logLevel())
-	cmd.SysProcAttr = sysProcAttr()
-	var secure *goplugin.SecureConfig // go-plugin's check by path, where no sealed copy was
-	if !verified {
-		secure = &goplugin.SecureConfig{Checksum: t.sum, Hash: sha256.New()}
-	}
+	defer release() // once the process has started from it, or failed to
+	env := append(pluginEnv(), t.cfg.env...)
+	env = append(env, pdkplugin.LevelEnv+"="+t.logLevel())
+	var run atomic.Pointer[procRunner]
 	stderr := &tail{max: 2048}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  pdkplugin.Handshake,
 		Plugins:          goplugin.PluginSet{pdkplugin.PluginName: &pdkplugin.GRPCPlugin{}},
-		Cmd:              cmd,
-		SkipHostEnv:      true, // cmd.Env has it already
+		RunnerFunc:       newRunner(exe, t.path, env, t.sandbox, run.Store),
+		SkipHostEnv:      true,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         !t.cfg.noMTLS,
-		SecureConfig:     secure,
 		StartTimeout:     t.cfg.startTimeout,
 		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), ""),
 		Stderr:           stderr,
@@ -72,26 +59,37 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		p   *process
 		err error
 	}
+	// go-plugin bounds its handshake by the start timeout, but not what follows: gRPC sets up
+	// the connection lazily, and a plugin that accepts the socket and never speaks would hold
+	// the first call for gRPC's own 20 s connect timeout. At the deadline the process is
+	// killed, which ends every wait on it.
+	var expired atomic.Bool
+	timer := time.AfterFunc(t.cfg.startTimeout, func() {
+		expired.Store(true)
+		if r := run.Load(); r != nil {
+			_ = r.Kill(context.Background())
+		}
+	})
+	defer timer.Stop()
 	ch := make(chan started, 1)
 	go func() {
-		// The parent-death signal (sys_linux.go) is sent when the thread that forked the child
-		// ends, not the process (go.dev/issue/27505), and Go ends a thread whenever a goroutine
-		// locked to it returns: any goroutine of the application that calls LockOSThread and
-		// returns would kill a plugin forked from its thread. So the fork happens (in
-		// client.Client, which starts the command) on a thread this goroutine keeps to itself
-		// until the process has ended; then the thread ends with it. One thread per plugin.
-		runtime.LockOSThread() // never unlocked
-		p, err := connect(client)
-		release() // the process has started from the sealed copy, or failed to
+		p, err := connect(client, func() int { return run.Load().PID() })
 		ch <- started{p, err}
-		if err == nil {
-			<-p.ended
-		}
 	}()
 	select {
 	case s := <-ch:
+		if s.err == nil && expired.Load() {
+			s.p.kill()
+			s.err = errStartTimeout
+		}
 		if s.err != nil {
-			client.Kill()
+			abort(client, run.Load())
+			if r := run.Load(); expired.Load() && r != nil { // the kill at the deadline broke what the error says
+				s.err = errHandshakeTimeout
+				if r.handshook.Load() {
+					s.err = errStartTimeout
+				}
+			}
 			return nil, t.startError(s.err, stderr.String())
 		}
 		return s.p, nil
@@ -100,12 +98,33 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 			if s := <-ch; s.p != nil {
 				s.p.kill()
 			} else {
-				client.Kill()
+				abort(client, run.Load())
 			}
 		}()
 		return nil, fmt.Errorf("%w: plugin %q: %w", ErrStart, t.cfg.name, ctx.Err())
 	}
 }
+
+// abort ends a start that failed: the process first, since go-plugin's Kill tries a graceful
+// shutdown over the connection, which a plugin that never spoke on it holds for 20 s.
+func abort(client *goplugin.Client, run *procRunner) {
+	if run != nil {
+		_ = run.Kill(context.Background())
+	}
+	client.Kill()
+}
+
+// handshakeTimeout reports whether err is go-plugin's: no handshake line by the start timeout.
+func handshakeTimeout(err error) bool {
+	return strings.Contains(err.Error(), "timeout while waiting for plugin to start")
+}
+
+// What a start cut short by the start timeout failed with: before go-plugin's handshake line,
+// or after it.
+var (
+	errHandshakeTimeout = errors.New("no handshake by the start timeout")
+	errStartTimeout     = errors.New("no connection by the start timeout")
+)
 
 // passedEnv are the host's environment variables a plugin gets, if set: where temporary files
 // go. Nothing else of the host's environment reaches it, since that is where applications keep
@@ -123,7 +142,9 @@ func pluginEnv() []string {
 	return env
 }
 
-func connect(client *goplugin.Client) (*process, error) {
+// connect completes the start: go-plugin's handshake, the connection (mutual TLS, HTTP/2) and
+// the Frames stream.
+func connect(client *goplugin.Client, pid func() int) (*process, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		return nil, err
@@ -142,11 +163,7 @@ func connect(client *goplugin.Client) (*process, error) {
 		cancel()
 		return nil, fmt.Errorf("opening the Frames stream: %w", err)
 	}
-	p := &process{client: client, stream: stream, cancel: cancel, ended: make(chan struct{})}
-	if rc := client.ReattachConfig(); rc != nil {
-		p.pid = rc.Pid
-	}
-	return p, nil
+	return &process{client: client, stream: stream, cancel: cancel, pid: pid()}, nil
 }
 
 // startError explains why a plugin did not start, from go-plugin's error and the end of what
@@ -155,18 +172,14 @@ func (t *transport) startError(err error, stderr string) error {
 	name := fmt.Sprintf("plugin %q (%s)", t.cfg.name, t.path)
 	hs := pdkplugin.Handshake
 	switch {
-	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):
-		actual := "unreadable"
-		if b, rerr := os.ReadFile(t.path); rerr == nil {
-			actual = fmt.Sprintf("%x", sha256.Sum256(b))
-		}
-		return fmt.Errorf("%w: %w: %s: the binary's sha256 is %s, pinned %x", ErrStart, ErrChecksum, name, actual, t.sum)
 	case strings.Contains(stderr, "This binary is a plugin"):
 		return fmt.Errorf("%w: %w: %s refused go-plugin's magic cookie: the host offers %s=%s (plugin protocol %d); the binary is a go-plugin plugin of another application or another Dockyard handshake",
 			ErrStart, ErrHandshake, name, hs.MagicCookieKey, hs.MagicCookieValue, hs.ProtocolVersion)
 	case strings.Contains(strings.ToLower(err.Error()), "incompatible"):
 		return fmt.Errorf("%w: %w: %s: the host speaks Dockyard plugin protocol %d: %w", ErrStart, ErrHandshake, name, hs.ProtocolVersion, err)
-	case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
+	case errors.Is(err, errStartTimeout):
+		return fmt.Errorf("%w: %s completed go-plugin's handshake but not TLS and the gRPC connection within the start timeout of %v%s", ErrStart, name, t.cfg.startTimeout, stderrNote(stderr))
+	case errors.Is(err, errHandshakeTimeout), handshakeTimeout(err):
 		return fmt.Errorf("%w: %s did not complete go-plugin's handshake within %v (is it a Dockyard plugin?)%s", ErrStart, name, t.cfg.startTimeout, stderrNote(stderr))
 	case strings.Contains(err.Error(), "exited before we could connect"), strings.Contains(err.Error(), "Failed to read any lines from plugin's stdout"):
 		return fmt.Errorf("%w: %s exited before completing go-plugin's handshake%s", ErrStart, name, stderrNote(stderr))
@@ -191,7 +204,6 @@ func (p *process) kill() {
 			killGroup(p.pid)
 		}
 		p.client.Kill()
-		close(p.ended)
 	})
 }
 
@@ -228,7 +240,6 @@ func (p *process) stop() {
 			killGroup(p.pid) // what is left of the plugin's children
 		}
 		p.cancel()
-		close(p.ended)
 	})
 }
 

@@ -16,18 +16,17 @@ import (
 // sha256 against want, so that what is executed is exactly what was hashed. Hashing a path and
 // then executing the path leaves a window in which the file can be replaced (in 100 opens
 // with the file swapped meanwhile, 21 ran an unpinned binary); a sealed memory file can be
-// neither replaced nor written. The returned path (/proc/self/fd/N) executes it; verified says
-// the sum was checked (go-plugin need not hash it again); release closes it once the process
-// has started.
-func sealedCopy(path string, want []byte) (exe string, verified bool, release func(), err error) {
+// neither replaced nor written. The returned path (/proc/self/fd/N) executes it; release closes
+// it once the process has started.
+func sealedCopy(path string, want []byte) (exe string, release func(), err error) {
 	src, _, err := regfile.Open(path, MaxBinarySize)
 	if err != nil {
-		return "", false, nil, fmt.Errorf("binary: %w", err)
+		return "", nil, fmt.Errorf("binary: %w", err)
 	}
 	defer src.Close()
 	fd, err := unix.MemfdCreate("dockyard-plugin", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
-		return "", false, nil, fmt.Errorf("binary %s: memfd_create: %w", path, err)
+		return "", nil, fmt.Errorf("binary %s: memfd_create: %w", path, err)
 	}
 	mem := os.NewFile(uintptr(fd), "dockyard-plugin")
 	h := sha256.New()
@@ -36,11 +35,11 @@ func sealedCopy(path string, want []byte) (exe string, verified bool, release fu
 	}
 	if err != nil {
 		mem.Close()
-		return "", false, nil, fmt.Errorf("binary %s: sealed copy: %w", path, err)
+		return "", nil, fmt.Errorf("binary %s: sealed copy: %w", path, err)
 	}
 	if sum := h.Sum(nil); !bytes.Equal(sum, want) {
 		mem.Close()
-		return "", false, nil, fmt.Errorf("%w: the binary's sha256 is %x, pinned %x", ErrChecksum, sum, want)
+		return "", nil, fmt.Errorf("%w: the binary's sha256 is %x, pinned %x", ErrChecksum, sum, want)
 	}
-	return fmt.Sprintf("/proc/self/fd/%d", mem.Fd()), true, func() { mem.Close() }, nil
+	return fmt.Sprintf("/proc/self/fd/%d", mem.Fd()), func() { mem.Close() }, nil
 }

@@ -19,9 +19,10 @@ import (
 // The ABI client makes one crossing at a time, so RoundTrip is never concurrent; mu guards
 // the process against Close.
 type transport struct {
-	path string
-	sum  []byte
-	cfg  config
+	path    string
+	sum     []byte
+	cfg     config
+	sandbox *sandbox
 
 	mu     sync.Mutex
 	p      *process // nil until started, and after a loss

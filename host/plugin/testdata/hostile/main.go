@@ -7,12 +7,15 @@
 //	hang        reads requests and never answers
 //	crash       writes a line to stderr and exits 3 before the handshake
 //	silent      never completes go-plugin's handshake
+//	mute        completes go-plugin's handshake, accepts the connection and never speaks on it
 //	wrongcookie serves with another magic cookie value
 //	wrongproto  serves plugin protocol version 2
 //	logs        a real in-memory driver that logs one record per level when opened
 //	env         a real in-memory driver that logs its whole environment when opened
-//	spawn       a real in-memory driver that starts itself, silent, holding its stderr, and logs
-//	            the child's pid
+//	spawn       a real in-memory driver that starts itself, silent, holding its stderr, in a
+//	            session (and process group) of its own, and logs the child's pid
+//	probe       a real in-memory driver that tries, when opened, to get out of its sandbox and
+//	            logs what each attempt got (see probe.go)
 //	(unset)     a real in-memory driver
 package main
 
@@ -23,9 +26,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -42,12 +48,16 @@ import (
 func main() {
 	mode := os.Getenv("DOCKYARD_HOSTILE")
 	switch mode {
-	case "", "logs", "env", "spawn":
-		pdkplugin.Serve(func(context.Context, abi.Hello) (pdk.Driver, error) {
+	case "", "logs", "env", "spawn", "probe":
+		pdkplugin.Serve(func(_ context.Context, h abi.Hello) (pdk.Driver, error) {
+			if mode == "probe" {
+				probe(h.DSN)
+			}
 			if mode == "spawn" {
-				child := exec.Command(os.Args[0]) // in silent mode: sleeps an hour
+				child := exec.Command("/proc/self/exe") // in silent mode: sleeps an hour
 				child.Env = []string{"DOCKYARD_HOSTILE=silent"}
 				child.Stdout, child.Stderr = os.Stderr, os.Stderr
+				child.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // out of the plugin's group
 				if err := child.Start(); err != nil {
 					return nil, err
 				}
@@ -69,6 +79,8 @@ func main() {
 		os.Exit(3)
 	case "silent":
 		time.Sleep(time.Hour)
+	case "mute":
+		mute()
 	case "wrongcookie", "wrongproto":
 		hs := pdkplugin.Handshake
 		if mode == "wrongcookie" {
@@ -142,4 +154,24 @@ func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 
 func (f *fixture) GRPCClient(context.Context, *goplugin.GRPCBroker, *grpc.ClientConn) (any, error) {
 	return nil, errors.New("hostile: client side not implemented")
+}
+
+// mute announces a socket as go-plugin's handshake line does, and holds every connection to it
+// without a byte of TLS.
+func mute() {
+	path := filepath.Join(os.Getenv("PLUGIN_UNIX_SOCKET_DIR"), "mute.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostile:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("1|%d|unix|%s|grpc|\n", pdkplugin.Handshake.ProtocolVersion, path)
+	var held []net.Conn
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		held = append(held, c)
+	}
 }
