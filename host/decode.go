@@ -18,9 +18,11 @@ import (
 var (
 	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "sandbox", "options"}
 	requiredFields = []string{"name", "transport", "artifact", "sha256", "abi"}
-	sandboxFields  = []string{"memory_limit", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment"}
+	sandboxFields  = []string{"memory_limit", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment",
+		"max_memory", "max_open_files", "max_processes", "max_cpu_time"}
 	// pluginOnly are the sandbox members of the plugin transport only.
-	pluginOnly = []string{"env", "read", "write", "connect", "require_containment"}
+	pluginOnly = []string{"env", "read", "write", "connect", "require_containment",
+		"max_memory", "max_open_files", "max_processes", "max_cpu_time"}
 )
 
 // member is one member of a JSON object.
@@ -126,6 +128,38 @@ func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]jso
 		}
 		if err != nil {
 			return nil, &ManifestError{Path: path, Field: "sandbox.call_timeout", Err: err}
+		}
+	}
+	if raw, ok := fields["max_memory"]; ok {
+		n, err := parseByteSizeJSON(raw)
+		if err == nil && n == 0 {
+			err = errors.New("must be positive (leave the field out for the default)")
+		}
+		if err != nil {
+			return nil, &ManifestError{Path: path, Field: "sandbox.max_memory", Err: err}
+		}
+		sb.MaxMemory = n
+	}
+	for _, c := range []struct {
+		name string
+		dst  *int64
+	}{{"max_open_files", &sb.MaxOpenFiles}, {"max_processes", &sb.MaxProcesses}} {
+		if raw, ok := fields[c.name]; ok {
+			if err := json.Unmarshal(raw, c.dst); err != nil || *c.dst <= 0 {
+				return nil, fieldErr(path, "sandbox."+c.name, "must be a positive whole number, not %s", describeJSON(raw))
+			}
+		}
+	}
+	if raw, ok := fields["max_cpu_time"]; ok {
+		var s string
+		err := unmarshalString(raw, &s)
+		if err != nil {
+			err = fmt.Errorf("must be a duration string such as \"1h\", not %s", describeJSON(raw))
+		} else if sb.MaxCPUTime, err = time.ParseDuration(s); err != nil || sb.MaxCPUTime < time.Second {
+			err = fmt.Errorf("%q: want a Go duration of at least 1s, such as \"1h\"", s)
+		}
+		if err != nil {
+			return nil, &ManifestError{Path: path, Field: "sandbox.max_cpu_time", Err: err}
 		}
 	}
 	for _, b := range []struct {

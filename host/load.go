@@ -255,6 +255,9 @@ func differs(a, b *Manifest) string {
 		return "sandbox.connect"
 	case a.Sandbox.RequireContainment != b.Sandbox.RequireContainment:
 		return "sandbox.require_containment"
+	case a.Sandbox.MaxMemory != b.Sandbox.MaxMemory, a.Sandbox.MaxOpenFiles != b.Sandbox.MaxOpenFiles,
+		a.Sandbox.MaxProcesses != b.Sandbox.MaxProcesses, a.Sandbox.MaxCPUTime != b.Sandbox.MaxCPUTime:
+		return "sandbox's limits"
 	case !sameJSON(a.Options, b.Options):
 		return "options"
 	}

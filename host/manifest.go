@@ -85,6 +85,12 @@ type Sandbox struct {
 	// RequireContainment refuses to start the plugin on a host that cannot confine it
 	// entirely. JSON "require_containment".
 	RequireContainment bool
+	// The plugin's resource limits (hostplugin.Limits; zero is the default): JSON
+	// "max_memory" (bytes or a size string), "max_open_files", "max_processes" and
+	// "max_cpu_time" (a duration string).
+	MaxMemory                  ByteSize
+	MaxOpenFiles, MaxProcesses int64
+	MaxCPUTime                 time.Duration
 }
 
 // MarshalJSON writes the sandbox in the manifest's format, leaving out fields at their
@@ -99,6 +105,10 @@ func (s Sandbox) MarshalJSON() ([]byte, error) {
 		Write              []string `json:"write,omitempty"`
 		Connect            []string `json:"connect,omitempty"`
 		RequireContainment bool     `json:"require_containment,omitempty"`
+		MaxMemory          string   `json:"max_memory,omitempty"`
+		MaxOpenFiles       int64    `json:"max_open_files,omitempty"`
+		MaxProcesses       int64    `json:"max_processes,omitempty"`
+		MaxCPUTime         string   `json:"max_cpu_time,omitempty"`
 	}
 	if s.MemoryLimit != 0 {
 		out.MemoryLimit = s.MemoryLimit.String()
@@ -109,6 +119,13 @@ func (s Sandbox) MarshalJSON() ([]byte, error) {
 	out.Trusted = s.Trusted
 	out.Env, out.Read, out.Write, out.Connect = s.Env, s.Read, s.Write, s.Connect
 	out.RequireContainment = s.RequireContainment
+	if s.MaxMemory != 0 {
+		out.MaxMemory = s.MaxMemory.String()
+	}
+	out.MaxOpenFiles, out.MaxProcesses = s.MaxOpenFiles, s.MaxProcesses
+	if s.MaxCPUTime != 0 {
+		out.MaxCPUTime = s.MaxCPUTime.String()
+	}
 	return json.Marshal(out)
 }
 

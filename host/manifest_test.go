@@ -117,6 +117,11 @@ func TestManifestErrors(t *testing.T) {
 		{name: "relative write", manifest: plugin(`{"write": ["/ok", "data"]}`), field: "sandbox.write[1]", want: "absolute path"},
 		{name: "connect no port", manifest: plugin(`{"connect": ["db.internal"]}`), field: "sandbox.connect[0]", want: "host:port"},
 		{name: "connect named port", manifest: plugin(`{"connect": ["db:postgres"]}`), field: "sandbox.connect[0]", want: "not a number"},
+		{name: "wasm max_memory", manifest: sandbox(`{"max_memory": "1GiB"}`), field: "sandbox.max_memory", want: "plugin transport only"},
+		{name: "zero max_memory", manifest: plugin(`{"max_memory": 0}`), field: "sandbox.max_memory", want: "must be positive"},
+		{name: "fractional open files", manifest: plugin(`{"max_open_files": 1.5}`), field: "sandbox.max_open_files", want: "positive whole number"},
+		{name: "negative processes", manifest: plugin(`{"max_processes": -1}`), field: "sandbox.max_processes", want: "positive whole number"},
+		{name: "short cpu time", manifest: plugin(`{"max_cpu_time": "10ms"}`), field: "sandbox.max_cpu_time", want: "at least 1s"},
 		{name: "require not bool", manifest: plugin(`{"require_containment": 1}`), field: "sandbox.require_containment", want: "true or false"},
 	}
 	for _, tc := range cases {
@@ -252,13 +257,15 @@ func TestPluginSandboxManifest(t *testing.T) {
 	writeFile(t, path, []byte(goodFields("p", "plugin.sh", sha256Hex([]byte(pluginScript))).
 		set("transport", q("plugin")).
 		set("sandbox", `{"env": ["PGPASSWORD", "MODE=fast"], "read": ["/etc/ssl"], "write": ["/var/lib/p"],
-			"connect": ["db.internal:5432"], "require_containment": true}`).String()), 0o644)
+			"connect": ["db.internal:5432"], "require_containment": true,
+			"max_memory": "2GiB", "max_open_files": 256, "max_processes": 64, "max_cpu_time": "1h"}`).String()), 0o644)
 	m, err := ReadManifest(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Sandbox{Env: []string{"PGPASSWORD", "MODE=fast"}, Read: []string{"/etc/ssl"}, Write: []string{"/var/lib/p"},
-		Connect: []string{"db.internal:5432"}, RequireContainment: true}
+		Connect: []string{"db.internal:5432"}, RequireContainment: true,
+		MaxMemory: 2 * GiB, MaxOpenFiles: 256, MaxProcesses: 64, MaxCPUTime: time.Hour}
 	if !reflect.DeepEqual(m.Sandbox, want) {
 		t.Errorf("Sandbox = %+v, want %+v", m.Sandbox, want)
 	}

@@ -32,6 +32,8 @@ func openPlugin(ctx context.Context, m *Manifest, artifact string, sum []byte, d
 	sb := m.Sandbox
 	opts = append(opts, hostplugin.WithEnv(pluginEnv(sb.Env)...), hostplugin.WithReadPaths(sb.Read...),
 		hostplugin.WithWritePaths(sb.Write...), hostplugin.WithConnect(sb.Connect...))
+	opts = append(opts, hostplugin.WithLimits(hostplugin.Limits{Memory: int64(sb.MaxMemory),
+		OpenFiles: sb.MaxOpenFiles, Processes: sb.MaxProcesses, CPUTime: sb.MaxCPUTime}))
 	if sb.RequireContainment {
 		opts = append(opts, hostplugin.WithRequireContainment())
 	}

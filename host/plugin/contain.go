@@ -23,11 +23,12 @@ type sandbox struct {
 	ports       []uint16
 	require     bool // refuse to start a plugin that cannot be fully contained
 	socketDir   string
+	limits      rlimits
 }
 
 // newSandbox builds a plugin's sandbox from its options and the data path of its DSN.
 func newSandbox(cfg config, dsn string) (*sandbox, error) {
-	sb := &sandbox{require: cfg.requireContainment}
+	sb := &sandbox{require: cfg.requireContainment, limits: cfg.limits.rlimits()}
 	for _, p := range cfg.readPaths {
 		abs, err := absPath(p)
 		if err != nil {

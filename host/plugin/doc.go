@@ -32,7 +32,9 @@
 // what the process wrote to stderr.
 //
 // The plugin's log records (slog in the plugin, through pdk/plugin) are logged by the host's
-// logger (WithLogger) at their levels, with plugin=<name>; so are go-plugin's own.
+// logger (WithLogger) at their levels, with plugin=<name>; so are go-plugin's own. Forwarding
+// is rate-limited per plugin (LogBurst at once, then LogRate a second): what a flooding plugin
+// logs past that is dropped, counted (Stats.LogsDropped) and reported in a warning.
 //
 // Every call has a deadline: the caller's context and the call timeout (WithCallTimeout). A
 // plugin that has not answered by then is killed (SIGKILL) and the call fails. A plugin
@@ -43,6 +45,10 @@
 // dead is sent to the new one, so the first use after a crash between transactions
 // succeeds. An Update whose COMMIT was in flight when the process died fails with an error
 // wrapping store.ErrCommitUnknown: it may have committed, and it is never retried blindly.
+// A plugin that keeps failing right after it starts (three times in a row, each having
+// answered no more than its HELLO) is not restarted at once: the next start waits 250 ms,
+// doubling with each further failure up to 30 s, and a call meanwhile fails at once with an
+// error wrapping ErrCrashLoop that gives the count, the wait and the last failure.
 //
 // Close ends the ABI session (the plugin's driver closes its files) and stops the process,
 // within five seconds: a plugin that does not exit by then is killed. On Linux each plugin runs
@@ -61,7 +67,8 @@
 // WithEnv gives it; its stdin is /dev/null and it inherits no descriptor of the host's. On
 // Linux it also runs with no_new_privs under Landlock (sandbox_linux.go): it may reach the
 // files beneath its data path (the DSN's directory, see dataPath), WithReadPaths and
-// WithWritePaths, TCP ports of WithConnect, and no process outside its sandbox. The binary is
+// WithWritePaths, TCP ports of WithConnect, and no process outside its sandbox; its resource
+// limits (WithLimits, DefaultLimits) are set before any of its code runs. The binary is
 // copied into a sealed memory file and hashed there, and that copy is executed, so no swap of
 // the file between check and start can run anything else. A host that cannot confine a plugin
 // entirely warns at open, or refuses (WithRequireContainment, ErrUncontained).

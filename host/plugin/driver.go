@@ -40,7 +40,7 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 	if g := sb.gaps(); len(g) > 0 && !sb.require {
 		cfg.logger.Warn("plugin not contained entirely: this host cannot confine it", "plugin", cfg.name, "uncontained", g)
 	}
-	t := &transport{path: path, sum: sum, cfg: cfg, sandbox: sb}
+	t := &transport{path: path, sum: sum, cfg: cfg, sandbox: sb, logs: newLogLimit()}
 	// The start timeout bounds the whole start, the ABI's HELLO included.
 	sctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(cfg.startTimeout), errHelloTimeout)
 	defer cancel()
@@ -122,6 +122,8 @@ type Stats struct {
 	Starts int
 	// PID is the running process's id, 0 if none runs.
 	PID int
+	// LogsDropped is how many of the plugin's log records were dropped, over the rate limit.
+	LogsDropped int64
 }
 
 // StatsOf returns the Stats of a driver NewDriver returned, or false for any other driver.
@@ -134,6 +136,7 @@ func StatsOf(d pdk.Driver) (Stats, bool) {
 	if c, ok := pd.Driver.(interface{ Stats() abi.Stats }); ok {
 		s.Stats = c.Stats()
 	}
+	s.LogsDropped = pd.t.logs.total.Load()
 	pd.t.mu.Lock()
 	s.Starts = pd.t.starts
 	pd.t.mu.Unlock()

@@ -6,8 +6,10 @@ import (
 	"log"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/time/rate"
 )
 
 // hcLogger is an hclog.Logger that writes to a slog.Logger: go-plugin logs through hclog,
@@ -18,13 +20,14 @@ type hcLogger struct {
 	l       *slog.Logger // base with them
 	name    string
 	implied []any
+	limit   *logLimit // shared by every logger derived from one plugin's
 }
 
-func newHCLogger(l *slog.Logger, name string) hclog.Logger {
-	return derive(l, name, nil)
+func newHCLogger(l *slog.Logger, name string, limit *logLimit) hclog.Logger {
+	return derive(l, name, nil, limit)
 }
 
-func derive(base *slog.Logger, name string, implied []any) *hcLogger {
+func derive(base *slog.Logger, name string, implied []any, limit *logLimit) *hcLogger {
 	l := base
 	if name != "" {
 		l = l.With("logger", name)
@@ -32,8 +35,25 @@ func derive(base *slog.Logger, name string, implied []any) *hcLogger {
 	if len(implied) > 0 {
 		l = l.With(implied...)
 	}
-	return &hcLogger{base: base, l: l, name: name, implied: implied}
+	return &hcLogger{base: base, l: l, name: name, implied: implied, limit: limit}
 }
+
+// Log forwarding is rate-limited per plugin: a plugin that floods its stderr (one logged
+// 333,000 records in 5 s) would otherwise flood the application's log, and its disk. Records
+// past the limit are dropped and counted; the next record let through is preceded by a warning
+// with the count.
+const (
+	LogRate  = 200  // records per second, on average
+	LogBurst = 1000 // records at once
+)
+
+// logLimit is one plugin's log budget, kept across its restarts.
+type logLimit struct {
+	lim            *rate.Limiter
+	pending, total atomic.Int64 // dropped since the last warning, and ever
+}
+
+func newLogLimit() *logLimit { return &logLimit{lim: rate.NewLimiter(LogRate, LogBurst)} }
 
 func slogLevel(l hclog.Level) slog.Level {
 	switch l {
@@ -50,8 +70,18 @@ func slogLevel(l hclog.Level) slog.Level {
 }
 
 func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
-	if level == hclog.Off || level == hclog.NoLevel {
+	if level == hclog.Off || level == hclog.NoLevel || !h.enabled(level) {
 		return
+	}
+	if h.limit != nil {
+		if !h.limit.lim.Allow() {
+			h.limit.pending.Add(1)
+			h.limit.total.Add(1)
+			return
+		}
+		if n := h.limit.pending.Swap(0); n > 0 {
+			h.base.Warn("plugin log records dropped: over the rate limit", "dropped", n, "limit_per_second", LogRate)
+		}
 	}
 	h.l.Log(context.Background(), slogLevel(level), msg, args...)
 }
@@ -89,7 +119,7 @@ func (h *hcLogger) SetLevel(hclog.Level) {}
 func (h *hcLogger) ImpliedArgs() []any { return h.implied }
 
 func (h *hcLogger) With(args ...any) hclog.Logger {
-	return derive(h.base, h.name, append(append([]any(nil), h.implied...), args...))
+	return derive(h.base, h.name, append(append([]any(nil), h.implied...), args...), h.limit)
 }
 
 func (h *hcLogger) Name() string { return h.name }
@@ -104,7 +134,7 @@ func (h *hcLogger) Named(name string) hclog.Logger {
 }
 
 func (h *hcLogger) ResetNamed(name string) hclog.Logger {
-	return derive(h.base, name, h.implied)
+	return derive(h.base, name, h.implied, h.limit)
 }
 
 func (h *hcLogger) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {

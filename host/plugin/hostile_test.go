@@ -435,3 +435,88 @@ func TestPinnedBinaryCannotBeSwapped(t *testing.T) {
 	}
 	t.Logf("%d of 40 opens ran the pinned binary, the others were refused", opened)
 }
+
+// TestLogFlood: a plugin that logs 5,000 records at once gets LogBurst of them through, then
+// LogRate a second; the rest are dropped, counted in Stats.LogsDropped and in a warning.
+func TestLogFlood(t *testing.T) {
+	h := &recorder{}
+	began := time.Now()
+	s, err := openHostile(context.Background(), t, "flood", WithLogger(slog.New(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() (flood, warnings int) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, r := range h.recs {
+			switch r.Message {
+			case "hostile flood":
+				flood++
+			case "plugin log records dropped: over the rate limit":
+				warnings++
+			}
+		}
+		return flood, warnings
+	}
+	var st Stats
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st = statsOf(t, s)
+		if n, _ := count(); int64(n)+st.LogsDropped >= 5000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			n, _ := count()
+			t.Fatalf("after 10s, %d records forwarded and %d dropped of the plugin's 5,000", n, st.LogsDropped)
+		}
+	}
+	elapsed := time.Since(began)
+	n, _ := count()
+	if most := LogBurst + int(elapsed.Seconds()*LogRate) + 1; n > most || st.LogsDropped == 0 {
+		t.Errorf("%d records forwarded, %d dropped in %v: want at most %d forwarded", n, st.LogsDropped, elapsed, most)
+	}
+	if err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put("ns", "k", []byte("v")) }); err != nil {
+		t.Fatalf("the host stopped serving after the flood: %v", err)
+	}
+	// The next record let through (go-plugin's own, as the process exits) says how many were
+	// dropped.
+	time.Sleep(2 * time.Second / LogRate)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, warnings := count(); warnings == 0 {
+		t.Error("no warning said records were dropped")
+	}
+}
+
+// TestCrashLoopBackoff: a plugin that dies at every call is restarted three times at once,
+// then held back with a doubling pause, in which calls fail at once with ErrCrashLoop.
+func TestCrashLoopBackoff(t *testing.T) {
+	s, err := openHostile(context.Background(), t, "crashloop", quiet, WithAcceptLoss())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held, lost int
+	var heldErr error
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
+		err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put("ns", "k", []byte("v")) })
+		switch {
+		case errors.Is(err, ErrCrashLoop):
+			held++
+			heldErr = err
+			time.Sleep(time.Millisecond) // a retrying application
+		case errors.Is(err, abi.ErrBroken):
+			lost++
+		default:
+			t.Fatalf("Update on a plugin that dies at every call: %v", err)
+		}
+	}
+	st := statsOf(t, s)
+	// 1 start at open, 3 at once, then pauses of 250 ms, 500 ms and 1 s: 6 or 7 in 2 s.
+	if st.Starts > 8 || held == 0 {
+		t.Errorf("%d starts in 2s (%d calls lost, %d held back): want at most 8", st.Starts, lost, held)
+	}
+	if heldErr != nil {
+		wantErrContains(t, "held back", heldErr, ErrCrashLoop, `plugin "hostile-crashloop" was lost`, "times in a row", "next start in")
+	}
+	t.Logf("%d starts, %d calls lost, %d held back: %v", st.Starts, lost, held, heldErr)
+}

@@ -32,6 +32,7 @@ type config struct {
 	readPaths, writePaths []string
 	connect               []string
 	requireContainment    bool
+	limits                Limits
 }
 
 // WithName names the driver in errors and log records (default: the binary's base name).

@@ -19,10 +19,12 @@ import (
 
 // process is one running plugin and its Frames stream.
 type process struct {
-	client *goplugin.Client
-	stream grpc.ClientStream
-	cancel context.CancelFunc
-	pid    int
+	client  *goplugin.Client
+	stream  grpc.ClientStream
+	cancel  context.CancelFunc
+	pid     int
+	started time.Time
+	served  atomic.Int64 // calls answered
 
 	err  error // why the stream broke
 	once sync.Once
@@ -50,7 +52,7 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         !t.cfg.noMTLS,
 		StartTimeout:     t.cfg.startTimeout,
-		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), ""),
+		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), "", t.logs),
 		Stderr:           stderr,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(pdkplugin.MaxMessage), grpc.MaxCallSendMsgSize(pdkplugin.MaxMessage))},
@@ -163,7 +165,7 @@ func connect(client *goplugin.Client, pid func() int) (*process, error) {
 		cancel()
 		return nil, fmt.Errorf("opening the Frames stream: %w", err)
 	}
-	return &process{client: client, stream: stream, cancel: cancel, pid: pid()}, nil
+	return &process{client: client, stream: stream, cancel: cancel, pid: pid(), started: time.Now()}, nil
 }
 
 // startError explains why a plugin did not start, from go-plugin's error and the end of what

@@ -79,6 +79,7 @@ func (r *procRunner) Start(ctx context.Context) error {
 	go onOwnThread(func() {
 		err := r.sandbox.apply() // this thread only
 		if err == nil {
+			r.cmd.SysProcAttr.Ptrace = r.sandbox.limits.any() // stop at exec, see setLimits
 			err = r.cmd.Start()
 		}
 		outW.Close() // the child has its copies
@@ -88,6 +89,14 @@ func (r *procRunner) Start(ctx context.Context) error {
 			return // and the confined thread ends
 		}
 		pid := r.cmd.Process.Pid
+		if r.cmd.SysProcAttr.Ptrace {
+			if err := r.sandbox.limits.set(pid); err != nil {
+				killGroup(pid)
+				_ = r.cmd.Wait()
+				started <- err
+				return
+			}
+		}
 		r.pid.Store(int64(pid))
 		if r.killed.Load() { // Kill came while the process was being forked
 			killGroup(pid)

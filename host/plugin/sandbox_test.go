@@ -1,3 +1,5 @@
+//go:build linux
+
 package plugin
 
 import (
@@ -30,8 +32,9 @@ func needContainment(t testing.TB) {
 // TestSandbox runs the hostile plugin's probe: from inside the plugin, every way out that the
 // sandbox closes is tried (the host's secrets in its environment, stdin and an inherited
 // descriptor; files outside the data path; TCP to a port not allowed; the host's abstract
-// socket; exec; a signal to the host) and must fail, while what it allows (its data directory,
-// TCP to the allowed port) works. The host must survive and go on serving.
+// socket; exec; a signal to the host; more descriptors than its limit) and must fail, while
+// what it allows (its data directory, TCP to the allowed port) works, and its resource limits
+// must be those set. The host must survive and go on serving.
 func TestSandbox(t *testing.T) {
 	needContainment(t)
 	t.Setenv("DOCKYARD_TEST_SECRET", "s3cr3t-value")
@@ -62,7 +65,7 @@ func TestSandbox(t *testing.T) {
 	h := &recorder{}
 	data := t.TempDir()
 	s, err := openHostileAt(context.Background(), t, "probe", data, WithLogger(slog.New(h)),
-		WithConnect(allowed.Addr().String()),
+		WithConnect(allowed.Addr().String()), WithLimits(Limits{Memory: 3 << 30, OpenFiles: 64}),
 		WithEnv("PROBE_HOST_PID="+itoa(os.Getpid()), fmt.Sprintf("PROBE_FD=%d", fd), "PROBE_FILE="+secret,
 			"PROBE_WRITE_DIR="+writeDir, "PROBE_TCP="+denied.Addr().String(),
 			"PROBE_TCP_ALLOWED="+allowed.Addr().String(), "PROBE_ABSTRACT="+abstract))
@@ -85,6 +88,10 @@ func TestSandbox(t *testing.T) {
 		"exec":            "permission denied",
 		"signal_host":     "no such process", // the host is outside the plugin's PID namespace
 		"signal_group":    "ok",
+		"open_files":      "too many open files",
+		"rlimit_nofile":   "64/64",
+		"rlimit_as":       fmt.Sprintf("%d/%d", 3<<30, 3<<30),
+		"rlimit_core":     "0/0",
 	} {
 		if !strings.Contains(got[name], want) {
 			t.Errorf("probe %s: got %q, want %q", name, got[name], want)

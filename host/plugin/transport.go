@@ -28,6 +28,8 @@ type transport struct {
 	p      *process // nil until started, and after a loss
 	closed bool
 	starts int
+	loop   crashLoop
+	logs   *logLimit
 	timer  *time.Timer // the call timeout: fires timeout
 	req    wrapperspb.BytesValue
 
@@ -53,8 +55,12 @@ func (t *transport) live(ctx context.Context) (*process, error) {
 	if t.p != nil {
 		return t.p, nil
 	}
+	if err := t.loop.wait(t.cfg.name); err != nil {
+		return nil, err
+	}
 	p, err := t.start(ctx)
 	if err != nil {
+		t.loop.crashed(time.Now(), err)
 		return nil, err
 	}
 	t.p = p
@@ -108,6 +114,7 @@ func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 		p.err = err
 		return nil, t.lose(p, t.died(p, "during the call"))
 	}
+	p.served.Add(1)
 	return resp.Value, nil
 }
 
@@ -134,6 +141,13 @@ func (t *transport) lose(p *process, cause error) error {
 	t.mu.Lock()
 	if t.p == p {
 		t.p = nil
+		switch {
+		case p.abandoned.Load(): // the application's doing, not the plugin's
+		case p.served.Load() <= 1 && time.Since(p.started) < crashWindow:
+			t.loop.crashed(time.Now(), cause)
+		default:
+			t.loop = crashLoop{}
+		}
 	}
 	t.mu.Unlock()
 	t.cfg.logger.Warn("plugin process lost", "plugin", t.cfg.name, "pid", p.pid, "error", cause)
@@ -165,3 +179,43 @@ func (t *transport) pid() int {
 var _ abi.RoundTripper = (*transport)(nil)
 
 var errNotExecutable = errors.New("not executable")
+
+// Restart backoff. A plugin that fails to start, or is lost (crashed, killed for a timeout)
+// within crashWindow of its start having answered at most one call (its HELLO), crashLimit
+// times in a row, is not started again at once: a retrying application would otherwise
+// restart it as fast as it can fail (9 starts a second were seen). Each further loss doubles
+// the pause, from minBackoff up to maxBackoff; a call in the pause fails at once, having
+// reached no plugin, with an error wrapping ErrCrashLoop that says why. A process that
+// serves calls ends the loop.
+const (
+	crashWindow = 10 * time.Second
+	crashLimit  = 3
+	minBackoff  = 250 * time.Millisecond
+	maxBackoff  = 30 * time.Second
+)
+
+// ErrCrashLoop is wrapped by the error of a call made while a plugin that keeps failing right
+// after it starts is held back from restarting.
+var ErrCrashLoop = errors.New("plugin held back from restarting: it keeps failing right after it starts")
+
+// crashLoop counts a plugin's consecutive early losses.
+type crashLoop struct {
+	n     int
+	last  time.Time
+	cause error
+}
+
+func (c *crashLoop) crashed(now time.Time, cause error) { c.n, c.last, c.cause = c.n+1, now, cause }
+
+// wait returns an error wrapping ErrCrashLoop if a start now would come too soon.
+func (c *crashLoop) wait(name string) error {
+	if c.n < crashLimit {
+		return nil
+	}
+	pause := min(maxBackoff, minBackoff<<min(c.n-crashLimit, 16))
+	if left := time.Until(c.last.Add(pause)); left > 0 {
+		return fmt.Errorf("%w: plugin %q was lost %d times in a row, each within %v of its start; next start in %v; last: %w",
+			ErrCrashLoop, name, c.n, crashWindow, left.Round(time.Millisecond), c.cause)
+	}
+	return nil
+}

@@ -14,6 +14,8 @@
 //	env         a real in-memory driver that logs its whole environment when opened
 //	spawn       a real in-memory driver that starts itself, silent, holding its stderr, in a
 //	            session (and process group) of its own, and logs the child's pid
+//	flood       a real in-memory driver that logs 5,000 error records when opened
+//	crashloop   a real in-memory driver whose process exits at any request but a lone HELLO
 //	probe       a real in-memory driver that tries, when opened, to get out of its sandbox and
 //	            logs what each attempt got (see probe.go)
 //	(unset)     a real in-memory driver
@@ -22,6 +24,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +51,7 @@ import (
 func main() {
 	mode := os.Getenv("DOCKYARD_HOSTILE")
 	switch mode {
-	case "", "logs", "env", "spawn", "probe":
+	case "", "logs", "env", "spawn", "probe", "flood":
 		pdkplugin.Serve(func(_ context.Context, h abi.Hello) (pdk.Driver, error) {
 			if mode == "probe" {
 				probe(h.DSN)
@@ -65,6 +68,11 @@ func main() {
 			}
 			if mode == "env" {
 				slog.Info("hostile env", "environ", strings.Join(os.Environ(), "\n"))
+			}
+			if mode == "flood" {
+				for i := range 5000 {
+					slog.Error("hostile flood", "n", i)
+				}
 			}
 			if mode == "logs" {
 				slog.Debug("hostile debug record", "n", 1)
@@ -97,6 +105,15 @@ func main() {
 		})
 	case "hang":
 		serve(pdkplugin.Handshake, func([]byte) []byte { time.Sleep(time.Hour); return nil })
+	case "crashloop":
+		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
+		serve(pdkplugin.Handshake, func(req []byte) []byte {
+			// The operation count is the header's last 4 bytes; the first op follows it.
+			if len(req) <= abi.HeaderSize || abi.Op(req[abi.HeaderSize]) != abi.OpHello || binary.LittleEndian.Uint32(req[8:abi.HeaderSize]) != 1 {
+				os.Exit(7)
+			}
+			return d.Handle(context.Background(), req, nil)
+		})
 	case "wrongabi":
 		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
 		serve(pdkplugin.Handshake, func(req []byte) []byte {

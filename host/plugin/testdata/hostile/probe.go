@@ -59,6 +59,22 @@ func probe(dataDir string) {
 		{"exec", func() error { return exec.Command("/bin/sh", "-c", "true").Run() }},
 		{"signal_host", func() error { return syscall.Kill(hostPID, syscall.SIGKILL) }},
 		{"signal_group", func() error { return syscall.Kill(0, syscall.SIGURG) }},
+		{"open_files", func() error {
+			var files []*os.File
+			defer func() {
+				for _, f := range files {
+					f.Close()
+				}
+			}()
+			for range 200 {
+				f, err := os.Open("/dev/null")
+				if err != nil {
+					return err
+				}
+				files = append(files, f)
+			}
+			return nil
+		}},
 	}
 	var attrs []any
 	for _, a := range attempts {
@@ -70,6 +86,17 @@ func probe(dataDir string) {
 			}
 		}
 		attrs = append(attrs, a.name, got)
+	}
+	for _, r := range []struct {
+		name     string
+		resource int
+	}{{"rlimit_nofile", syscall.RLIMIT_NOFILE}, {"rlimit_as", syscall.RLIMIT_AS}, {"rlimit_core", syscall.RLIMIT_CORE}} {
+		var lim syscall.Rlimit
+		if err := syscall.Getrlimit(r.resource, &lim); err != nil {
+			attrs = append(attrs, r.name, err.Error())
+		} else {
+			attrs = append(attrs, r.name, fmt.Sprintf("%d/%d", lim.Cur, lim.Max))
+		}
 	}
 	slog.Info("hostile probe", attrs...)
 }
