@@ -47,7 +47,7 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 	if _, err := t.live(ctx); err != nil { // start now, so a start failure is the error as is
 		return nil, err
 	}
-	var copts []abi.ClientOption
+	copts := []abi.ClientOption{abi.WithDriverName(cfg.name)}
 	if cfg.acceptLoss {
 		copts = append(copts, abi.WithAcceptLoss())
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -519,4 +520,60 @@ func TestCrashLoopBackoff(t *testing.T) {
 		wantErrContains(t, "held back", heldErr, ErrCrashLoop, `plugin "hostile-crashloop" was lost`, "times in a row", "next start in")
 	}
 	t.Logf("%d starts, %d calls lost, %d held back: %v", st.Starts, lost, held, heldErr)
+}
+
+// TestHugeAnswer: a plugin that answers with a 60 MiB frame, past the largest response the ABI
+// allows (abi.MaxResponse), is refused from the frame's length, before the host allocates it:
+// the call fails saying so, the process is discarded, and the host keeps what it allocated far
+// below the frame's size.
+func TestHugeAnswer(t *testing.T) {
+	s, err := openHostile(context.Background(), t, "huge", quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err = s.View(context.Background(), func(tx store.Tx) error { _, err := tx.Get("ns", "k"); return err })
+	runtime.ReadMemStats(&after)
+	wantErrContains(t, "a 60 MiB answer", err, abi.ErrBroken, `plugin "hostile-huge"`, "larger than max")
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Errorf("the host allocated %d MiB during the call: the frame was read before it was refused", grew>>20)
+	}
+}
+
+// TestExtraAnswer: a plugin that sends one answer too many is out of step with its requests
+// from then on. The first answer that does not fit its request discards the process (the
+// stream cannot be trusted again), and the next call, on a new process, is answered in step.
+func TestExtraAnswer(t *testing.T) {
+	ctx := context.Background()
+	s, err := openHostile(ctx, t, "extra", quiet, WithAcceptLoss())
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(v string) error {
+		return s.Update(ctx, func(tx store.Tx) error { return tx.Put("ns", "k", []byte(v)) })
+	}
+	get := func() (string, error) {
+		var got string
+		err := s.View(ctx, func(tx store.Tx) error {
+			v, err := tx.Get("ns", "k")
+			got = string(v)
+			return err
+		})
+		return got, err
+	}
+	if err := put("v1"); err != nil { // answered twice
+		t.Fatal(err)
+	}
+	_, err = get() // gets the extra answer
+	wantErrContains(t, "the call after the extra answer", err, nil, "malformed response")
+	if err := put("v2"); err != nil {
+		t.Fatalf("Update on the new process: %v", err)
+	}
+	if got, err := get(); err != nil || got != "v2" {
+		t.Fatalf("Get on the new process = %q, %v; want v2", got, err)
+	}
+	if st := statsOf(t, s); st.Starts != 2 {
+		t.Errorf("%d processes started, want 2 (the out-of-step one discarded)", st.Starts)
+	}
 }

@@ -55,7 +55,7 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), "", t.logs),
 		Stderr:           stderr,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(pdkplugin.MaxMessage), grpc.MaxCallSendMsgSize(pdkplugin.MaxMessage))},
+			grpc.MaxCallRecvMsgSize(pdkplugin.MaxAnswer), grpc.MaxCallSendMsgSize(pdkplugin.MaxMessage))},
 	})
 	type started struct {
 		p   *process

@@ -154,6 +154,20 @@ func (t *transport) lose(p *process, cause error) error {
 	return fmt.Errorf("%w: %w", cause, abi.ErrBroken)
 }
 
+// Discard kills the running process at the client's word (abi.Discarder): after a malformed
+// answer, which may mean the process has fallen out of step with its requests, so that every
+// later answer would belong to an earlier request. The next call starts a new one.
+func (t *transport) Discard(cause error) {
+	t.mu.Lock()
+	p := t.p
+	t.mu.Unlock()
+	if p != nil {
+		_ = t.lose(p, fmt.Errorf("plugin %q (pid %d) discarded: %w", t.cfg.name, p.pid, cause))
+	}
+}
+
+var _ abi.Discarder = (*transport)(nil)
+
 // close stops the running process, if any; later calls fail.
 func (t *transport) close() error {
 	t.mu.Lock()

@@ -42,10 +42,11 @@
 // # Limits and failures
 //
 // Each instance's linear memory is capped (WithMemoryLimit, 256 MiB by default), and each
-// response frame (WithMaxResponse, 64 MiB). Every call into the guest, _initialize included,
-// has a deadline (WithCallTimeout, 30 s by default): a guest looping or sleeping past it is
-// stopped. A call is not interrupted by its caller's context, only by the deadline: stopping a
-// guest mid-call destroys its instance, and a driver that is not durable loses its data with it.
+// response frame (WithMaxResponse, abi.MaxResponse: 8 MiB). Every call into the guest,
+// _initialize included, has a deadline (WithCallTimeout, 30 s by default): a guest looping or
+// sleeping past it is stopped. A call is not interrupted by its caller's context, only by the
+// deadline: stopping a guest mid-call destroys its instance, and a driver that is not durable
+// loses its data with it.
 //
 // After a trap, an exit, a deadline, an out-of-memory death, a buffer or response outside the
 // guest's memory, or an oversize response, the instance is closed and discarded, and the call

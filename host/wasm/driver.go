@@ -33,7 +33,7 @@ func (m *Module) newDriver(ctx context.Context, dsn string, owned bool) (pdk.Dri
 	if t.root != nil {
 		hello.DSN = guestDataDir
 	}
-	var copts []abi.ClientOption
+	copts := []abi.ClientOption{abi.WithDriverName(m.cfg.name)}
 	if m.cfg.acceptLoss {
 		copts = append(copts, abi.WithAcceptLoss())
 	}

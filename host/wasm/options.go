@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -16,8 +17,9 @@ const (
 	DefaultMemoryLimit = 256 << 20
 	// DefaultCallTimeout is the per-call deadline (WithCallTimeout).
 	DefaultCallTimeout = 30 * time.Second
-	// DefaultMaxResponse is the largest response frame accepted from a guest (WithMaxResponse).
-	DefaultMaxResponse = 64 << 20
+	// DefaultMaxResponse is the largest response frame accepted from a guest (WithMaxResponse):
+	// abi.MaxResponse, 8 MiB.
+	DefaultMaxResponse = abi.MaxResponse
 	// MinMaxResponse is the smallest WithMaxResponse accepted. A response carries at most one
 	// payload (a value of at most store.MaxValueSize, or a scan page, which the dispatcher
 	// bounds at abi.ScanPageBudget plus one entry) besides one short result for each other
@@ -88,7 +90,7 @@ func WithTrusted() Option { return func(c *config) { c.trusted = true } }
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithMaxResponse sets the largest response frame accepted from the guest (default
-// DefaultMaxResponse, 64 MiB; at least MinMaxResponse). A larger one is an error and the
+// DefaultMaxResponse, 8 MiB; at least MinMaxResponse). A larger one is an error and the
 // instance is discarded.
 func WithMaxResponse(n int) Option { return func(c *config) { c.maxResponse = n } }
 

@@ -261,6 +261,14 @@ type RoundTripper interface {
 	RoundTrip(ctx context.Context, req []byte) ([]byte, error)
 }
 
+// Discarder is implemented by a RoundTripper that can discard its guest instance when the
+// Client asks: after a malformed response, which may be one of a guest that has fallen out of
+// step with its requests (a plugin that sent an answer too many), so that the next HELLO
+// reaches a fresh instance instead of one whose answers may belong to earlier requests.
+type Discarder interface {
+	Discard(cause error)
+}
+
 // ErrBroken is wrapped by transport errors after which the guest instance was discarded.
 var ErrBroken = errors.New("abi: guest instance discarded")
 

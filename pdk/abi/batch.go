@@ -71,7 +71,11 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 		}
 		r, err := decodeResponse(resp, b.ops, c.answerLimits(fin))
 		if err != nil {
-			return r, c.abandon(t, &b, fin, fmt.Errorf("the guest session was abandoned after a malformed response: %w", err))
+			err = fmt.Errorf("the guest session was abandoned after a malformed response: %w", err)
+			if d, ok := c.rt.(Discarder); ok {
+				d.Discard(err)
+			}
+			return r, c.abandon(t, &b, fin, err)
 		}
 		retry, err := c.apply(t, fin, &b, &r)
 		if !retry {

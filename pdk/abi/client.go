@@ -31,6 +31,22 @@ type ClientOption func(*clientConfig)
 type clientConfig struct {
 	writeBudget, maxRequest int
 	acceptLoss              bool
+	name                    string
+}
+
+// driverName is how errors name the driver.
+func (c *Client) driverName() string {
+	if c.name != "" {
+		return c.name
+	}
+	return c.guest.Name
+}
+
+// WithDriverName names the driver in the client's errors: the name the host knows it by (a
+// manifest's, say). By default errors use the name the guest declares in its HELLO answer,
+// which a hostile guest chooses.
+func WithDriverName(name string) ClientOption {
+	return func(c *clientConfig) { c.name = name }
 }
 
 // WithWriteBudget sets how many bytes of encoded writes a transaction buffers before they
@@ -106,6 +122,7 @@ type Client struct {
 	writeBudget int
 	maxRequest  int
 	acceptLoss  bool
+	name        string // of the driver in errors: WithDriverName, else the guest's declared name
 	roundTrips  atomic.Uint64
 	reopens     atomic.Uint64
 
@@ -142,7 +159,7 @@ func NewClient(ctx context.Context, rt RoundTripper, hello Hello, opts ...Client
 	hello.Options = slices.Clone(hello.Options)
 	c := &Client{
 		rt: rt, hello: hello, maxRequest: cfg.maxRequest, needHello: true, acceptLoss: cfg.acceptLoss,
-		turn: make(chan struct{}, 1), live: make(map[uint32]*clientTxn),
+		turn: make(chan struct{}, 1), live: make(map[uint32]*clientTxn), name: cfg.name,
 	}
 	if _, err := c.cross(ctx, nil, nil); err != nil {
 		return nil, err
@@ -151,7 +168,7 @@ func NewClient(ctx context.Context, rt RoundTripper, hello Hello, opts ...Client
 	if g.MaxRequest > 0 && g.MaxRequest < MinMaxRequest {
 		c.Close()
 		return nil, fmt.Errorf("%w: driver %q declares maxRequest %d in its HELLO answer, below the ABI's minimum of %d bytes: it could take no ordinary request",
-			ErrProtocol, g.Name, g.MaxRequest, MinMaxRequest)
+			ErrProtocol, c.driverName(), g.MaxRequest, MinMaxRequest)
 	}
 	if g.MaxRequest > 0 && int64(g.MaxRequest) < int64(c.maxRequest) {
 		c.maxRequest = int(g.MaxRequest)
@@ -342,7 +359,7 @@ func (c *Client) lose(cause error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gone == nil && c.opened && !c.acceptLoss && c.guest.Flags&FlagDurable == 0 {
-		c.gone = fmt.Errorf("%w: driver %q is not durable, so its data went with its session: %w", store.ErrStoreLost, c.guest.Name, cause)
+		c.gone = fmt.Errorf("%w: driver %q is not durable, so its data went with its session: %w", store.ErrStoreLost, c.driverName(), cause)
 	}
 	if c.gone != nil {
 		cause = c.gone

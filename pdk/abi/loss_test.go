@@ -100,6 +100,25 @@ func TestMalformedAnswerLosesNonDurable(t *testing.T) {
 	everyCallLost(t, s, "malformed response")
 }
 
+// TestLossNamesTheHostsName: the loss names the driver by the name the host gave it
+// (WithDriverName), not the one the guest declares.
+func TestLossNamesTheHostsName(t *testing.T) {
+	ctx := context.Background()
+	l := NewLoopback(InmemOpener)
+	bad := false
+	s := pdk.NewStore(newClient(t, rtFunc(func(ctx context.Context, req []byte) ([]byte, error) {
+		if bad {
+			return resp(5, ok), nil
+		}
+		return l.RoundTrip(ctx, req)
+	}), WithDriverName("from-the-manifest")))
+	bad = true
+	err := s.View(ctx, func(tx store.Tx) error { _, err := tx.Get("ns", "k"); return err })
+	if err == nil || !strings.Contains(err.Error(), `driver "from-the-manifest" is not durable`) || strings.Contains(err.Error(), `"inmem"`) {
+		t.Fatalf("loss: %v, want it to name the driver from-the-manifest", err)
+	}
+}
+
 // TestLossAcceptedOrDurable: a client made WithAcceptLoss (a cache), or one whose guest is
 // durable, goes on after a loss on a fresh session, as before.
 func TestLossAcceptedOrDurable(t *testing.T) {

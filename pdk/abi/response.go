@@ -14,6 +14,13 @@ const (
 	MaxMessage = 64 << 10
 	// MaxInfoString is the largest driver name or version a HELLO answer may carry.
 	MaxInfoString = 1 << 10
+	// MaxResponse is the largest response frame a transport need accept from a guest, 8 MiB:
+	// a response carries at most one payload (a value of at most store.MaxValueSize, or a scan
+	// page, bounded at ScanPageBudget or one entry), one failure message (MaxMessage), and a
+	// status byte for each other operation of its request (a DefaultMaxRequest request holds
+	// at most 1.5M operations). A transport refuses a larger frame from its length alone, so
+	// a hostile guest cannot make the host allocate more.
+	MaxResponse = store.MaxValueSize + 4<<20
 )
 
 // answerLimits bound the payloads of a response: the one check every transport's answers go

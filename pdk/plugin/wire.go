@@ -6,6 +6,8 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/dockyard/dockyard/pdk/abi"
 )
 
 // Handshake is the go-plugin handshake a Dockyard plugin binary and its host share. go-plugin
@@ -41,10 +43,15 @@ const (
 // FramesDesc describes the Frames stream, for grpc.ClientConn.NewStream.
 var FramesDesc = grpc.StreamDesc{StreamName: "Frames", ServerStreams: true, ClientStreams: true}
 
-// MaxMessage bounds a gRPC message either way: the largest ABI frame (the host's largest
-// response, 64 MiB) plus room for the message's own framing. gRPC's default of 4 MiB would
+// MaxMessage bounds a gRPC message from the host: the largest ABI request frame (64 MiB, more
+// than any host sends) plus room for the message's own framing. gRPC's default of 4 MiB would
 // refuse frames the ABI allows.
 const MaxMessage = 64<<20 + 4096
+
+// MaxAnswer bounds a gRPC message from the plugin: the largest ABI response frame
+// (abi.MaxResponse, 8 MiB) plus framing. The host refuses a larger message from its length
+// prefix, before allocating it.
+const MaxAnswer = abi.MaxResponse + 4096
 
 // framesServer is the server side of the Frames stream.
 type framesServer interface {

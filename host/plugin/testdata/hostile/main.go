@@ -15,6 +15,8 @@
 //	spawn       a real in-memory driver that starts itself, silent, holding its stderr, in a
 //	            session (and process group) of its own, and logs the child's pid
 //	flood       a real in-memory driver that logs 5,000 error records when opened
+//	huge        a real in-memory driver that answers every request but HELLO with a 60 MiB frame
+//	extra       a real in-memory driver that sends its answer to the second request twice
 //	crashloop   a real in-memory driver whose process exits at any request but a lone HELLO
 //	probe       a real in-memory driver that tries, when opened, to get out of its sandbox and
 //	            logs what each attempt got (see probe.go)
@@ -105,6 +107,21 @@ func main() {
 		})
 	case "hang":
 		serve(pdkplugin.Handshake, func([]byte) []byte { time.Sleep(time.Hour); return nil })
+	case "huge":
+		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
+		huge := make([]byte, 60<<20)
+		serve(pdkplugin.Handshake, func(req []byte) []byte {
+			if len(req) > abi.HeaderSize && abi.Op(req[abi.HeaderSize]) == abi.OpHello {
+				return d.Handle(context.Background(), req, nil)
+			}
+			return huge
+		})
+	case "extra":
+		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
+		serveFixture(pdkplugin.Handshake, &fixture{
+			answer: func(req []byte) []byte { return d.Handle(context.Background(), req, nil) },
+			extra:  func(n int) bool { return n == 2 },
+		})
 	case "crashloop":
 		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
 		serve(pdkplugin.Handshake, func(req []byte) []byte {
@@ -133,9 +150,13 @@ func main() {
 
 // serve serves the Frames service with answer in place of the ABI dispatcher.
 func serve(hs goplugin.HandshakeConfig, answer func([]byte) []byte) {
+	serveFixture(hs, &fixture{answer: answer})
+}
+
+func serveFixture(hs goplugin.HandshakeConfig, f *fixture) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: hs,
-		Plugins:         goplugin.PluginSet{pdkplugin.PluginName: &fixture{answer: answer}},
+		Plugins:         goplugin.PluginSet{pdkplugin.PluginName: f},
 		GRPCServer:      goplugin.DefaultGRPCServer,
 		Logger:          hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
 	})
@@ -144,6 +165,7 @@ func serve(hs goplugin.HandshakeConfig, answer func([]byte) []byte) {
 type fixture struct {
 	goplugin.NetRPCUnsupportedPlugin
 	answer func([]byte) []byte
+	extra  func(n int) bool // send the answer to request n (from 1) twice
 }
 
 func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
@@ -152,7 +174,7 @@ func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 		HandlerType: (*any)(nil),
 		Streams: []grpc.StreamDesc{{StreamName: "Frames", ServerStreams: true, ClientStreams: true,
 			Handler: func(_ any, stream grpc.ServerStream) error {
-				for {
+				for n := 1; ; n++ {
 					var m wrapperspb.BytesValue
 					if err := stream.RecvMsg(&m); err != nil {
 						if errors.Is(err, io.EOF) {
@@ -160,8 +182,14 @@ func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 						}
 						return err
 					}
-					if err := stream.SendMsg(&wrapperspb.BytesValue{Value: f.answer(m.Value)}); err != nil {
+					a := f.answer(m.Value)
+					if err := stream.SendMsg(&wrapperspb.BytesValue{Value: a}); err != nil {
 						return err
+					}
+					if f.extra != nil && f.extra(n) {
+						if err := stream.SendMsg(&wrapperspb.BytesValue{Value: a}); err != nil {
+							return err
+						}
 					}
 				}
 			}}},
