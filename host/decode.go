@@ -18,7 +18,7 @@ import (
 var (
 	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "sandbox", "options"}
 	requiredFields = []string{"name", "transport", "artifact", "sha256", "abi"}
-	sandboxFields  = []string{"memory_limit", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment",
+	sandboxFields  = []string{"memory_limit", "disk_quota", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment",
 		"max_memory", "max_open_files", "max_processes", "max_cpu_time"}
 	// pluginOnly are the sandbox members of the plugin transport only.
 	pluginOnly = []string{"env", "read", "write", "connect", "require_containment",
@@ -79,7 +79,7 @@ func parseManifest(path string, data []byte) (*Manifest, error) {
 	// validate sees values; here presence matters too: "trusted": false, or any memory_limit,
 	// in a plugin manifest says the author expects a setting the plugin transport has not.
 	if m.Transport == TransportPlugin {
-		for _, f := range []string{"memory_limit", "trusted"} {
+		for _, f := range []string{"memory_limit", "disk_quota", "trusted"} {
 			if _, ok := sandbox[f]; ok {
 				return nil, fieldErr(path, "sandbox."+f, "applies to the wasm transport only, not %q", m.Transport)
 			}
@@ -129,6 +129,16 @@ func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]jso
 		if err != nil {
 			return nil, &ManifestError{Path: path, Field: "sandbox.call_timeout", Err: err}
 		}
+	}
+	if raw, ok := fields["disk_quota"]; ok {
+		n, err := parseByteSizeJSON(raw)
+		if err == nil && n == 0 {
+			err = errors.New("must be positive (leave the field out for the default, 8GiB)")
+		}
+		if err != nil {
+			return nil, &ManifestError{Path: path, Field: "sandbox.disk_quota", Err: err}
+		}
+		sb.DiskQuota = n
 	}
 	if raw, ok := fields["max_memory"]; ok {
 		n, err := parseByteSizeJSON(raw)

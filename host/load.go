@@ -195,20 +195,23 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 			return openPlugin(ctx, &pm, artifact, sum, dsn, logger)
 		}
 	}
-	if err := register(m.Name, factory); err != nil {
-		release()
-		return nil, &ManifestError{Path: path, Field: "name", Err: err}
-	}
 	manifest, err := filepath.Abs(path)
 	if err != nil {
 		manifest = path
+	}
+	if err := checkWritable(cfg, m.Name, filepath.Dir(manifest), manifest, artifact); err != nil {
+		release()
+		return nil, &ManifestError{Path: path, Err: err}
+	}
+	if err := register(m.Name, factory); err != nil {
+		release()
+		return nil, &ManifestError{Path: path, Field: "name", Err: err}
 	}
 	info := Loaded{Name: m.Name, Transport: m.Transport, Artifact: artifact, SHA256: hex.EncodeToString(sum),
 		ABI: m.ABI, Manifest: manifest}
 	tableMu.Lock()
 	table[m.Name] = &loaded{info: info, m: *m}
 	tableMu.Unlock()
-	warnWritable(cfg.logger, m.Name, filepath.Dir(manifest), manifest, artifact)
 	cfg.logger.Info("driver loaded", "driver", m.Name, "transport", m.Transport, "artifact", artifact,
 		"sha256", info.SHA256, "manifest", path)
 	return &info, nil
@@ -241,6 +244,8 @@ func differs(a, b *Manifest) string {
 		return "abi"
 	case a.Sandbox.MemoryLimit != b.Sandbox.MemoryLimit:
 		return "sandbox.memory_limit"
+	case a.Sandbox.DiskQuota != b.Sandbox.DiskQuota:
+		return "sandbox.disk_quota"
 	case a.Sandbox.CallTimeout != b.Sandbox.CallTimeout:
 		return "sandbox.call_timeout"
 	case a.Sandbox.Trusted != b.Sandbox.Trusted:

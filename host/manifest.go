@@ -65,6 +65,9 @@ type Sandbox struct {
 	// MemoryLimit caps each wasm instance's linear memory (wasm only; default 256 MiB, at most
 	// MaxMemoryLimit). JSON "memory_limit": bytes, or a string such as "256MiB".
 	MemoryLimit ByteSize
+	// DiskQuota caps the bytes of files the driver may hold in its data directory (wasm only;
+	// default 8 GiB, see hostwasm.WithDiskQuota). JSON "disk_quota": bytes or a size string.
+	DiskQuota ByteSize
 	// CallTimeout is the deadline of each call into the driver. JSON "call_timeout": a Go
 	// duration string such as "30s", from MinCallTimeout to MaxCallTimeout.
 	CallTimeout time.Duration
@@ -98,6 +101,7 @@ type Sandbox struct {
 func (s Sandbox) MarshalJSON() ([]byte, error) {
 	var out struct {
 		MemoryLimit        string   `json:"memory_limit,omitempty"`
+		DiskQuota          string   `json:"disk_quota,omitempty"`
 		CallTimeout        string   `json:"call_timeout,omitempty"`
 		Trusted            bool     `json:"trusted,omitempty"`
 		Env                []string `json:"env,omitempty"`
@@ -115,6 +119,9 @@ func (s Sandbox) MarshalJSON() ([]byte, error) {
 	}
 	if s.CallTimeout != 0 {
 		out.CallTimeout = s.CallTimeout.String()
+	}
+	if s.DiskQuota != 0 {
+		out.DiskQuota = s.DiskQuota.String()
 	}
 	out.Trusted = s.Trusted
 	out.Env, out.Read, out.Write, out.Connect = s.Env, s.Read, s.Write, s.Connect

@@ -117,6 +117,8 @@ func TestManifestErrors(t *testing.T) {
 		{name: "relative write", manifest: plugin(`{"write": ["/ok", "data"]}`), field: "sandbox.write[1]", want: "absolute path"},
 		{name: "connect no port", manifest: plugin(`{"connect": ["db.internal"]}`), field: "sandbox.connect[0]", want: "host:port"},
 		{name: "connect named port", manifest: plugin(`{"connect": ["db:postgres"]}`), field: "sandbox.connect[0]", want: "not a number"},
+		{name: "plugin disk_quota", manifest: plugin(`{"disk_quota": "1GiB"}`), field: "sandbox.disk_quota", want: "wasm transport only"},
+		{name: "zero disk_quota", manifest: sandbox(`{"disk_quota": 0}`), field: "sandbox.disk_quota", want: "must be positive"},
 		{name: "wasm max_memory", manifest: sandbox(`{"max_memory": "1GiB"}`), field: "sandbox.max_memory", want: "plugin transport only"},
 		{name: "zero max_memory", manifest: plugin(`{"max_memory": 0}`), field: "sandbox.max_memory", want: "must be positive"},
 		{name: "fractional open files", manifest: plugin(`{"max_open_files": 1.5}`), field: "sandbox.max_open_files", want: "positive whole number"},
@@ -213,13 +215,13 @@ func TestReadManifest(t *testing.T) {
 	sum := strings.ToUpper(sha256Hex(emptyModule))
 	path := filepath.Join(dir, "kv.json")
 	writeFile(t, path, []byte(goodFields("kv", "./m.wasm", sum).
-		set("sandbox", `{"memory_limit": "64 MiB", "call_timeout": "1m30s"}`).
+		set("sandbox", `{"memory_limit": "64 MiB", "disk_quota": "2GiB", "call_timeout": "1m30s"}`).
 		set("options", `{"page_size": 512, "mode": "fast"}`).String()), 0o644)
 	m, err := ReadManifest(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Sandbox{MemoryLimit: 64 * MiB, CallTimeout: 90 * time.Second}
+	want := Sandbox{MemoryLimit: 64 * MiB, DiskQuota: 2 * GiB, CallTimeout: 90 * time.Second}
 	if m.Name != "kv" || m.Transport != TransportWasm || m.Artifact != "./m.wasm" || m.ABI != "1.0" ||
 		m.SHA256 != strings.ToLower(sum) || !reflect.DeepEqual(m.Sandbox, want) || m.Path != path {
 		t.Errorf("ReadManifest = %+v", m)

@@ -6,9 +6,15 @@ import "log/slog"
 type Option func(*config)
 
 type config struct {
-	logger   *slog.Logger
-	cacheDir *string // nil: the wasm transport's default
+	logger         *slog.Logger
+	cacheDir       *string // nil: the wasm transport's default
+	refuseWritable bool
 }
+
+// WithRefuseWritable refuses to load a driver whose drivers directory, manifest or artifact is
+// group- or world-writable (an error wrapping ErrWritable, naming the path), instead of
+// loading it with a warning.
+func WithRefuseWritable() Option { return func(c *config) { c.refuseWritable = true } }
 
 // WithLogger sets the logger of this package and of the transports: drivers' output, sandbox
 // warnings, plugin logs. The default is slog.Default().

@@ -25,6 +25,9 @@ func wasmOptions(m *Manifest, cfg config) []hostwasm.Option {
 	if m.Sandbox.MemoryLimit != 0 {
 		opts = append(opts, hostwasm.WithMemoryLimit(uint64(m.Sandbox.MemoryLimit)))
 	}
+	if m.Sandbox.DiskQuota != 0 {
+		opts = append(opts, hostwasm.WithDiskQuota(int64(m.Sandbox.DiskQuota)))
+	}
 	if m.Sandbox.CallTimeout != 0 {
 		opts = append(opts, hostwasm.WithCallTimeout(m.Sandbox.CallTimeout))
 	}

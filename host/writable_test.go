@@ -2,12 +2,16 @@ package host
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dockyard/dockyard/store"
 )
 
 type warnings struct {
@@ -53,5 +57,23 @@ func TestLoadDirWarnsWritable(t *testing.T) {
 	}
 	if msg, ok := w.paths[artifact]; ok {
 		t.Errorf("artifact (0644) warned about: %q", msg)
+	}
+}
+
+// TestLoadDirRefusesWritable: WithRefuseWritable turns the warning into the load's error,
+// naming the path, and the driver is not registered.
+func TestLoadDirRefusesWritable(t *testing.T) {
+	name := uniqueName("refused")
+	dir := driverDir(t, name)
+	manifest := filepath.Join(dir, name+".json")
+	if err := os.Chmod(manifest, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadDir(context.Background(), dir, WithLogger(slog.New(slog.DiscardHandler)), WithRefuseWritable())
+	if !errors.Is(err, ErrWritable) || !strings.Contains(err.Error(), manifest) || !strings.Contains(err.Error(), "world-writable") {
+		t.Fatalf("LoadDir of a world-writable manifest with WithRefuseWritable: %v, want ErrWritable naming %s", err, manifest)
+	}
+	if slices.Contains(store.Drivers(), name) {
+		t.Errorf("the refused driver %q was registered", name)
 	}
 }

@@ -37,7 +37,9 @@
 // Two stores never have one data directory open at once, in this process or another: Open
 // takes an exclusive flock(2) on the directory itself (not on a file in it, which the guest
 // could delete) and holds it until the store is closed. A second Open fails with an error
-// wrapping ErrLocked that names the directory.
+// wrapping ErrLocked that names the directory. The files in it may total at most the disk
+// quota (WithDiskQuota, 8 GiB by default; a sparse file counts at its size): a write past it
+// fails in the guest with EIO, and is logged once.
 //
 // # Limits and failures
 //

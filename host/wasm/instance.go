@@ -64,7 +64,7 @@ func (t *transport) instantiate() (*instance, error) {
 		WithRandSource(rand.Reader).
 		WithEnv(memoryLimitEnv, strconv.FormatUint(inst.memoryLimit, 10))
 	if t.root != nil {
-		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name}
+		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name, quota: t.quota}
 		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, guestDataDir))
 	}
 	t.stderr.ResetLast()

@@ -44,10 +44,12 @@ type config struct {
 	maxResponse int
 	driverOpts  []byte
 	acceptLoss  bool
+	diskQuota   int64
 }
 
 func defaultConfig() config {
 	return config{
+		diskQuota:   DefaultDiskQuota,
 		memoryLimit: DefaultMemoryLimit,
 		callTimeout: DefaultCallTimeout,
 		maxResponse: DefaultMaxResponse,
@@ -71,6 +73,12 @@ func WithCacheDir(dir string) Option {
 // pages (default DefaultMemoryLimit, 256 MiB; at most 4 GiB). A guest that needs more fails
 // the call that needed it (a Go guest exits with "out of memory"); the instance is discarded.
 func WithMemoryLimit(bytes uint64) Option { return func(c *config) { c.memoryLimit = bytes } }
+
+// WithDiskQuota sets how many bytes of files the guest may hold in its data directory
+// (default DefaultDiskQuota, 8 GiB), counted at the files' sizes, what the directory held
+// before included. A write or truncate past it fails in the guest with EIO (WASI as wazero
+// implements it has no ENOSPC), and the first one is logged.
+func WithDiskQuota(bytes int64) Option { return func(c *config) { c.diskQuota = bytes } }
 
 // WithCallTimeout sets the deadline of each call into the guest (default DefaultCallTimeout,
 // 30 s). A call still running at its deadline is stopped and its instance discarded; see the
@@ -125,6 +133,8 @@ func resolve(defaultName string, opts []Option) (config, error) {
 	switch {
 	case c.memoryLimit == 0 || c.memoryLimit > 1<<32:
 		return c, fmt.Errorf("hostwasm: WithMemoryLimit(%d): must be between 1 byte and 4 GiB", c.memoryLimit)
+	case c.diskQuota <= 0:
+		return c, fmt.Errorf("hostwasm: WithDiskQuota(%d): must be positive", c.diskQuota)
 	case !c.trusted && c.callTimeout <= 0:
 		return c, fmt.Errorf("hostwasm: WithCallTimeout(%v): must be positive (use WithTrusted for no deadline)", c.callTimeout)
 	case c.maxResponse < MinMaxResponse:

@@ -154,7 +154,32 @@ func (f *rootFile) Write(buf []byte) (int, experimentalsys.Errno) {
 			return 0, f.err("write", err)
 		}
 	}
-	n, err := f.f.Write(buf)
+	off, err := f.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, f.err("write", err)
+	}
+	return f.written(off, buf, func() (int, error) { return f.f.Write(buf) })
+}
+
+// written runs a write of buf at off within the quota: the growth of the file it would make
+// is reserved first, and what a short write did not use given back.
+func (f *rootFile) written(off int64, buf []byte, write func() (int, error)) (int, experimentalsys.Errno) {
+	q := f.fs.quota
+	if q == nil {
+		n, err := write()
+		return n, f.err("write", err)
+	}
+	fi, err := f.f.Stat()
+	if err != nil {
+		return 0, f.err("write", err)
+	}
+	size := fi.Size()
+	growth := func(n int) int64 { return max(0, off+int64(n)-size) }
+	if errno := q.grow(growth(len(buf))); errno != 0 {
+		return 0, errno
+	}
+	n, err := write()
+	q.shrink(growth(len(buf)) - growth(n))
 	return n, f.err("write", err)
 }
 
@@ -167,8 +192,7 @@ func (f *rootFile) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
 	if f.append {
 		return f.Write(buf)
 	}
-	n, err := f.f.WriteAt(buf, off)
-	return n, f.err("pwrite", err)
+	return f.written(off, buf, func() (int, error) { return f.f.WriteAt(buf, off) })
 }
 
 // Truncate sets the file's size.
@@ -179,7 +203,19 @@ func (f *rootFile) Truncate(size int64) experimentalsys.Errno {
 	if size < 0 {
 		return experimentalsys.EINVAL
 	}
-	return f.err("truncate", f.f.Truncate(size))
+	fi, err := f.f.Stat()
+	if err != nil {
+		return f.err("truncate", err)
+	}
+	if errno := f.fs.quota.grow(size - fi.Size()); errno != 0 {
+		return errno
+	}
+	if err := f.f.Truncate(size); err != nil {
+		f.fs.quota.shrink(size - fi.Size())
+		return f.err("truncate", err)
+	}
+	f.fs.quota.shrink(fi.Size() - size)
+	return 0
 }
 
 // Sync flushes the file's data and metadata to stable storage.

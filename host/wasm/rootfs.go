@@ -29,6 +29,7 @@ type rootFS struct {
 
 	open       atomic.Int32 // files open, up to maxOpenFiles
 	warnedOpen atomic.Bool
+	quota      *quota // of the data directory; nil for none
 }
 
 var _ experimentalsys.FS = (*rootFS)(nil)
@@ -115,11 +116,16 @@ func (r *rootFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileM
 		}
 		return nil, experimentalsys.EIO // wazero has no EMFILE
 	}
+	var truncated int64
+	if flag&experimentalsys.O_TRUNC != 0 {
+		truncated = r.quota.freed(r.root, path)
+	}
 	f, err := r.root.OpenFile(path, osFlags(flag), perm&fs.ModePerm)
 	if err != nil {
 		r.open.Add(-1)
 		return nil, r.errno("open", path, err)
 	}
+	r.quota.shrink(truncated)
 	file, errno := newRootFile(r, path, flag, f)
 	if errno != 0 {
 		r.open.Add(-1)
@@ -167,8 +173,11 @@ func (r *rootFS) Chmod(path string, perm fs.FileMode) experimentalsys.Errno {
 
 // Rename renames a file or directory; both paths are inside the root.
 func (r *rootFS) Rename(from, to string) experimentalsys.Errno {
+	replaced := r.quota.freed(r.root, rel(to))
 	err := r.root.Rename(rel(from), rel(to))
-	if err != nil {
+	if err == nil {
+		r.quota.shrink(replaced)
+	} else {
 		// rename(2) answers EEXIST or ENOTEMPTY for a non-empty target directory; POSIX
 		// allows both, and wazero's DirFS reports ENOTEMPTY.
 		if errors.Is(err, syscall.EEXIST) {
@@ -203,7 +212,12 @@ func (r *rootFS) Unlink(path string) experimentalsys.Errno {
 	if fi.IsDir() {
 		return experimentalsys.EISDIR
 	}
-	return r.errno("unlink", path, r.root.Remove(p))
+	freed := r.quota.freed(r.root, p)
+	if err := r.root.Remove(p); err != nil {
+		return r.errno("unlink", path, err)
+	}
+	r.quota.shrink(freed)
+	return 0
 }
 
 // Link creates a hard link; both paths are resolved inside the root.

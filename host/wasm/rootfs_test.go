@@ -297,3 +297,44 @@ func TestOpenFileLimit(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestDiskQuota: writes, sparse writes and truncates that would take the data directory past
+// its quota fail with EIO, counting what it held before; unlinks, O_TRUNC and renames over a
+// file give the bytes back.
+func TestDiskQuota(t *testing.T) {
+	fsys, _, rec := newTestFS(t)
+	if err := fsys.root.WriteFile("old", make([]byte, 400), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsys.quota = newQuota(fsys.root, 1000, fsys.log, "test")
+	f, errno := fsys.OpenFile("a", experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644)
+	must(t, "open", errno)
+	defer f.Close()
+	_, errno = f.Write(make([]byte, 500))
+	must(t, "500 bytes of 600 left", errno)
+	_, errno = f.Write(make([]byte, 101))
+	wantErrno(t, "101 bytes of 100 left", errno, experimentalsys.EIO)
+	_, errno = f.Pwrite([]byte("x"), 1<<30)
+	wantErrno(t, "one byte at 1 GiB (a sparse file counts at its size)", errno, experimentalsys.EIO)
+	wantErrno(t, "truncate to 1 GiB", f.Truncate(1<<30), experimentalsys.EIO)
+	_, errno = f.Pwrite(make([]byte, 100), 0)
+	must(t, "overwriting takes nothing", errno)
+	if _, ok := rec.find("disk quota"); !ok {
+		t.Error("reaching the quota was not logged")
+	}
+	must(t, "unlink old", fsys.Unlink("old"))
+	_, errno = f.Write(make([]byte, 400))
+	must(t, "400 bytes after the unlink", errno)
+	must(t, "truncate to 100", f.Truncate(100))
+	g, errno := fsys.OpenFile("b", experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644)
+	must(t, "open b", errno)
+	_, errno = g.Write(make([]byte, 900))
+	must(t, "900 bytes after the truncate", errno)
+	g.Close()
+	must(t, "rename b over a", fsys.Rename("b", "a")) // a's 100 bytes are freed
+	h, errno := fsys.OpenFile("a", experimentalsys.O_RDWR|experimentalsys.O_TRUNC, 0)
+	must(t, "open a with O_TRUNC", errno) // and b's 900
+	defer h.Close()
+	_, errno = h.Write(make([]byte, 1000))
+	must(t, "the whole quota again", errno)
+}

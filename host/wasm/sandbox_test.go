@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -199,5 +200,31 @@ func TestGuestGoroutinesRun(t *testing.T) {
 	put(t, s, "ns", "big", string(make([]byte, 20<<10))) // past the yield threshold
 	if v, err := hostileGet(t, s, "turns"); err != nil || string(v) == "0" {
 		t.Fatalf("the guest's goroutine has had %s turns (%v); want some", v, err)
+	}
+}
+
+// TestDiskQuotaBuntDB: the buntdb guest, writing past its data directory's quota, gets an
+// error it reports for that Update; the host goes on serving the store, and reads still work.
+func TestDiskQuotaBuntDB(t *testing.T) {
+	m := compileBuilt(t, buntdbWasm, WithName("buntdb"), WithDiskQuota(1<<20), WithLogger(slog.New(slog.DiscardHandler)))
+	s, err := m.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	value := bytes.Repeat([]byte("v"), 64<<10)
+	var failed error
+	for i := 0; i < 64 && failed == nil; i++ {
+		failed = s.Update(ctx, func(tx store.Tx) error { return tx.Put("ns", fmt.Sprintf("k%03d", i), value) })
+	}
+	if failed == nil {
+		t.Fatal("64 writes of 64 KiB went into a 1 MiB quota")
+	}
+	if !strings.Contains(failed.Error(), "I/O error") {
+		t.Errorf("the write past the quota failed with %v, want the guest's I/O error", failed)
+	}
+	if err := s.View(ctx, func(tx store.Tx) error { _, err := tx.Get("ns", "k000"); return err }); err != nil {
+		t.Errorf("a read after the quota was reached: %v", err)
 	}
 }

@@ -19,9 +19,10 @@ type transport struct {
 	m    *Module
 	name string
 
-	dir  string   // the host data directory, "" for none
-	root *os.Root // the data directory, nil for none
-	lock *dirLock
+	dir   string   // the host data directory, "" for none
+	root  *os.Root // the data directory, nil for none
+	lock  *dirLock
+	quota *quota // of the data directory, nil for none
 
 	stdout, stderr *lineWriter
 
@@ -70,6 +71,7 @@ func newTransport(m *Module, dsn string) (_ *transport, err error) {
 		t.root.Close()
 		return nil, fmt.Errorf("hostwasm: data directory %s changed while it was being opened", t.dir)
 	}
+	t.quota = newQuota(t.root, m.cfg.diskQuota, m.cfg.logger, t.name)
 	return t, nil
 }
 
