@@ -12,6 +12,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
 )
@@ -71,7 +72,7 @@ func (t *transport) instantiate() (*instance, error) {
 	// Instantiation runs no guest code but a start function's, under the deadline like a call.
 	phase := startFunction
 	inst.arm()
-	mod, err := t.m.rt.InstantiateModule(inst.ctx, t.m.compiled, cfg)
+	mod, err := t.m.rt.InstantiateModule(experimental.WithMemoryAllocator(inst.ctx, mmapMemory), t.m.compiled, cfg)
 	fired := !inst.disarm()
 	if err == nil {
 		inst.mod = mod
