@@ -19,10 +19,11 @@ var (
 	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "sandbox", "options"}
 	requiredFields = []string{"name", "transport", "artifact", "sha256", "abi"}
 	sandboxFields  = []string{"memory_limit", "disk_quota", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment",
-		"max_memory", "max_open_files", "max_processes", "max_cpu_time"}
+		"max_memory", "max_open_files", "max_processes", "max_cpu_time",
+		"max_scan_entries", "max_scan_bytes", "scan_timeout"}
 	// pluginOnly are the sandbox members of the plugin transport only.
 	pluginOnly = []string{"env", "read", "write", "connect", "require_containment",
-		"max_memory", "max_open_files", "max_processes", "max_cpu_time"}
+		"max_memory", "max_processes", "max_cpu_time"}
 )
 
 // member is one member of a JSON object.
@@ -150,26 +151,41 @@ func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]jso
 		}
 		sb.MaxMemory = n
 	}
+	if raw, ok := fields["max_scan_bytes"]; ok {
+		n, err := parseByteSizeJSON(raw)
+		if err == nil && n == 0 {
+			err = errors.New("must be positive (leave the field out for the default, 256MiB)")
+		}
+		if err != nil {
+			return nil, &ManifestError{Path: path, Field: "sandbox.max_scan_bytes", Err: err}
+		}
+		sb.MaxScanBytes = n
+	}
 	for _, c := range []struct {
 		name string
 		dst  *int64
-	}{{"max_open_files", &sb.MaxOpenFiles}, {"max_processes", &sb.MaxProcesses}} {
+	}{{"max_open_files", &sb.MaxOpenFiles}, {"max_processes", &sb.MaxProcesses}, {"max_scan_entries", &sb.MaxScanEntries}} {
 		if raw, ok := fields[c.name]; ok {
 			if err := json.Unmarshal(raw, c.dst); err != nil || *c.dst <= 0 {
 				return nil, fieldErr(path, "sandbox."+c.name, "must be a positive whole number, not %s", describeJSON(raw))
 			}
 		}
 	}
-	if raw, ok := fields["max_cpu_time"]; ok {
-		var s string
-		err := unmarshalString(raw, &s)
-		if err != nil {
-			err = fmt.Errorf("must be a duration string such as \"1h\", not %s", describeJSON(raw))
-		} else if sb.MaxCPUTime, err = time.ParseDuration(s); err != nil || sb.MaxCPUTime < time.Second {
-			err = fmt.Errorf("%q: want a Go duration of at least 1s, such as \"1h\"", s)
-		}
-		if err != nil {
-			return nil, &ManifestError{Path: path, Field: "sandbox.max_cpu_time", Err: err}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"max_cpu_time", &sb.MaxCPUTime}, {"scan_timeout", &sb.ScanTimeout}} {
+		if raw, ok := fields[d.name]; ok {
+			var s string
+			err := unmarshalString(raw, &s)
+			if err != nil {
+				err = fmt.Errorf("must be a duration string such as \"1h\", not %s", describeJSON(raw))
+			} else if *d.dst, err = time.ParseDuration(s); err != nil || *d.dst < time.Second {
+				err = fmt.Errorf("%q: want a Go duration of at least 1s, such as \"1h\"", s)
+			}
+			if err != nil {
+				return nil, &ManifestError{Path: path, Field: "sandbox." + d.name, Err: err}
+			}
 		}
 	}
 	for _, b := range []struct {

@@ -261,7 +261,9 @@ func differs(a, b *Manifest) string {
 	case a.Sandbox.RequireContainment != b.Sandbox.RequireContainment:
 		return "sandbox.require_containment"
 	case a.Sandbox.MaxMemory != b.Sandbox.MaxMemory, a.Sandbox.MaxOpenFiles != b.Sandbox.MaxOpenFiles,
-		a.Sandbox.MaxProcesses != b.Sandbox.MaxProcesses, a.Sandbox.MaxCPUTime != b.Sandbox.MaxCPUTime:
+		a.Sandbox.MaxProcesses != b.Sandbox.MaxProcesses, a.Sandbox.MaxCPUTime != b.Sandbox.MaxCPUTime,
+		a.Sandbox.MaxScanEntries != b.Sandbox.MaxScanEntries, a.Sandbox.MaxScanBytes != b.Sandbox.MaxScanBytes,
+		a.Sandbox.ScanTimeout != b.Sandbox.ScanTimeout:
 		return "sandbox's limits"
 	case !sameJSON(a.Options, b.Options):
 		return "options"

@@ -94,6 +94,12 @@ type Sandbox struct {
 	MaxMemory                  ByteSize
 	MaxOpenFiles, MaxProcesses int64
 	MaxCPUTime                 time.Duration
+	// The bounds of one Tx.Scan (pdk.WithMaxScanEntries, WithMaxScanBytes, WithScanTimeout;
+	// zero is the default): JSON "max_scan_entries", "max_scan_bytes" (bytes or a size
+	// string) and "scan_timeout" (a duration string). Both transports.
+	MaxScanEntries int64
+	MaxScanBytes   ByteSize
+	ScanTimeout    time.Duration
 }
 
 // MarshalJSON writes the sandbox in the manifest's format, leaving out fields at their
@@ -113,6 +119,9 @@ func (s Sandbox) MarshalJSON() ([]byte, error) {
 		MaxOpenFiles       int64    `json:"max_open_files,omitempty"`
 		MaxProcesses       int64    `json:"max_processes,omitempty"`
 		MaxCPUTime         string   `json:"max_cpu_time,omitempty"`
+		MaxScanEntries     int64    `json:"max_scan_entries,omitempty"`
+		MaxScanBytes       string   `json:"max_scan_bytes,omitempty"`
+		ScanTimeout        string   `json:"scan_timeout,omitempty"`
 	}
 	if s.MemoryLimit != 0 {
 		out.MemoryLimit = s.MemoryLimit.String()
@@ -132,6 +141,13 @@ func (s Sandbox) MarshalJSON() ([]byte, error) {
 	out.MaxOpenFiles, out.MaxProcesses = s.MaxOpenFiles, s.MaxProcesses
 	if s.MaxCPUTime != 0 {
 		out.MaxCPUTime = s.MaxCPUTime.String()
+	}
+	out.MaxScanEntries = s.MaxScanEntries
+	if s.MaxScanBytes != 0 {
+		out.MaxScanBytes = s.MaxScanBytes.String()
+	}
+	if s.ScanTimeout != 0 {
+		out.ScanTimeout = s.ScanTimeout.String()
 	}
 	return json.Marshal(out)
 }
@@ -275,6 +291,8 @@ func (m *Manifest) validate() error {
 		return fieldErr(path, "sandbox.memory_limit", "applies to the wasm transport only, not %q", m.Transport)
 	case m.Transport == TransportPlugin && sb.Trusted:
 		return fieldErr(path, "sandbox.trusted", "applies to the wasm transport only, not %q", m.Transport)
+	case m.Transport == TransportWasm && sb.MaxOpenFiles > 1<<16:
+		return fieldErr(path, "sandbox.max_open_files", "%d is over the wasm transport's largest, 65536", sb.MaxOpenFiles)
 	case sb.MemoryLimit > MaxMemoryLimit:
 		return fieldErr(path, "sandbox.memory_limit", "%s is over the largest WebAssembly memory, %s", sb.MemoryLimit, MaxMemoryLimit)
 	case sb.CallTimeout < 0:

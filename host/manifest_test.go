@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/dockyard/dockyard/drivers/inmem" // registers "inmem", a compiled-in name
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
 )
@@ -119,6 +122,9 @@ func TestManifestErrors(t *testing.T) {
 		{name: "connect named port", manifest: plugin(`{"connect": ["db:postgres"]}`), field: "sandbox.connect[0]", want: "not a number"},
 		{name: "plugin disk_quota", manifest: plugin(`{"disk_quota": "1GiB"}`), field: "sandbox.disk_quota", want: "wasm transport only"},
 		{name: "zero disk_quota", manifest: sandbox(`{"disk_quota": 0}`), field: "sandbox.disk_quota", want: "must be positive"},
+		{name: "wasm max_open_files too many", manifest: sandbox(`{"max_open_files": 70000}`), field: "sandbox.max_open_files", want: "65536"},
+		{name: "short scan_timeout", manifest: sandbox(`{"scan_timeout": "1ms"}`), field: "sandbox.scan_timeout", want: "at least 1s"},
+		{name: "zero max_scan_bytes", manifest: sandbox(`{"max_scan_bytes": 0}`), field: "sandbox.max_scan_bytes", want: "must be positive"},
 		{name: "wasm max_memory", manifest: sandbox(`{"max_memory": "1GiB"}`), field: "sandbox.max_memory", want: "plugin transport only"},
 		{name: "zero max_memory", manifest: plugin(`{"max_memory": 0}`), field: "sandbox.max_memory", want: "must be positive"},
 		{name: "fractional open files", manifest: plugin(`{"max_open_files": 1.5}`), field: "sandbox.max_open_files", want: "positive whole number"},
@@ -337,5 +343,39 @@ func TestRegisterDoesNotPanic(t *testing.T) {
 	err := register(name, f)
 	if !errors.Is(err, store.ErrDuplicateDriver) {
 		t.Errorf("second register = %v, want store.ErrDuplicateDriver", err)
+	}
+}
+
+// TestManifestScanBounds: a manifest's scan bounds reach the store the driver opens: a scan
+// past max_scan_entries fails with pdk.ErrScanLimit.
+func TestManifestScanBounds(t *testing.T) {
+	code, sum := inmemWasm(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "inmem.wasm"), code, 0o644)
+	name := uniqueName("scanbound")
+	writeFile(t, filepath.Join(dir, name+".json"), []byte(goodFields(name, "inmem.wasm", sum).
+		set("sandbox", `{"max_scan_entries": 10, "max_scan_bytes": "1MiB", "scan_timeout": "5s", "max_open_files": 16}`).String()), 0o644)
+	if _, err := LoadDir(context.Background(), dir, WithLogger(slog.New(slog.DiscardHandler))); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := store.Open(ctx, name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range 20 {
+			if err := tx.Put("ns", fmt.Sprintf("k%02d", i), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx store.Tx) error { _, err := tx.Scan("ns", ""); return err })
+	if !errors.Is(err, pdk.ErrScanLimit) {
+		t.Fatalf("a scan of 20 entries under max_scan_entries 10: %v, want pdk.ErrScanLimit", err)
 	}
 }

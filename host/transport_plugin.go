@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	hostplugin "github.com/dockyard/dockyard/host/plugin"
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -37,7 +38,11 @@ func openPlugin(ctx context.Context, m *Manifest, artifact string, sum []byte, d
 	if sb.RequireContainment {
 		opts = append(opts, hostplugin.WithRequireContainment())
 	}
-	return hostplugin.Open(ctx, artifact, dsn, opts...)
+	d, err := hostplugin.NewDriver(ctx, artifact, dsn, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return pdk.NewStore(d, storeOptions(m)...), nil
 }
 
 // pluginEnv turns sandbox.env into variables: "NAME" takes the host's value, if it has one.

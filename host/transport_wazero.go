@@ -25,6 +25,9 @@ func wasmOptions(m *Manifest, cfg config) []hostwasm.Option {
 	if m.Sandbox.MemoryLimit != 0 {
 		opts = append(opts, hostwasm.WithMemoryLimit(uint64(m.Sandbox.MemoryLimit)))
 	}
+	if m.Sandbox.MaxOpenFiles != 0 {
+		opts = append(opts, hostwasm.WithMaxOpenFiles(int(m.Sandbox.MaxOpenFiles)))
+	}
 	if m.Sandbox.DiskQuota != 0 {
 		opts = append(opts, hostwasm.WithDiskQuota(int64(m.Sandbox.DiskQuota)))
 	}
@@ -48,7 +51,14 @@ func loadWasm(ctx context.Context, m *Manifest, code []byte, cfg config) (factor
 	if err != nil {
 		return nil, nil, err
 	}
-	factory = func(ctx context.Context, dsn string) (store.Store, error) { return mod.Open(ctx, dsn) }
+	opts := storeOptions(m)
+	factory = func(ctx context.Context, dsn string) (store.Store, error) {
+		d, err := mod.NewDriver(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		return pdk.NewStore(d, opts...), nil
+	}
 	return factory, func() { mod.Close(context.WithoutCancel(ctx)) }, nil
 }
 
@@ -63,7 +73,7 @@ func openWasm(ctx context.Context, m *Manifest, code []byte, dsn string, cfg con
 		mod.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	return pdk.NewStore(&moduleDriver{Driver: d, mod: mod}), nil
+	return pdk.NewStore(&moduleDriver{Driver: d, mod: mod}, storeOptions(m)...), nil
 }
 
 // moduleDriver is a driver that owns its module: closing the driver closes the module after it.
@@ -79,4 +89,11 @@ type moduleDriver struct {
 func (d *moduleDriver) Close() error {
 	d.once.Do(func() { d.err = errors.Join(d.Driver.Close(), d.mod.Close(context.Background())) })
 	return d.err
+}
+
+// storeOptions are the adapter's options a manifest sets: the bounds of a scan.
+func storeOptions(m *Manifest) []pdk.Option {
+	sb := m.Sandbox
+	return []pdk.Option{pdk.WithMaxScanEntries(int(sb.MaxScanEntries)), pdk.WithMaxScanBytes(int(sb.MaxScanBytes)),
+		pdk.WithScanTimeout(sb.ScanTimeout)} // zero: the default
 }

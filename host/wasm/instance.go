@@ -65,7 +65,7 @@ func (t *transport) instantiate() (*instance, error) {
 		WithRandSource(rand.Reader).
 		WithEnv(memoryLimitEnv, strconv.FormatUint(inst.memoryLimit, 10))
 	if t.root != nil {
-		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name, quota: t.quota}
+		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name, quota: t.quota, maxOpen: int32(t.m.cfg.maxOpen)}
 		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, guestDataDir))
 	}
 	t.stderr.ResetLast()

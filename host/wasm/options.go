@@ -45,11 +45,13 @@ type config struct {
 	driverOpts  []byte
 	acceptLoss  bool
 	diskQuota   int64
+	maxOpen     int
 }
 
 func defaultConfig() config {
 	return config{
 		diskQuota:   DefaultDiskQuota,
+		maxOpen:     DefaultMaxOpenFiles,
 		memoryLimit: DefaultMemoryLimit,
 		callTimeout: DefaultCallTimeout,
 		maxResponse: DefaultMaxResponse,
@@ -79,6 +81,11 @@ func WithMemoryLimit(bytes uint64) Option { return func(c *config) { c.memoryLim
 // before included. A write or truncate past it fails in the guest with EIO (WASI as wazero
 // implements it has no ENOSPC), and the first one is logged.
 func WithDiskQuota(bytes int64) Option { return func(c *config) { c.diskQuota = bytes } }
+
+// WithMaxOpenFiles sets how many files and directories one instance may have open at once in
+// its data directory (default DefaultMaxOpenFiles, 256, at most 65536). An open past it fails in
+// the guest with EIO, and the first one is logged.
+func WithMaxOpenFiles(n int) Option { return func(c *config) { c.maxOpen = n } }
 
 // WithCallTimeout sets the deadline of each call into the guest (default DefaultCallTimeout,
 // 30 s). A call still running at its deadline is stopped and its instance discarded; see the
@@ -133,6 +140,8 @@ func resolve(defaultName string, opts []Option) (config, error) {
 	switch {
 	case c.memoryLimit == 0 || c.memoryLimit > 1<<32:
 		return c, fmt.Errorf("hostwasm: WithMemoryLimit(%d): must be between 1 byte and 4 GiB", c.memoryLimit)
+	case c.maxOpen <= 0 || c.maxOpen > 1<<16:
+		return c, fmt.Errorf("hostwasm: WithMaxOpenFiles(%d): must be between 1 and 65536", c.maxOpen)
 	case c.diskQuota <= 0:
 		return c, fmt.Errorf("hostwasm: WithDiskQuota(%d): must be positive", c.diskQuota)
 	case !c.trusted && c.callTimeout <= 0:

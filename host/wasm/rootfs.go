@@ -27,9 +27,10 @@ type rootFS struct {
 	log    *slog.Logger // where escape attempts are reported
 	module string
 
-	open       atomic.Int32 // files open, up to maxOpenFiles
+	open       atomic.Int32 // files open, up to maxOpen
 	warnedOpen atomic.Bool
 	quota      *quota // of the data directory; nil for none
+	maxOpen    int32  // files open at most (WithMaxOpenFiles)
 }
 
 var _ experimentalsys.FS = (*rootFS)(nil)
@@ -108,11 +109,11 @@ func (r *rootFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileM
 			return nil, experimentalsys.ELOOP
 		}
 	}
-	if r.open.Add(1) > maxOpenFiles {
+	if r.open.Add(1) > r.maxOpen {
 		r.open.Add(-1)
 		if !r.warnedOpen.Swap(true) {
 			r.log.Warn("wasm guest reached its limit of open files; further opens fail with EIO",
-				"module", r.module, "limit", maxOpenFiles)
+				"module", r.module, "limit", r.maxOpen)
 		}
 		return nil, experimentalsys.EIO // wazero has no EMFILE
 	}
@@ -133,11 +134,11 @@ func (r *rootFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileM
 	return file, errno
 }
 
-// maxOpenFiles is how many files and directories one instance may have open at once in its
-// data directory; an open past it fails with EIO (wazero's errors have no EMFILE). Every
-// guest descriptor is a host descriptor, and a guest that opened them without end exhausted
-// the host's own (an embedded database keeps a handful open).
-const maxOpenFiles = 256
+// DefaultMaxOpenFiles is how many files and directories one instance may have open at once in
+// its data directory (WithMaxOpenFiles); an open past it fails with EIO (wazero's errors have no
+// EMFILE). Every guest descriptor is a host descriptor, and a guest that opened them without
+// end exhausted the host's own (an embedded database keeps a handful open).
+const DefaultMaxOpenFiles = 256
 
 // Lstat returns the status of path without following a final symlink.
 func (r *rootFS) Lstat(path string) (sys.Stat_t, experimentalsys.Errno) {

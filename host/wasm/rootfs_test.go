@@ -32,7 +32,7 @@ func newTestFS(t *testing.T) (*rootFS, string, *logRecorder) {
 	}
 	t.Cleanup(func() { root.Close() })
 	rec := &logRecorder{}
-	return &rootFS{root: root, log: slog.New(rec), module: "test"}, secret, rec
+	return &rootFS{root: root, log: slog.New(rec), module: "test", maxOpen: DefaultMaxOpenFiles}, secret, rec
 }
 
 func must(t *testing.T, what string, errno experimentalsys.Errno) {
@@ -269,12 +269,12 @@ func TestDSNThroughSymlink(t *testing.T) {
 	}
 }
 
-// TestOpenFileLimit: an instance opens at most maxOpenFiles files at once; the next open fails
+// TestOpenFileLimit: an instance opens at most DefaultMaxOpenFiles files at once; the next open fails
 // (and is logged once), and closing one lets the next open succeed.
 func TestOpenFileLimit(t *testing.T) {
 	fsys, _, rec := newTestFS(t)
 	var files []experimentalsys.File
-	for i := range maxOpenFiles {
+	for i := range DefaultMaxOpenFiles {
 		f, errno := fsys.OpenFile(fmt.Sprintf("f%d", i), experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644)
 		must(t, "open", errno)
 		files = append(files, f)
