@@ -105,15 +105,20 @@ func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]jso
 	if err != nil {
 		return nil, err
 	}
-	if raw, ok := fields["memory_limit"]; ok {
-		n, err := parseByteSizeJSON(raw)
-		if err == nil && n == 0 {
-			err = errors.New("must be positive (leave the field out for the default, 256MiB)")
+	for _, b := range []struct {
+		name string
+		dst  *ByteSize
+	}{{"memory_limit", &sb.MemoryLimit}, {"disk_quota", &sb.DiskQuota}, {"max_memory", &sb.MaxMemory}, {"max_scan_bytes", &sb.MaxScanBytes}} {
+		if raw, ok := fields[b.name]; ok {
+			n, err := parseByteSizeJSON(raw)
+			if err == nil && n == 0 {
+				err = errors.New("must be positive (leave the field out for the default)")
+			}
+			if err != nil {
+				return nil, &ManifestError{Path: path, Field: "sandbox." + b.name, Err: err}
+			}
+			*b.dst = n
 		}
-		if err != nil {
-			return nil, &ManifestError{Path: path, Field: "sandbox.memory_limit", Err: err}
-		}
-		sb.MemoryLimit = n
 	}
 	if raw, ok := fields["call_timeout"]; ok {
 		var s string
@@ -130,36 +135,6 @@ func parseSandbox(path string, raw json.RawMessage, sb *Sandbox) (map[string]jso
 		if err != nil {
 			return nil, &ManifestError{Path: path, Field: "sandbox.call_timeout", Err: err}
 		}
-	}
-	if raw, ok := fields["disk_quota"]; ok {
-		n, err := parseByteSizeJSON(raw)
-		if err == nil && n == 0 {
-			err = errors.New("must be positive (leave the field out for the default, 8GiB)")
-		}
-		if err != nil {
-			return nil, &ManifestError{Path: path, Field: "sandbox.disk_quota", Err: err}
-		}
-		sb.DiskQuota = n
-	}
-	if raw, ok := fields["max_memory"]; ok {
-		n, err := parseByteSizeJSON(raw)
-		if err == nil && n == 0 {
-			err = errors.New("must be positive (leave the field out for the default)")
-		}
-		if err != nil {
-			return nil, &ManifestError{Path: path, Field: "sandbox.max_memory", Err: err}
-		}
-		sb.MaxMemory = n
-	}
-	if raw, ok := fields["max_scan_bytes"]; ok {
-		n, err := parseByteSizeJSON(raw)
-		if err == nil && n == 0 {
-			err = errors.New("must be positive (leave the field out for the default, 256MiB)")
-		}
-		if err != nil {
-			return nil, &ManifestError{Path: path, Field: "sandbox.max_scan_bytes", Err: err}
-		}
-		sb.MaxScanBytes = n
 	}
 	for _, c := range []struct {
 		name string

@@ -240,6 +240,19 @@ func TestReadManifest(t *testing.T) {
 	}
 
 	// A Manifest marshals to a manifest that parses back to the same.
+	back, b := roundTrip(t, m)
+	back.Path = m.Path
+	if differs(m, back) != "" || back.Name != m.Name || back.Artifact != m.Artifact {
+		t.Errorf("round trip through %s: %+v, want %+v", b, back, m)
+	}
+	if err := json.Unmarshal([]byte(`{"name": "x"}`), back); !errors.Is(err, ErrBadManifest) {
+		t.Errorf("Unmarshal of an incomplete manifest: %v, want ErrBadManifest", err)
+	}
+}
+
+// roundTrip marshals m and parses the JSON back.
+func roundTrip(t *testing.T, m *Manifest) (*Manifest, []byte) {
+	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -248,13 +261,7 @@ func TestReadManifest(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("Unmarshal(%s): %v", b, err)
 	}
-	back.Path = m.Path
-	if differs(m, &back) != "" || back.Name != m.Name || back.Artifact != m.Artifact {
-		t.Errorf("round trip through %s: %+v, want %+v", b, back, m)
-	}
-	if err := json.Unmarshal([]byte(`{"name": "x"}`), &back); !errors.Is(err, ErrBadManifest) {
-		t.Errorf("Unmarshal of an incomplete manifest: %v, want ErrBadManifest", err)
-	}
+	return &back, b
 }
 
 // TestPluginSandboxManifest: a plugin manifest's containment members parse, and marshal back.
@@ -277,15 +284,7 @@ func TestPluginSandboxManifest(t *testing.T) {
 	if !reflect.DeepEqual(m.Sandbox, want) {
 		t.Errorf("Sandbox = %+v, want %+v", m.Sandbox, want)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Manifest
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatalf("Unmarshal(%s): %v", b, err)
-	}
-	if !reflect.DeepEqual(back.Sandbox, want) {
+	if back, b := roundTrip(t, m); !reflect.DeepEqual(back.Sandbox, want) {
 		t.Errorf("round trip through %s: %+v, want %+v", b, back.Sandbox, want)
 	}
 	t.Setenv("PGPASSWORD", "pw")
