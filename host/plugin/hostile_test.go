@@ -113,9 +113,9 @@ func TestStartFailures(t *testing.T) {
 func TestHandshakeMismatch(t *testing.T) {
 	ctx := context.Background()
 	_, err := openHostile(ctx, t, "wrongcookie")
-	wantErrContains(t, "wrong magic cookie", err, ErrHandshake, "magic cookie", "DOCKYARD_PLUGIN=", "plugin protocol 1")
+	wantErrContains(t, "wrong magic cookie", err, ErrHandshake, "magic cookie", "DOCKYARD_PLUGIN=", "plugin protocol 2")
 	_, err = openHostile(ctx, t, "wrongproto")
-	wantErrContains(t, "wrong plugin protocol", err, ErrHandshake, "Dockyard plugin protocol 1", "Plugin version: 2")
+	wantErrContains(t, "wrong plugin protocol", err, ErrHandshake, "Dockyard plugin protocol 2", "Plugin version: 3")
 	_, err = openHostile(ctx, t, "wrongabi")
 	wantErrContains(t, "wrong ABI major", err, abi.ErrIncompatible, "guest speaks ABI 99.1", "host speaks ABI 1.1")
 }
@@ -542,8 +542,9 @@ func TestHugeAnswer(t *testing.T) {
 }
 
 // TestExtraAnswer: a plugin that sends one answer too many is out of step with its requests
-// from then on. The first answer that does not fit its request discards the process (the
-// stream cannot be trusted again), and the next call, on a new process, is answered in step.
+// from then on. The next answer carries the sequence number of the request before: the
+// process is discarded (the stream cannot be trusted again), and the next call, on a new
+// process, is answered in step.
 func TestExtraAnswer(t *testing.T) {
 	ctx := context.Background()
 	s, err := openHostile(ctx, t, "extra", quiet, WithAcceptLoss())
@@ -566,7 +567,7 @@ func TestExtraAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = get() // gets the extra answer
-	wantErrContains(t, "the call after the extra answer", err, nil, "malformed response")
+	wantErrContains(t, "the call after the extra answer", err, abi.ErrBroken, "was answered with the answer to request", "out of step")
 	if err := put("v2"); err != nil {
 		t.Fatalf("Update on the new process: %v", err)
 	}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	binenc "encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/dockyard/dockyard/pdk/abi"
+	pdkplugin "github.com/dockyard/dockyard/pdk/plugin"
 )
 
 // transport is the abi.RoundTripper over a plugin process. It starts the process on first use
@@ -32,6 +34,7 @@ type transport struct {
 	logs   *logLimit
 	timer  *time.Timer // the call timeout: fires timeout
 	req    wrapperspb.BytesValue
+	seq    uint64 // of the last request, across processes
 
 	calling atomic.Pointer[process] // the process of the call in flight
 }
@@ -96,7 +99,11 @@ func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 		t.timer.Reset(t.cfg.callTimeout)
 	}
 	stop := context.AfterFunc(ctx, func() { p.abandoned.Store(true); p.kill() })
-	t.req.Value = req
+	t.seq++
+	// The request ends with its sequence number (pdk/plugin.SeqSize), appended in req's spare
+	// capacity when it has some: req is ours until we return, and the bytes past its length
+	// are nobody's.
+	t.req.Value = binenc.LittleEndian.AppendUint64(req, t.seq)
 	err = p.stream.SendMsg(&t.req) // encodes req before it returns
 	t.req.Value = nil
 	var resp wrapperspb.BytesValue
@@ -114,8 +121,16 @@ func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 		p.err = err
 		return nil, t.lose(p, t.died(p, "during the call"))
 	}
+	n := len(resp.Value) - pdkplugin.SeqSize
+	if n < 0 {
+		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): an answer of %d bytes has no sequence number", t.cfg.name, p.pid, len(resp.Value)))
+	}
+	if got := binenc.LittleEndian.Uint64(resp.Value[n:]); got != t.seq {
+		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): request %d was answered with the answer to request %d: the plugin is out of step with its requests (it sent an answer too many, or too few)",
+			t.cfg.name, p.pid, t.seq, got))
+	}
 	p.served.Add(1)
-	return resp.Value, nil
+	return resp.Value[:n], nil
 }
 
 // timeout kills the process of the call in flight when the call timeout fires.

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -78,13 +79,26 @@ func (s *server) frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, w
 			}
 			return err
 		}
-		out = d.Handle(ctx, req.Value, out)
+		frame, seq, ok := splitSeq(req.Value)
+		if !ok {
+			return fmt.Errorf("pdk/plugin: a request of %d bytes has no sequence number: is the host's plugin protocol older than %d?", len(req.Value), Handshake.ProtocolVersion)
+		}
+		out = d.Handle(ctx, frame, out)
+		out = append(out, seq...)
 		resp.Value = out
 		// SendMsg encodes the message before it returns, so out may be reused.
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
 	}
+}
+
+// splitSeq splits a message of the Frames stream into its frame and its sequence number.
+func splitSeq(msg []byte) (frame, seq []byte, ok bool) {
+	if len(msg) < SeqSize {
+		return nil, nil, false
+	}
+	return msg[:len(msg)-SeqSize], msg[len(msg)-SeqSize:], true
 }
 
 // watchParent exits the plugin when its parent process is gone (the plugin was reparented):

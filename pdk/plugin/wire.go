@@ -16,7 +16,7 @@ import (
 // ProtocolVersion changes only if the gRPC service below changes incompatibly; the ABI carried
 // inside has its own versions, negotiated by HELLO.
 var Handshake = goplugin.HandshakeConfig{
-	ProtocolVersion:  1,
+	ProtocolVersion:  2, // 2: every message ends with its sequence number (SeqSize)
 	MagicCookieKey:   "DOCKYARD_PLUGIN",
 	MagicCookieValue: "8f3c1e2a-dockyard-driver",
 }
@@ -29,7 +29,8 @@ const PluginName = "driver"
 //	package dockyard.plugin.v1;
 //	service Driver {
 //	  // One ABI session per stream: each request message is one ABI request frame, answered
-//	  // by exactly one message holding its response frame, in order.
+//	  // by exactly one message holding its response frame, in order. Each message ends
+//	  // with a sequence number, which the answer repeats (see SeqSize).
 //	  rpc Frames(stream google.protobuf.BytesValue) returns (stream google.protobuf.BytesValue);
 //	}
 //
@@ -42,6 +43,15 @@ const (
 
 // FramesDesc describes the Frames stream, for grpc.ClientConn.NewStream.
 var FramesDesc = grpc.StreamDesc{StreamName: "Frames", ServerStreams: true, ClientStreams: true}
+
+// SeqSize is the size of the sequence number that ends every message of the Frames stream:
+// the host numbers its requests (a little-endian uint64 after the request frame), and the
+// plugin ends each answer with the number of the request it answers. A plugin that sends one
+// answer too many is out of step with every later request; without the number, each of those
+// would be taken for the answer to the request after it (a Put acknowledged with the previous
+// call's answer). With it, the first answer out of step breaks the stream and the host starts
+// a new process.
+const SeqSize = 8
 
 // MaxMessage bounds a gRPC message from the host: the largest ABI request frame (64 MiB, more
 // than any host sends) plus room for the message's own framing. gRPC's default of 4 MiB would

@@ -9,7 +9,7 @@
 //	silent      never completes go-plugin's handshake
 //	mute        completes go-plugin's handshake, accepts the connection and never speaks on it
 //	wrongcookie serves with another magic cookie value
-//	wrongproto  serves plugin protocol version 2
+//	wrongproto  serves the next plugin protocol version
 //	logs        a real in-memory driver that logs one record per level when opened
 //	env         a real in-memory driver that logs its whole environment when opened
 //	spawn       a real in-memory driver that starts itself, silent, holding its stderr, in a
@@ -96,7 +96,7 @@ func main() {
 		if mode == "wrongcookie" {
 			hs.MagicCookieValue = "another-application"
 		} else {
-			hs.ProtocolVersion = 2
+			hs.ProtocolVersion++
 		}
 		serve(hs, func(req []byte) []byte { return req })
 	case "garbage":
@@ -182,7 +182,9 @@ func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 						}
 						return err
 					}
-					a := f.answer(m.Value)
+					// Each message ends with its sequence number, which the answer repeats.
+					k := max(0, len(m.Value)-pdkplugin.SeqSize)
+					a := append(f.answer(m.Value[:k]), m.Value[k:]...)
 					if err := stream.SendMsg(&wrapperspb.BytesValue{Value: a}); err != nil {
 						return err
 					}
