@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -104,6 +105,28 @@ func children(pid int) []int {
 		}
 	}
 	return out
+}
+
+// noneLeft fails t unless, within 5s, this test process has no child left but the test's
+// PostgreSQL server: no plugin process, and nothing a plugin started, outlives its test.
+func noneLeft(t testing.TB) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		left = left[:0]
+		for _, c := range children(os.Getpid()) {
+			comm, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(c), "comm"))
+			if name := strings.TrimSpace(string(comm)); name != "postgres" && name != "pg_ctl" && !processGone(c) {
+				left = append(left, fmt.Sprintf("%d (%s)", c, name))
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes left 5s after the test: %v", left)
+		}
+	}
 }
 
 // processGone reports whether pid has exited (a zombie nobody reaped counts as gone).

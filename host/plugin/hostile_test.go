@@ -81,24 +81,28 @@ func TestStartFailures(t *testing.T) {
 			_, err := openHostile(ctx, t, "crash")
 			wantErrContains(t, "crash", err, ErrStart, "exited before completing go-plugin's handshake", "hostile: crashing at start")
 		})
+		noneLeft(t)
 	})
 	t.Run("never completes the handshake", func(t *testing.T) {
 		within(t, 5*time.Second, "a silent start with a 1s start timeout", func() {
 			_, err := openHostile(ctx, t, "silent", WithStartTimeout(time.Second))
 			wantErrContains(t, "silent", err, ErrStart, "did not complete go-plugin's handshake within 1s")
 		})
+		noneLeft(t)
 	})
 	t.Run("never speaks on the connection", func(t *testing.T) {
 		within(t, 3*time.Second, "a mute plugin with a 1s start timeout", func() {
 			_, err := openHostile(ctx, t, "mute", WithStartTimeout(time.Second))
 			wantErrContains(t, "mute", err, ErrStart, "completed go-plugin's handshake but not TLS and the gRPC connection within the start timeout of 1s")
 		})
+		noneLeft(t)
 	})
 	t.Run("never answers HELLO", func(t *testing.T) {
 		within(t, 3*time.Second, "a plugin hanging in HELLO with a 1s start timeout", func() {
 			_, err := openHostile(ctx, t, "hang", WithStartTimeout(time.Second))
 			wantErrContains(t, "hang", err, ErrStart, "did not answer the ABI handshake (HELLO) within the start timeout of 1s")
 		})
+		noneLeft(t)
 	})
 	t.Run("context ends during start", func(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -107,6 +111,7 @@ func TestStartFailures(t *testing.T) {
 			_, err := openHostile(cctx, t, "silent")
 			wantErrContains(t, "silent", err, context.DeadlineExceeded)
 		})
+		noneLeft(t) // killed at once, not at the start timeout
 	})
 }
 
@@ -268,6 +273,15 @@ func TestCloseKillsPluginChildren(t *testing.T) {
 		}
 	})
 	waitGone(t, child, "Close (the plugin's child)")
+}
+
+// closeAndCheck closes s, which must end every process of its plugin.
+func closeAndCheck(t *testing.T, s store.Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	noneLeft(t)
 }
 
 // waitChild waits for the process pid to have started a child, and returns the child's pid.
@@ -487,6 +501,7 @@ func TestLogFlood(t *testing.T) {
 	if _, warnings := count(); warnings == 0 {
 		t.Error("no warning said records were dropped")
 	}
+	noneLeft(t)
 }
 
 // TestCrashLoopBackoff: a plugin that dies at every call is restarted three times at once,
@@ -519,6 +534,7 @@ func TestCrashLoopBackoff(t *testing.T) {
 	if heldErr != nil {
 		wantErrContains(t, "held back", heldErr, ErrCrashLoop, `plugin "hostile-crashloop" was lost`, "times in a row", "next start in")
 	}
+	closeAndCheck(t, s)
 	t.Logf("%d starts, %d calls lost, %d held back: %v", st.Starts, lost, held, heldErr)
 }
 
@@ -539,6 +555,7 @@ func TestHugeAnswer(t *testing.T) {
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
 		t.Errorf("the host allocated %d MiB during the call: the frame was read before it was refused", grew>>20)
 	}
+	closeAndCheck(t, s)
 }
 
 // TestExtraAnswer: a plugin that sends one answer too many is out of step with its requests
@@ -577,4 +594,6 @@ func TestExtraAnswer(t *testing.T) {
 	if st := statsOf(t, s); st.Starts != 2 {
 		t.Errorf("%d processes started, want 2 (the out-of-step one discarded)", st.Starts)
 	}
+	_ = s.Close() // the new process misbehaves at its second request too: Close may say so
+	noneLeft(t)
 }

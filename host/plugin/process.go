@@ -96,7 +96,10 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		}
 		return s.p, nil
 	case <-ctx.Done():
-		go func() { // connect ends within the start timeout; then stop what it started
+		if r := run.Load(); r != nil {
+			_ = r.Kill(context.Background()) // which ends connect
+		}
+		go func() { // then stop what it started
 			if s := <-ch; s.p != nil {
 				s.p.kill()
 			} else {

@@ -106,6 +106,7 @@ func TestSandbox(t *testing.T) {
 	if err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put("ns", "k", []byte("v")) }); err != nil {
 		t.Errorf("the host stopped serving after the probe: %v", err)
 	}
+	closeAndCheck(t, s)
 }
 
 // openHostileAt is openHostile with a DSN.
