@@ -97,3 +97,14 @@ func dataPath(dsn string) []string {
 	}
 	return []string{filepath.Dir(p)}
 }
+
+// hint says, after an error the plugin reports as a permission refused, what its sandbox lets
+// it reach: the refusal is most likely the sandbox's, which the plugin cannot tell apart from
+// any other.
+func (sb *sandbox) hint(err error) string {
+	if !strings.Contains(err.Error(), "permission denied") || !confined() {
+		return ""
+	}
+	return fmt.Sprintf(" (the plugin's sandbox lets it connect by TCP to ports %v only, and write only beneath %q: see WithConnect, WithWritePaths, docs/manifest.md)",
+		sb.ports, sb.write)
+}

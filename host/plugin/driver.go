@@ -61,7 +61,7 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 			return nil, fmt.Errorf("%w: plugin %q (%s) did not answer the ABI handshake (HELLO) within the start timeout of %v: %w",
 				ErrStart, cfg.name, path, cfg.startTimeout, err)
 		}
-		return nil, fmt.Errorf("hostplugin: plugin %q: %w", cfg.name, err)
+		return nil, fmt.Errorf("hostplugin: plugin %q: %w%s", cfg.name, err, sb.hint(err))
 	}
 	return &driver{Driver: client, t: t}, nil
 }

@@ -159,3 +159,6 @@ func addPath(rs int, path string, access uint64) error {
 }
 
 func isMainThread() bool { return unix.Gettid() == unix.Getpid() }
+
+// confined reports whether plugins' files and network are confined on this host.
+func confined() bool { return landlockABI() >= abiFS }

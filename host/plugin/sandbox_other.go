@@ -20,3 +20,5 @@ func (sb *sandbox) apply() error {
 }
 
 func isMainThread() bool { return false }
+
+func confined() bool { return false }

@@ -186,3 +186,13 @@ func TestSandboxOptions(t *testing.T) {
 	_, err := Open(context.Background(), binary(t, "inmem"), "", quiet, WithConnect("nowhere"))
 	wantErrContains(t, "Open with a bad endpoint", err, ErrStart, "sandbox", `"nowhere"`)
 }
+
+// TestSandboxHint: a plugin whose open fails with a permission refused (here the postgres
+// plugin, denied the server's port) gets an error that says what its sandbox allows.
+func TestSandboxHint(t *testing.T) {
+	needContainment(t)
+	ln := listen(t, "tcp", "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	_, err := Open(context.Background(), binary(t, "postgres"), "host=127.0.0.1 port="+port+" user=u dbname=d sslmode=disable connect_timeout=2", quiet)
+	wantErrContains(t, "a denied connect", err, nil, "permission denied", "sandbox lets it connect by TCP to ports [] only", "WithConnect")
+}
