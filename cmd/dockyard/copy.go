@@ -101,7 +101,7 @@ Exit codes: 0 copied and verified; 1 a store failed or the verification found di
 				return usagef("--from and --to are the same store")
 			}
 			ctx := cmd.Context()
-			src, st, err := a.openStore(ctx, srcDriver, srcDSN)
+			src, st, err := a.openExisting(ctx, srcDriver, srcDSN)
 			if err != nil {
 				return fmt.Errorf("source: %w", err)
 			}

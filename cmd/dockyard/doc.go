@@ -19,7 +19,9 @@
 //	    a fresh DSN ("" for inmem, a file for sqlite, a directory for others, under
 //	    --dsn-dir; for postgres a table of its own on the --dsn server, dropped afterwards).
 //	dockyard get|put|delete|scan|namespaces --driver NAME --dsn DSN ...
-//	    read and edit a store, binary-safe (see below).
+//	    read and edit a store, binary-safe (see below). get, scan and namespaces (and
+//	    migrations, and copy's source) only read: a file or directory store must exist
+//	    already, and a missing one is an error, not a new empty store.
 //	dockyard migrations --driver NAME --dsn DSN [--json]
 //	    the applied migrations: ordinal, ID, applied_at.
 //	dockyard copy --from DRIVER:DSN --to DRIVER:DSN [--batch N] [--prune] [--json]

@@ -8,6 +8,7 @@ import (
 
 func TestExitCodes(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, exitOK, "", "put", "--driver", "sqlite", "--dsn", db, "ns", "k", "v")
 	for _, c := range []struct {
 		name   string
 		args   []string
@@ -32,7 +33,8 @@ func TestExitCodes(t *testing.T) {
 		{"missing driver", []string{"get", "--driver", "nosuchdriver", "ns", "k"}, exitFailed, "unknown driver"},
 		{"missing artifact", []string{"conform", "./nosuch.wasm"}, exitFailed, "no such file"},
 		{"not found", []string{"get", "--driver", "sqlite", "--dsn", db, "ns", "absent"}, exitFailed, "not found"},
-		{"store fails to open", []string{"get", "--driver", "sqlite", "--dsn", filepath.Join(t.TempDir(), "no", "dir", "s.db"), "ns", "k"}, exitFailed, "open sqlite store"},
+		{"no such store", []string{"get", "--driver", "sqlite", "--dsn", filepath.Join(t.TempDir(), "no", "dir", "s.db"), "ns", "k"}, exitFailed, "no sqlite store at"},
+		{"store fails to open", []string{"put", "--driver", "sqlite", "--dsn", filepath.Join(t.TempDir(), "no", "dir", "s.db"), "ns", "k", "v"}, exitFailed, "open sqlite store"},
 		{"ok", []string{"put", "--driver", "sqlite", "--dsn", db, "ns", "k", "v"}, exitOK, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

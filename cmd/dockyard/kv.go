@@ -36,7 +36,7 @@ Exit codes: 0 found; 1 not found, or the store failed; 2 usage error.`,
 				return err
 			}
 			ctx := cmd.Context()
-			s, t, err := a.openStore(ctx, sf.driver, sf.dsn)
+			s, t, err := a.openExisting(ctx, sf.driver, sf.dsn)
 			if err != nil {
 				return err
 			}

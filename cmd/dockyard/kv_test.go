@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -157,6 +158,7 @@ func migrate(t *testing.T, driver, dsn string, ids ...string) {
 func TestMigrations(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "m.db")
 	st := []string{"--driver", "sqlite", "--dsn", dsn}
+	mustRun(t, exitOK, "", "put", "--driver", "sqlite", "--dsn", dsn, "ns", "k", "v")
 	r := mustRun(t, exitOK, "", append([]string{"migrations", "--json"}, st...)...)
 	var list []migrationJSON
 	decodeJSON(t, r.stdout, &list)
@@ -179,5 +181,28 @@ func TestMigrations(t *testing.T) {
 	r = mustRun(t, exitOK, "", append([]string{"migrations"}, st...)...)
 	if !strings.Contains(r.stdout, "ORDINAL") || !strings.Contains(r.stdout, "0003_more") {
 		t.Errorf("migrations text:\n%s", r.stdout)
+	}
+}
+
+// TestReadsCreateNothing: get, scan, namespaces, migrations and copy's source, on a DSN that
+// names no store, fail saying so, and leave nothing behind: a mistyped DSN must not become an
+// empty store.
+func TestReadsCreateNothing(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range [][]string{
+		{"get", "--driver", "sqlite", "--dsn", filepath.Join(dir, "typo.db"), "ns", "k"},
+		{"scan", "--driver", "sqlite", "--dsn", filepath.Join(dir, "typo.db"), "ns"},
+		{"namespaces", "--driver", "sqlite", "--dsn", filepath.Join(dir, "typo.db")},
+		{"migrations", "--driver", "sqlite", "--dsn", filepath.Join(dir, "typo.db")},
+		{"copy", "--from", "sqlite:" + filepath.Join(dir, "typo.db"), "--to", "inmem:"},
+		{"namespaces", "--driver", "buntdb", "--dsn", filepath.Join(dir, "typo-dir")},
+	} {
+		r := mustRun(t, exitFailed, "", c...)
+		if !strings.Contains(r.stderr, "never creates one") {
+			t.Errorf("dockyard %q: stderr %q, want it to say no store was created", c, r.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("read commands created %v", entries)
 	}
 }

@@ -157,6 +157,53 @@ func (a *app) openStore(ctx context.Context, driver, dsn string) (store.Store, *
 	return s, t, nil
 }
 
+// openExisting is openStore for the commands that only read: a store kept in a file or a
+// directory must exist already. Opening a sqlite file or a buntdb directory creates it, so a
+// mistyped DSN would otherwise leave an empty store behind and print nothing found.
+func (a *app) openExisting(ctx context.Context, driver, dsn string) (store.Store, *target, error) {
+	if driver == "" {
+		return nil, nil, usagef("--driver is required")
+	}
+	t, err := a.resolve(ctx, driver)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkExists(t, dsn); err != nil {
+		t.Close()
+		return nil, nil, err
+	}
+	s, err := t.open(ctx, dsn)
+	if err != nil {
+		t.Close()
+		return nil, nil, fmt.Errorf("open %s store %q: %w", t.Name, dsn, err)
+	}
+	return s, t, nil
+}
+
+// checkExists checks the file or directory a DSN of t's form names exists.
+func checkExists(t *target, dsn string) error {
+	var want string
+	switch t.form {
+	case dsnFile:
+		want = "file"
+	case dsnDir:
+		want = "directory"
+	default:
+		return nil
+	}
+	if dsn == "" {
+		return usagef("--dsn is required: the %s store's %s", t.Name, want)
+	}
+	fi, err := os.Stat(dsn)
+	switch {
+	case err != nil:
+		return fmt.Errorf("no %s store at %s (%w): a command that only reads never creates one", t.Name, dsn, err)
+	case (want == "directory") != fi.IsDir():
+		return fmt.Errorf("no %s store at %s: it is not a %s", t.Name, dsn, want)
+	}
+	return nil
+}
+
 // dsnMaker makes the DSN of a new, empty store, and a function that removes it.
 type dsnMaker func() (dsn string, remove func(), err error)
 
