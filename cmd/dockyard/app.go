@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sync"
 
+	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -102,6 +105,7 @@ conformance case, a copy that does not verify); 2 a usage error (unknown command
 wrong arguments).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       version(),
 		// Without a command, print the help and fail as a usage error.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -149,4 +153,31 @@ func (a *app) progressOn() bool {
 	}
 	f, ok := a.stderr.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// version is the CLI's version, from the build information Go records: the module version
+// for `go install …@vX`, else the VCS revision (and "+dirty" for uncommitted changes), with
+// the Go version and the ABI this build speaks.
+func version() string {
+	v, rev, dirty := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if rev != "" && v == "(devel)" {
+		v = rev[:min(12, len(rev))]
+		if dirty {
+			v += "+dirty"
+		}
+	}
+	return fmt.Sprintf("%s (%s, ABI %d.%d)", v, runtime.Version(), abi.Major, abi.Minor)
 }

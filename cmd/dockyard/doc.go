@@ -30,7 +30,8 @@
 //	dockyard bench --driver NAME --dsn DSN [--duration D | --ops N] [--json]
 //	    a standard mix (get, put, update of 100, scan) with ops/s and p50/p90/p99/max.
 //
-// Every command has --help.
+// Every command has --help; dockyard --version prints the build's version (module version or
+// VCS revision), its Go version and the ABI it speaks.
 //
 // # Exit codes
 //

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dockyard/dockyard/pdk/abi"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -64,6 +68,16 @@ func TestHelpEverywhere(t *testing.T) {
 		r := mustRun(t, exitOK, "", args...)
 		if !strings.Contains(r.stdout, "Usage:") || !strings.Contains(r.stdout, "Exit codes") {
 			t.Errorf("dockyard %q: help without usage or exit codes:\n%s", args, r.stdout)
+		}
+	}
+}
+
+// TestVersion: --version prints the build's version, Go version and ABI, and exits 0.
+func TestVersion(t *testing.T) {
+	r := mustRun(t, exitOK, "", "--version")
+	for _, want := range []string{"dockyard version ", runtime.Version(), fmt.Sprintf("ABI %d.%d", abi.Major, abi.Minor)} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--version printed %q, want it to say %q", r.stdout, want)
 		}
 	}
 }
