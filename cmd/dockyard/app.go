@@ -102,7 +102,7 @@ plugin binary) named by the environment variable DOCKYARD_DRIVERS (a path list) 
 
 Exit codes: 0 success; 1 the operation failed (an error, a key not found, a failed
 conformance case, a copy that does not verify); 2 a usage error (unknown command, bad flag,
-wrong arguments).`,
+wrong arguments, an unknown driver, a read command without its --dsn).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       version(),

@@ -36,10 +36,12 @@
 // # Exit codes
 //
 //	0  success
-//	1  the operation failed: an error from a store or driver, an unknown driver, a key not
-//	   found (get, delete), a failed conformance case, a copy that does not verify
+//	1  the operation failed: an error from a store or driver, a key not found (get,
+//	   delete), a failed conformance case, a copy that does not verify, an unknown driver
+//	   while some driver directory failed to load (it may be one of those)
 //	2  usage error: unknown command, unknown or malformed flag, wrong number of arguments,
-//	   a malformed argument (bad hex, bad --run regexp, a --run that selects no case)
+//	   a malformed argument (bad hex, bad --run regexp, a --run that selects no case), an
+//	   unknown driver, a read command without the --dsn its driver needs
 //
 // Errors go to stderr as "dockyard: ..."; usage errors add a pointer to --help.
 //

@@ -129,6 +129,9 @@ func (a *app) resolve(ctx context.Context, spec string) (*target, error) {
 		if len(a.loadErrs) > 0 {
 			more = fmt.Sprintf("; %d driver directories failed to load, see `dockyard drivers`", len(a.loadErrs))
 		}
+		if more == "" { // a name nothing could have provided: the command line is wrong
+			return nil, usagef("driver %q: %w (available: %s)", spec, store.ErrUnknownDriver, strings.Join(store.Drivers(), ", "))
+		}
 		return nil, fmt.Errorf("driver %q: %w (available: %s%s)", spec, store.ErrUnknownDriver, strings.Join(store.Drivers(), ", "), more)
 	}
 	t := &target{Name: spec, Transport: transportInProcess}
