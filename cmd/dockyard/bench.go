@@ -108,7 +108,11 @@ Exit codes: 0 done; 1 the store failed; 2 usage error.`,
 				return usagef("--concurrency %d: must be at least 1", cfg.concurrency)
 			}
 			ctx := cmd.Context()
-			s, t, err := a.openStore(ctx, sf.driver, sf.dsn)
+			driver, dsn, err := sf.spec()
+			if err != nil {
+				return err
+			}
+			s, t, err := a.openStore(ctx, driver, dsn)
 			if err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@
 //	    a fresh DSN ("" for inmem, a file for sqlite, a directory for others, under
 //	    --dsn-dir; for postgres a table of its own on the --dsn server, dropped afterwards).
 //	dockyard get|put|delete|scan|namespaces --driver NAME --dsn DSN ...
+//	    (or --store DRIVER:DSN, or $DOCKYARD_STORE, for every command on one store)
 //	    read and edit a store, binary-safe (see below). get, scan and namespaces (and
 //	    migrations, and copy's source) only read: a file or directory store must exist
 //	    already, and a missing one is an error, not a new empty store.

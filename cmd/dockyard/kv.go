@@ -36,7 +36,11 @@ Exit codes: 0 found; 1 not found, or the store failed; 2 usage error.`,
 				return err
 			}
 			ctx := cmd.Context()
-			s, t, err := a.openExisting(ctx, sf.driver, sf.dsn)
+			driver, dsn, err := sf.spec()
+			if err != nil {
+				return err
+			}
+			s, t, err := a.openExisting(ctx, driver, dsn)
 			if err != nil {
 				return err
 			}
@@ -120,7 +124,11 @@ Exit codes: 0 written; 1 the store failed; 2 usage error.`,
 				return fmt.Errorf("value of more than %d bytes: %w", store.MaxValueSize, store.ErrTooLarge)
 			}
 			ctx := cmd.Context()
-			s, t, err := a.openStore(ctx, sf.driver, sf.dsn)
+			driver, dsn, err := sf.spec()
+			if err != nil {
+				return err
+			}
+			s, t, err := a.openStore(ctx, driver, dsn)
 			if err != nil {
 				return err
 			}
@@ -164,7 +172,11 @@ Exit codes: 0 deleted (or absent, with --force); 1 not found, or the store faile
 				return usagef("namespace %s is reserved for Dockyard; give --reserved to delete from it anyway", display(ns))
 			}
 			ctx := cmd.Context()
-			s, t, err := a.openStore(ctx, sf.driver, sf.dsn)
+			driver, dsn, err := sf.spec()
+			if err != nil {
+				return err
+			}
+			s, t, err := a.openStore(ctx, driver, dsn)
 			if err != nil {
 				return err
 			}

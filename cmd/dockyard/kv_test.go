@@ -206,3 +206,24 @@ func TestReadsCreateNothing(t *testing.T) {
 		t.Errorf("read commands created %v", entries)
 	}
 }
+
+// TestStoreSpec: --store DRIVER:DSN and $DOCKYARD_STORE name a store as --driver and --dsn do.
+func TestStoreSpec(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, exitOK, "", "put", "--store", "sqlite:"+db, "ns", "k", "v")
+	t.Setenv(EnvStore, "sqlite:"+db)
+	if r := mustRun(t, exitOK, "", "get", "ns", "k"); r.stdout != "v" {
+		t.Errorf("get through $%s = %q, want v", EnvStore, r.stdout)
+	}
+	if r := mustRun(t, exitFailed, "", "get", "--driver", "inmem", "ns", "k"); !strings.Contains(r.stderr, "not found") {
+		t.Errorf("--driver inmem did not override $%s: %q", EnvStore, r.stderr)
+	}
+	r := mustRun(t, exitUsage, "", "get", "--driver", "sqlite", "--store", "sqlite:"+db, "ns", "k")
+	if !strings.Contains(r.stderr, "not both") {
+		t.Errorf("--driver with --store: %q", r.stderr)
+	}
+	t.Setenv(EnvStore, "sqlite")
+	if r := mustRun(t, exitUsage, "", "get", "ns", "k"); !strings.Contains(r.stderr, "$"+EnvStore) {
+		t.Errorf("a malformed $%s: %q", EnvStore, r.stderr)
+	}
+}

@@ -32,7 +32,11 @@ Exit codes: 0 listed (even none); 1 the store failed; 2 usage error.`,
 		Args: args(cobra.NoArgs),
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, t, err := a.openExisting(ctx, sf.driver, sf.dsn)
+			driver, dsn, err := sf.spec()
+			if err != nil {
+				return err
+			}
+			s, t, err := a.openExisting(ctx, driver, dsn)
 			if err != nil {
 				return err
 			}

@@ -52,7 +52,11 @@ Exit codes: 0 listed (even nothing); 1 the store failed; 2 usage error.`,
 				return err
 			}
 			ctx := cmd.Context()
-			s, t, err := a.openExisting(ctx, sf.driver, sf.dsn)
+			driver, dsn, err := sf.spec()
+			if err != nil {
+				return err
+			}
+			s, t, err := a.openExisting(ctx, driver, dsn)
 			if err != nil {
 				return err
 			}
