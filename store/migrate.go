@@ -205,9 +205,34 @@ func AppliedMigrations(tx Tx) (map[string]MigrationRecord, error) {
 	return applied, nil
 }
 
+// checkNewer reports ErrStoreNewer (and ErrMigrationOutOfOrder) when the store's applied
+// migrations are the whole set followed by more: the store was migrated by a newer version of
+// the program than the one running, which is not the same mistake as a reordered set.
+func (s *MigrationSet) checkNewer(applied map[string]MigrationRecord) error {
+	n := len(s.ids)
+	if len(applied) <= n {
+		return nil
+	}
+	newest, newestOrd := "", -1
+	for id, rec := range applied {
+		ord, known := s.ids[id]
+		switch {
+		case known && ord != rec.Ordinal, !known && rec.Ordinal < n, rec.Ordinal >= len(applied):
+			return nil // not a clean extension: check says what is wrong
+		case !known && rec.Ordinal > newestOrd:
+			newest, newestOrd = id, rec.Ordinal
+		}
+	}
+	return fmt.Errorf("%w: %w: the store has %d migrations this program does not know, up to %q (ordinal %d): it was migrated by a newer version of the program",
+		ErrStoreNewer, ErrMigrationOutOfOrder, len(applied)-n, newest, newestOrd)
+}
+
 // check reports ErrMigrationOutOfOrder unless the applied migrations are exactly a prefix of the
 // set, each at its current ordinal.
 func (s *MigrationSet) check(applied map[string]MigrationRecord) error {
+	if err := s.checkNewer(applied); err != nil {
+		return err
+	}
 	for id, rec := range applied {
 		ord, ok := s.ids[id]
 		if !ok {

@@ -30,6 +30,11 @@ var (
 	// (D-111).
 	ErrMigrationOutOfOrder = errors.New("store: migration registered out of order")
 
+	// ErrStoreNewer is returned by Migrate, beside ErrMigrationOutOfOrder, when the store's
+	// applied migrations are the whole registered set followed by more: an older version of
+	// the program runs on a store a newer one migrated. Nothing is applied.
+	ErrStoreNewer = errors.New("store: the store was migrated by a newer program")
+
 	// ErrReadOnly is returned by Tx.Put and Tx.Delete when they are called on
 	// a read-only transaction (one produced by View). A write inside a View
 	// callback is a programming error; the transaction is not mutated.
@@ -105,7 +110,9 @@ type Store interface {
 	// nil set is a valid no-op. Migrate returns ErrMigrationOutOfOrder if the
 	// set diverges from what was previously applied — an applied migration was
 	// reordered or removed. (An in-place edit to a migration's Up body is also
-	// forbidden but cannot be detected at runtime — D-111.)
+	// forbidden but cannot be detected at runtime — D-111.) When the set is a
+	// prefix of what was applied (an older program on a store a newer one
+	// migrated), the error also wraps ErrStoreNewer.
 	//
 	// set is supplied explicitly — not read from a process global — so two
 	// stores can migrate concurrently from independent sets with no shared

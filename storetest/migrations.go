@@ -116,6 +116,10 @@ func testMigrateRemoval(t T, h Harness) {
 	for _, ids := range [][]string{{"0001", "0002"}, {"0001", "0003"}, {"0002", "0003"}} {
 		err := s.Migrate(ctx, counting(runs, ids...))
 		wantErr(t, fmt.Sprintf("Migrate %q after [0001 0002 0003]", ids), err, store.ErrMigrationOutOfOrder)
+		// Only the first is an older program's set, the whole of it applied and more.
+		if older := ids[1] == "0002"; errors.Is(err, store.ErrStoreNewer) != older {
+			t.Errorf("Migrate %q after [0001 0002 0003]: %v; ErrStoreNewer %v, want %v", ids, err, !older, older)
+		}
 	}
 	wantRuns(t, runs, map[string]int32{"0001": 1, "0002": 1, "0003": 1})
 }
