@@ -136,7 +136,7 @@ Exit codes: 0 done; 1 the store failed; 2 usage error.`,
 			fmt.Fprintln(tw, "OP\tCOUNT\tOPS/S\tMEAN\tP50\tP90\tP99\tMAX\t")
 			for _, o := range out.Ops {
 				fmt.Fprintf(tw, "%s\t%d\t%.0f\t%v\t%v\t%v\t%v\t%v\t\n", o.Op, o.Count, o.OpsPerSec,
-					time.Duration(o.MeanNS), time.Duration(o.P50NS), time.Duration(o.P90NS), time.Duration(o.P99NS), time.Duration(o.MaxNS))
+					roundLatency(o.MeanNS), roundLatency(o.P50NS), roundLatency(o.P90NS), roundLatency(o.P99NS), roundLatency(o.MaxNS))
 			}
 			return tw.Flush()
 		}),
