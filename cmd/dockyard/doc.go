@@ -48,8 +48,9 @@
 //
 // # Binary safety
 //
-// Namespaces and keys are any bytes. On the command line, --hex-keys makes namespace, key,
-// prefix and --after arguments hex. get writes a value's raw bytes to stdout; put reads a
+// Namespaces and keys are any bytes. On the command line, --hex-keys makes key, prefix and
+// --after arguments hex, and --hex-ns the namespace argument (binary keys usually live in a
+// namespace with a plain name). get writes a value's raw bytes to stdout; put reads a
 // value from stdin when it is not an argument; --hex switches values (and scan's keys) to hex.
 // Text listings show a name as it is when it is printable UTF-8 without tabs, else Go-quoted
 // ("\x00dockyard/migrations"), so every entry is one unambiguous line. JSON output carries

@@ -9,15 +9,19 @@ import (
 	"unicode/utf8"
 )
 
-// decodeArg decodes a namespace, key or prefix given on the command line: hex when hexKeys
-// (--hex-keys), else the argument's bytes as they are.
+// decodeArg decodes a namespace, key or prefix given on the command line: hex when asked
+// (--hex-ns for the namespace, --hex-keys for the others), else the argument's bytes as they are.
 func decodeArg(what, s string, hexKeys bool) (string, error) {
 	if !hexKeys {
 		return s, nil
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return "", usagef("%s %q is not hex (--hex-keys): %v", what, s, err)
+		flag := "--hex-keys"
+		if what == "namespace" {
+			flag = "--hex-ns"
+		}
+		return "", usagef("%s %q is not hex (%s): %v", what, s, flag, err)
 	}
 	return string(b), nil
 }

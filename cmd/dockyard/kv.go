@@ -24,10 +24,10 @@ with --hex). An absent key prints "not found" to stderr and exits 1.
 
 Exit codes: 0 found; 1 not found, or the store failed; 2 usage error.`,
 		Example: `  dockyard get --driver sqlite --dsn app.db users ada > ada.bin
-  dockyard get --driver sqlite --dsn app.db --hex-keys --hex 00ff 6b6579`,
+  dockyard get --driver sqlite --dsn app.db --hex-ns --hex-keys --hex 00ff 6b6579`,
 		Args: args(cobra.ExactArgs(2)),
 		RunE: a.action(func(cmd *cobra.Command, argv []string) error {
-			ns, err := decodeArg("namespace", argv[0], kf.hexKeys)
+			ns, err := decodeArg("namespace", argv[0], kf.hexNS)
 			if err != nil {
 				return err
 			}
@@ -93,10 +93,10 @@ ignored. Writing to Dockyard's reserved namespaces ("\x00dockyard/...") needs --
 
 Exit codes: 0 written; 1 the store failed; 2 usage error.`,
 		Example: `  dockyard put --driver sqlite --dsn app.db users ada 'Ada Lovelace'
-  head -c 16 /dev/urandom | dockyard put --driver sqlite --dsn app.db --hex-keys 00ff 6b6579`,
+  head -c 16 /dev/urandom | dockyard put --driver sqlite --dsn app.db --hex-ns --hex-keys 00ff 6b6579`,
 		Args: args(cobra.RangeArgs(2, 3)),
 		RunE: a.action(func(cmd *cobra.Command, argv []string) error {
-			ns, err := decodeArg("namespace", argv[0], kf.hexKeys)
+			ns, err := decodeArg("namespace", argv[0], kf.hexNS)
 			if err != nil {
 				return err
 			}
@@ -160,7 +160,7 @@ func (a *app) deleteCommand() *cobra.Command {
 Exit codes: 0 deleted (or absent, with --force); 1 not found, or the store failed; 2 usage error.`,
 		Args: args(cobra.ExactArgs(2)),
 		RunE: a.action(func(cmd *cobra.Command, argv []string) error {
-			ns, err := decodeArg("namespace", argv[0], kf.hexKeys)
+			ns, err := decodeArg("namespace", argv[0], kf.hexNS)
 			if err != nil {
 				return err
 			}

@@ -29,14 +29,14 @@ func TestKeyValueCommandsBinarySafe(t *testing.T) {
 	hx := func(s string) string { return hex.EncodeToString([]byte(s)) }
 
 	// put: value from stdin, namespace and key in hex.
-	mustRun(t, exitOK, string(binValue), append([]string{"put", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
+	mustRun(t, exitOK, string(binValue), append([]string{"put", "--hex-ns", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
 	// put: value as an argument, and in hex.
 	mustRun(t, exitOK, "", append([]string{"put", "plain", "a", "alpha"}, st...)...)
 	mustRun(t, exitOK, "", append([]string{"put", "--hex", "plain", "b", "00 01\nff"}, st...)...)
 	mustRun(t, exitOK, "", append([]string{"put", "plain", "c", ""}, st...)...) // empty value: present
 
 	// get: raw bytes, hex, JSON.
-	r := mustRun(t, exitOK, "", append([]string{"get", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
+	r := mustRun(t, exitOK, "", append([]string{"get", "--hex-ns", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
 	if !bytes.Equal([]byte(r.stdout), binValue) {
 		t.Errorf("get raw = %q, want %q", r.stdout, binValue)
 	}
@@ -44,7 +44,7 @@ func TestKeyValueCommandsBinarySafe(t *testing.T) {
 	if r.stdout != "0001ff\n" {
 		t.Errorf("get --hex = %q, want %q", r.stdout, "0001ff\n")
 	}
-	r = mustRun(t, exitOK, "", append([]string{"get", "--json", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
+	r = mustRun(t, exitOK, "", append([]string{"get", "--json", "--hex-ns", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
 	var got struct{ Namespace, Key, Value string }
 	decodeJSON(t, r.stdout, &got)
 	for _, c := range []struct{ name, enc, want string }{{"namespace", got.Namespace, binNS}, {"key", got.Key, binKey}, {"value", got.Value, string(binValue)}} {
@@ -62,7 +62,7 @@ func TestKeyValueCommandsBinarySafe(t *testing.T) {
 	if want := "a\talpha\nb\t\"\\x00\\x01\\xff\"\nc\t\"\"\n"; r.stdout != want {
 		t.Errorf("scan text =\n%q, want\n%q", r.stdout, want)
 	}
-	r = mustRun(t, exitOK, "", append([]string{"scan", "--json", "--hex-keys", hx(binNS), hx("k\x00")}, st...)...)
+	r = mustRun(t, exitOK, "", append([]string{"scan", "--json", "--hex-ns", "--hex-keys", hx(binNS), hx("k\x00")}, st...)...)
 	lines := jsonLines(t, r.stdout)
 	if len(lines) != 1 || lines[0].Key != base64.StdEncoding.EncodeToString([]byte(binKey)) ||
 		lines[0].Value == nil || *lines[0].Value != base64.StdEncoding.EncodeToString(binValue) {
@@ -100,13 +100,13 @@ func TestKeyValueCommandsBinarySafe(t *testing.T) {
 	}
 
 	// delete: present, then absent (not found), then absent with --force.
-	mustRun(t, exitOK, "", append([]string{"delete", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
-	r = mustRun(t, exitFailed, "", append([]string{"get", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
+	mustRun(t, exitOK, "", append([]string{"delete", "--hex-ns", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
+	r = mustRun(t, exitFailed, "", append([]string{"get", "--hex-ns", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
 	if !strings.Contains(r.stderr, "not found") || r.stdout != "" {
 		t.Errorf("get after delete: stdout %q, stderr %q", r.stdout, r.stderr)
 	}
-	mustRun(t, exitFailed, "", append([]string{"delete", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
-	mustRun(t, exitOK, "", append([]string{"delete", "-f", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
+	mustRun(t, exitFailed, "", append([]string{"delete", "--hex-ns", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
+	mustRun(t, exitOK, "", append([]string{"delete", "-f", "--hex-ns", "--hex-keys", hx(binNS), hx(binKey)}, st...)...)
 }
 
 // jsonLines parses scan --json output.

@@ -37,7 +37,7 @@ Exit codes: 0 listed (even nothing); 1 the store failed; 2 usage error.`,
 			if limit < 0 {
 				return usagef("--limit %d: must not be negative", limit)
 			}
-			ns, err := decodeArg("namespace", argv[0], kf.hexKeys)
+			ns, err := decodeArg("namespace", argv[0], kf.hexNS)
 			if err != nil {
 				return err
 			}

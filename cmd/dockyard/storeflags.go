@@ -53,8 +53,10 @@ func isReserved(ns string) bool { return strings.HasPrefix(ns, reservedPrefix) }
 // keyFlags are the flags of the commands that take namespaces and keys as arguments.
 type keyFlags struct {
 	hexKeys bool
+	hexNS   bool
 }
 
 func (f *keyFlags) register(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&f.hexKeys, "hex-keys", false, "namespace, key and prefix arguments are hex-encoded (for binary keys)")
+	cmd.Flags().BoolVar(&f.hexKeys, "hex-keys", false, "key, prefix and --after arguments are hex-encoded (for binary keys)")
+	cmd.Flags().BoolVar(&f.hexNS, "hex-ns", false, "the namespace argument is hex-encoded (for binary namespaces)")
 }
