@@ -21,7 +21,7 @@
 // or corrupted after its manifest was written is refused, and the error shows the expected and
 // the actual sum. A wasm module is compiled from the very bytes that were hashed, not read
 // again; a plugin binary's sum is handed to the plugin transport, which checks it again when
-// it starts the process (go-plugin's SecureConfig). The manifest also states the ABI major the
+// it starts the process, on the sealed copy that runs. The manifest also states the ABI major the
 // artifact speaks, so an artifact built for another ABI is refused at load time, naming both
 // versions, rather than at its first use.
 //
