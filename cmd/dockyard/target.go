@@ -145,25 +145,17 @@ func (a *app) resolve(ctx context.Context, spec string) (*target, error) {
 
 // openStore resolves driver and opens a store on dsn; the caller closes both.
 func (a *app) openStore(ctx context.Context, driver, dsn string) (store.Store, *target, error) {
-	if driver == "" {
-		return nil, nil, usagef("--driver is required")
-	}
-	t, err := a.resolve(ctx, driver)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := t.open(ctx, dsn)
-	if err != nil {
-		t.Close()
-		return nil, nil, fmt.Errorf("open %s store %q: %w", t.Name, dsn, err)
-	}
-	return s, t, nil
+	return a.openTarget(ctx, driver, dsn, false)
 }
 
 // openExisting is openStore for the commands that only read: a store kept in a file or a
 // directory must exist already. Opening a sqlite file or a buntdb directory creates it, so a
 // mistyped DSN would otherwise leave an empty store behind and print nothing found.
 func (a *app) openExisting(ctx context.Context, driver, dsn string) (store.Store, *target, error) {
+	return a.openTarget(ctx, driver, dsn, true)
+}
+
+func (a *app) openTarget(ctx context.Context, driver, dsn string, mustExist bool) (store.Store, *target, error) {
 	if driver == "" {
 		return nil, nil, usagef("--driver is required")
 	}
@@ -171,9 +163,11 @@ func (a *app) openExisting(ctx context.Context, driver, dsn string) (store.Store
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkExists(t, dsn); err != nil {
-		t.Close()
-		return nil, nil, err
+	if mustExist {
+		if err := checkExists(t, dsn); err != nil {
+			t.Close()
+			return nil, nil, err
+		}
 	}
 	s, err := t.open(ctx, dsn)
 	if err != nil {
