@@ -49,21 +49,8 @@ func parseList(key string, v []byte) ([]int64, error) {
 
 func readLists(ctx context.Context, s store.Store, ns string) (all [appendLists][]int64, err error) {
 	err = s.View(ctx, func(tx store.Tx) error {
-		kvs, err := tx.Scan(ns, "list")
-		if err != nil {
-			return err
-		}
 		all = [appendLists][]int64{}
-		for _, kv := range kvs {
-			l, err := slot(kv.Key, "list", appendLists)
-			if err != nil {
-				return err
-			}
-			if all[l], err = parseList(kv.Key, kv.Value); err != nil {
-				return err
-			}
-		}
-		return nil
+		return scanSlots(tx, ns, "list", all[:], parseList)
 	})
 	return all, err
 }

@@ -206,19 +206,9 @@ func runTx(ctx context.Context, s store.Store, ns string, in txInput) ([]int64, 
 				}
 				reads = append(reads, v)
 			case 's':
-				kvs, err := tx.Scan(ns, "k")
-				if err != nil {
-					return err
-				}
 				var all registers
-				for _, kv := range kvs {
-					k, err := slot(kv.Key, "k", registerKeys)
-					if err != nil {
-						return err
-					}
-					if all[k], err = parseRegister(kv.Key, kv.Value); err != nil {
-						return err
-					}
+				if err := scanSlots(tx, ns, "k", all[:], parseRegister); err != nil {
+					return err
 				}
 				reads = append(reads, all[:]...)
 			}

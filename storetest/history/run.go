@@ -102,6 +102,25 @@ func slot(key, prefix string, size int) (int, error) {
 	return n, nil
 }
 
+// scanSlots scans the keys prefix0 .. prefix<len(dst)-1> of ns and parses each value into its
+// slot of dst (slots with no key keep their zero value). Any other key is a breach.
+func scanSlots[T any](tx store.Tx, ns, prefix string, dst []T, parse func(key string, v []byte) (T, error)) error {
+	kvs, err := tx.Scan(ns, prefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		i, err := slot(kv.Key, prefix, len(dst))
+		if err != nil {
+			return err
+		}
+		if dst[i], err = parse(kv.Key, kv.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // outcome is what a transaction's error says about its effect.
 type outcome int
 
