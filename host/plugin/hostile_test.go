@@ -22,9 +22,14 @@ import (
 // openHostile opens a store on the hostile fixture in the given mode.
 func openHostile(ctx context.Context, t testing.TB, mode string, opts ...Option) (store.Store, error) {
 	t.Helper()
-	_, bin := binaries(t)
+	return openHostileAt(ctx, t, mode, "", opts...)
+}
+
+// openHostileAt is openHostile with a DSN.
+func openHostileAt(ctx context.Context, t testing.TB, mode, dsn string, opts ...Option) (store.Store, error) {
+	t.Helper()
 	opts = append([]Option{WithEnv("DOCKYARD_HOSTILE=" + mode), WithName("hostile-" + mode)}, opts...)
-	s, err := Open(ctx, bin, "", opts...)
+	s, err := Open(ctx, binary(t, "hostile"), dsn, opts...)
 	if err == nil {
 		t.Cleanup(func() { _ = s.Close() })
 	}

@@ -109,17 +109,6 @@ func TestSandbox(t *testing.T) {
 	closeAndCheck(t, s)
 }
 
-// openHostileAt is openHostile with a DSN.
-func openHostileAt(ctx context.Context, t testing.TB, mode, dsn string, opts ...Option) (store.Store, error) {
-	t.Helper()
-	opts = append([]Option{WithEnv("DOCKYARD_HOSTILE=" + mode), WithName("hostile-" + mode)}, opts...)
-	s, err := Open(ctx, binary(t, "hostile"), dsn, opts...)
-	if err == nil {
-		t.Cleanup(func() { _ = s.Close() })
-	}
-	return s, err
-}
-
 func listen(t testing.TB, network, addr string) net.Listener {
 	t.Helper()
 	ln, err := net.Listen(network, addr)
