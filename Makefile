@@ -33,8 +33,8 @@ bench:
 	cd bench && for i in 1 2 3; do ../bin/bench.test -test.run '^$$' -test.bench . -test.benchmem; done | tee ../.bench.out
 	$(GO) run ./internal/benchratio < .bench.out
 
-## wasm: the driver modules (plugins/*) as WebAssembly reactors, for host/wasm, in bin/wasm/.
-## Tests do not need this: they build what they load through internal/wasmbuild.
+## wasm: the driver modules (plugins/*) as WebAssembly reactors, for host/wasmhost, in bin/wasm/.
+## Tests do not need this: they build what they load through internal/artifactbuild.
 WASM_PLUGINS = inmem buntdb
 wasm:
 	@mkdir -p bin/wasm
@@ -43,8 +43,8 @@ wasm:
 	done
 
 ## plugins: the driver artifacts that ship as go-plugin binaries (plugins/*, built for this
-## machine), for host/plugin, in bin/plugins/. Tests do not need this: they build what they
-## start through internal/wasmbuild.BuildPlugin, with the same flags.
+## machine), for host/pluginhost, in bin/plugins/. Tests do not need this: they build what they
+## start through internal/artifactbuild.BuildPlugin, with the same flags.
 PLUGINS = sqlite inmem buntdb postgres
 plugins:
 	@mkdir -p bin/plugins
@@ -55,7 +55,7 @@ plugins:
 ## cwasm: the C driver modules (plugins/cinmem, on the C driver kit pdk/c) as WebAssembly
 ## reactors, in bin/wasm/. Without the C toolchain it prints a notice and builds nothing (under
 ## CI=true it fails). Tests do not need this: they build what they load through
-## internal/wasmbuild.BuildC, with the same flags (pdk/c/ctest/build_test.go: keep them in step).
+## internal/artifactbuild.BuildC, with the same flags (pdk/c/ctest/build_test.go: keep them in step).
 CLANG ?= clang
 CWASM_PLUGINS = cinmem
 CWASM_FLAGS = -O2 -flto -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

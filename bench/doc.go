@@ -28,12 +28,12 @@
 //	bbolt    go.etcd.io/bbolt with its default options (an fsync on every commit), one bucket
 //	         per namespace
 //	wasm-inmem
-//	         plugins/inmem (the inmem driver compiled to WebAssembly) run by host/wasm in its
+//	         plugins/inmem (the inmem driver compiled to WebAssembly) run by host/wasmhost in its
 //	         default sandbox: memory cap and a per-call deadline
 //	wasm-inmem-trusted
-//	         the same module with hostwasm.WithTrusted(): no deadline
+//	         the same module with wasmhost.WithTrusted(): no deadline
 //	wasm-c   plugins/cinmem, an in-memory driver written in C on the C driver kit (pdk/c),
-//	         built by clang (internal/wasmbuild.BuildC) and run by host/wasm in its default
+//	         built by clang (internal/artifactbuild.BuildC) and run by host/wasmhost in its default
 //	         sandbox: the same seam and ABI from a second language (docs/pdk-c.md)
 //	postgres store.Open("postgres", dsn): the PostgreSQL driver through the pdk adapter, in a
 //	         fresh schema of the test server (internal/pgtest: DOCKYARD_TEST_POSTGRES, or a
@@ -45,14 +45,14 @@
 //	         REPEATABLE READ READ ONLY like the driver's). It takes no lock row and keeps no
 //	         namespace catalog: those are the driver's, and part of what is measured
 //	sqlite-plugin
-//	         plugins/sqlite, the sqlite driver built as a go-plugin binary, run by host/plugin:
+//	         plugins/sqlite, the sqlite driver built as a go-plugin binary, run by host/pluginhost:
 //	         the same engine one process away, over gRPC with mutual TLS
 //
 // The wasm implementations also report crossings/op, the calls into the guest per operation
 // (the ABI client's Stats.RoundTrips; TestWasmCrossings checks that a View with one Get and an
 // Update of 1 or 100 Puts are one crossing each). Their allocs/op count the host's allocations
 // only: the guest allocates in its own linear memory. The module is built from source by
-// internal/wasmbuild and compiled once per test binary, with wazero's compilation cache in the
+// internal/artifactbuild and compiled once per test binary, with wazero's compilation cache in the
 // user's cache directory, so `make bench` needs nothing else.
 //
 // Two more benchmarks measure the wasm host itself:
@@ -69,7 +69,7 @@
 //
 // The WasmOpen benchmarks report ms/op too. For the plugin transport:
 //
-//	BenchmarkRoundTrip/plugin        a Ping of plugins/inmem served as a plugin by host/plugin:
+//	BenchmarkRoundTrip/plugin        a Ping of plugins/inmem served as a plugin by host/pluginhost:
 //	                                 one PING frame there and back (TestPluginRoundTrips checks
 //	                                 that a View with one Get and an Update of 1 or 100 Puts of
 //	                                 sqlite-plugin are one round trip each)

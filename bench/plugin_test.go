@@ -21,23 +21,23 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	hostplugin "github.com/dockyard/dockyard/host/plugin"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/host/pluginhost"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
-	pdkplugin "github.com/dockyard/dockyard/pdk/plugin"
+	"github.com/dockyard/dockyard/pdk/pluginguest"
 )
 
 // implSQLitePlugin is drivers/sqlite built as a plugin binary (plugins/sqlite) and run by
-// host/plugin: the same engine as "sqlite", one process away.
+// host/pluginhost: the same engine as "sqlite", one process away.
 const implSQLitePlugin = "sqlite-plugin"
 
 var (
-	sqlitePluginBin = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("../plugins/sqlite") })
-	inmemPluginBin  = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("../plugins/inmem") })
-	echoBin         = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("testdata/echo") })
-	muxEchoBin      = sync.OnceValues(func() (string, error) { return wasmbuild.BuildPlugin("testdata/muxecho") })
-	quietPlugin     = hostplugin.WithLogger(slog.New(slog.DiscardHandler))
+	sqlitePluginBin = sync.OnceValues(func() (string, error) { return artifactbuild.BuildPlugin("../plugins/sqlite") })
+	inmemPluginBin  = sync.OnceValues(func() (string, error) { return artifactbuild.BuildPlugin("../plugins/inmem") })
+	echoBin         = sync.OnceValues(func() (string, error) { return artifactbuild.BuildPlugin("testdata/echo") })
+	muxEchoBin      = sync.OnceValues(func() (string, error) { return artifactbuild.BuildPlugin("testdata/muxecho") })
+	quietPlugin     = pluginhost.WithLogger(slog.New(slog.DiscardHandler))
 )
 
 func openSQLitePlugin(ctx context.Context, tb testing.TB, dir string) (*pluginImpl, error) {
@@ -45,7 +45,7 @@ func openSQLitePlugin(ctx context.Context, tb testing.TB, dir string) (*pluginIm
 	if err != nil {
 		tb.Fatalf("build plugins/sqlite: %v", err)
 	}
-	s, err := hostplugin.Open(ctx, bin, filepath.Join(dir, "plugin.db"), quietPlugin)
+	s, err := pluginhost.Open(ctx, bin, filepath.Join(dir, "plugin.db"), quietPlugin)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (im *pluginImpl) crossings() (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	st, ok := hostplugin.StatsOf(d)
+	st, ok := pluginhost.StatsOf(d)
 	return st.RoundTrips, ok
 }
 
@@ -102,10 +102,10 @@ func pingFrame() []byte {
 // BenchmarkRoundTrip measures one round trip to another process:
 //
 //	plugin     Store.Ping on the inmem plugin (plugins/inmem, whose Ping does nothing): one PING
-//	           frame through host/plugin, go-plugin's mutual-TLS gRPC connection and
-//	           pdk/plugin's dispatcher, and back
+//	           frame through host/pluginhost, go-plugin's mutual-TLS gRPC connection and
+//	           pdk/pluginguest's dispatcher, and back
 //	plugin-no-mtls
-//	           the same with hostplugin.WithoutAutoMTLS: plain gRPC over go-plugin's socket
+//	           the same with pluginhost.WithoutAutoMTLS: plain gRPC over go-plugin's socket
 //	grpc       the same frame echoed over a gRPC bidirectional stream of the same service and
 //	           messages, without TLS, to a process that does nothing else (testdata/echo)
 //	unix       the same frame echoed over a bare Unix socket (length-prefixed) by that process
@@ -118,16 +118,16 @@ func pingFrame() []byte {
 func BenchmarkRoundTrip(b *testing.B) {
 	ctx := context.Background()
 	frame := pingFrame()
-	for name, opts := range map[string][]hostplugin.Option{
+	for name, opts := range map[string][]pluginhost.Option{
 		"plugin":         {quietPlugin},
-		"plugin-no-mtls": {quietPlugin, hostplugin.WithoutAutoMTLS()},
+		"plugin-no-mtls": {quietPlugin, pluginhost.WithoutAutoMTLS()},
 	} {
 		b.Run(name, func(b *testing.B) {
 			bin, err := inmemPluginBin()
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := hostplugin.Open(ctx, bin, "", opts...)
+			s, err := pluginhost.Open(ctx, bin, "", opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -148,7 +148,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		defer conn.Close()
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		stream, err := conn.NewStream(cctx, &pdkplugin.FramesDesc, pdkplugin.FramesMethod)
+		stream, err := conn.NewStream(cctx, &pluginguest.FramesDesc, pluginguest.FramesMethod)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -310,7 +310,7 @@ func BenchmarkPluginStart(b *testing.B) {
 		ctx := context.Background()
 		dsn := filepath.Join(b.TempDir(), "start.db")
 		for b.Loop() {
-			s, err := hostplugin.Open(ctx, bin, dsn, quietPlugin)
+			s, err := pluginhost.Open(ctx, bin, dsn, quietPlugin)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -6,14 +6,14 @@ import (
 	"sync"
 	"testing"
 
-	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/internal/testenv"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/pdk"
 )
 
 // implWasmC is plugins/cinmem, the in-memory driver written in C on the C driver kit (pdk/c),
-// compiled by clang and run through host/wasm in its default sandbox, beside wasm-inmem (the
+// compiled by clang and run through host/wasmhost in its default sandbox, beside wasm-inmem (the
 // Go driver compiled to wasm) and inmem (the Go driver in process).
 const implWasmC = "wasm-c"
 
@@ -31,10 +31,10 @@ var (
 	}
 )
 
-// cinmemWasm is plugins/cinmem built to wasm (through internal/wasmbuild's cache), once per
+// cinmemWasm is plugins/cinmem built to wasm (through internal/artifactbuild's cache), once per
 // test binary.
 var cinmemWasm = sync.OnceValues(func() ([]byte, error) {
-	path, err := wasmbuild.BuildC(cinmemSources, cinmemFlags)
+	path, err := artifactbuild.BuildC(cinmemSources, cinmemFlags)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ var cinmemWasm = sync.OnceValues(func() ([]byte, error) {
 // openWasmC opens a new store on the compiled cinmem module. Without clang for wasm32-wasi it
 // ends tb through testenv.Unavailable (a loud skip locally, a failure under CI=true).
 func openWasmC(ctx context.Context, tb testing.TB) (*wasmImpl, error) {
-	if err := wasmbuild.CheckC(); err != nil {
+	if err := artifactbuild.CheckC(); err != nil {
 		testenv.Unavailable(tb, "clang for wasm32-wasi", err.Error())
 	}
 	m := wasmCModule(tb)
@@ -57,7 +57,7 @@ func openWasmC(ctx context.Context, tb testing.TB) (*wasmImpl, error) {
 
 // wasmCModule returns the compiled cinmem module, compiled once per test binary and kept with
 // the Go ones in wasmModules, which TestMain closes.
-func wasmCModule(tb testing.TB) *hostwasm.Module {
+func wasmCModule(tb testing.TB) *wasmhost.Module {
 	tb.Helper()
 	wasmModules.mu.Lock()
 	defer wasmModules.mu.Unlock()
@@ -68,12 +68,12 @@ func wasmCModule(tb testing.TB) *hostwasm.Module {
 	if err != nil {
 		tb.Fatalf("build plugins/cinmem: %v", err)
 	}
-	m, err := hostwasm.Compile(context.Background(), wasm, hostwasm.WithName("cinmem"), quiet)
+	m, err := wasmhost.Compile(context.Background(), wasm, wasmhost.WithName("cinmem"), quiet)
 	if err != nil {
 		tb.Fatalf("compile plugins/cinmem: %v", err)
 	}
 	if wasmModules.modules == nil {
-		wasmModules.modules = map[string]*hostwasm.Module{}
+		wasmModules.modules = map[string]*wasmhost.Module{}
 	}
 	wasmModules.modules[implWasmC] = m
 	return m

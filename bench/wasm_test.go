@@ -10,14 +10,14 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/internal/pgtest"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
-// The wasm implementations: plugins/inmem compiled to WebAssembly and run through host/wasm,
+// The wasm implementations: plugins/inmem compiled to WebAssembly and run through host/wasmhost,
 // in its default sandbox (memory cap and per-call deadline) and in trusted mode (no deadline).
 // They are in implNames, so every benchmark and TestImplementationsAgree cover them.
 const (
@@ -28,10 +28,10 @@ const (
 // inmemPlugin is the plugin the wasm implementations load, relative to this package.
 const inmemPlugin = "../plugins/inmem"
 
-// inmemWasm is plugins/inmem built to wasm (through internal/wasmbuild's cache), once per
+// inmemWasm is plugins/inmem built to wasm (through internal/artifactbuild's cache), once per
 // test binary.
 var inmemWasm = sync.OnceValues(func() ([]byte, error) {
-	path, err := wasmbuild.Build(inmemPlugin)
+	path, err := artifactbuild.Build(inmemPlugin)
 	if err != nil {
 		return nil, err
 	}
@@ -39,18 +39,18 @@ var inmemWasm = sync.OnceValues(func() ([]byte, error) {
 })
 
 // quiet discards the guest's output and the host's warnings.
-var quiet = hostwasm.WithLogger(slog.New(slog.DiscardHandler))
+var quiet = wasmhost.WithLogger(slog.New(slog.DiscardHandler))
 
 // wasmModules are the compiled modules of the two wasm implementations, compiled once per test
 // binary with the default compilation cache (so only the first run on a machine compiles from
 // scratch) and closed by TestMain.
 var wasmModules struct {
 	mu      sync.Mutex
-	modules map[string]*hostwasm.Module
+	modules map[string]*wasmhost.Module
 }
 
 // wasmModule returns the compiled module of implementation name (implWasm or implWasmTrusted).
-func wasmModule(tb testing.TB, name string) *hostwasm.Module {
+func wasmModule(tb testing.TB, name string) *wasmhost.Module {
 	tb.Helper()
 	wasmModules.mu.Lock()
 	defer wasmModules.mu.Unlock()
@@ -61,16 +61,16 @@ func wasmModule(tb testing.TB, name string) *hostwasm.Module {
 	if err != nil {
 		tb.Fatalf("build %s: %v", inmemPlugin, err)
 	}
-	opts := []hostwasm.Option{hostwasm.WithName("inmem"), quiet}
+	opts := []wasmhost.Option{wasmhost.WithName("inmem"), quiet}
 	if name == implWasmTrusted {
-		opts = append(opts, hostwasm.WithTrusted())
+		opts = append(opts, wasmhost.WithTrusted())
 	}
-	m, err := hostwasm.Compile(context.Background(), wasm, opts...)
+	m, err := wasmhost.Compile(context.Background(), wasm, opts...)
 	if err != nil {
 		tb.Fatalf("compile %s: %v", inmemPlugin, err)
 	}
 	if wasmModules.modules == nil {
-		wasmModules.modules = map[string]*hostwasm.Module{}
+		wasmModules.modules = map[string]*wasmhost.Module{}
 	}
 	wasmModules.modules[name] = m
 	return m
@@ -112,7 +112,7 @@ func (im *wasmImpl) crossings() (uint64, bool) {
 // statser is what the ABI client (*abi.Client) offers to count crossings.
 type statser interface{ Stats() abi.Stats }
 
-// clientStats returns the Stats of the ABI client behind a driver from host/wasm (whose
+// clientStats returns the Stats of the ABI client behind a driver from host/wasmhost (whose
 // drivers have a Stats method), or nil.
 func clientStats(d pdk.Driver) func() abi.Stats {
 	if s, ok := d.(statser); ok {
@@ -121,7 +121,7 @@ func clientStats(d pdk.Driver) func() abi.Stats {
 	return nil
 }
 
-// TestWasmCrossings checks the ABI client's batching through host/wasm, in both modes: a View
+// TestWasmCrossings checks the ABI client's batching through host/wasmhost, in both modes: a View
 // with one Get is one crossing into the guest, and so are an Update with one Put and an Update
 // with 100 Puts. The wasm benchmarks report the same count as crossings/op.
 func TestWasmCrossings(t *testing.T) {
@@ -133,7 +133,7 @@ func TestWasmCrossings(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			im := openLoaded(t, name, l).(*wasmImpl)
 			if _, ok := im.crossings(); !ok {
-				t.Fatal("cannot count crossings: host/wasm's driver no longer exposes the *abi.Client " +
+				t.Fatal("cannot count crossings: host/wasmhost's driver no longer exposes the *abi.Client " +
 					"(an exported field or a Stats method); clientStats must be taught the new way")
 			}
 			// Each operation is done several times, so that the read rollback a View leaves
@@ -163,16 +163,16 @@ func TestWasmCrossings(t *testing.T) {
 }
 
 // BenchmarkWasmCall is the floor of a crossing: one call of an exported function that does
-// nothing (nopModule), straight through wazero, in the two configurations host/wasm uses.
+// nothing (nopModule), straight through wazero, in the two configurations host/wasmhost uses.
 //
 //	floor          the sandbox's: a runtime with WithCloseOnContextDone(true), each call under
-//	               a deadline (as host/wasm does it: one cancellable context, and one timer
+//	               a deadline (as host/wasmhost does it: one cancellable context, and one timer
 //	               re-armed for each call that would cancel it). wazero starts a goroutine for
 //	               every call made with a cancellable context, to watch it.
 //	floor-trusted  WithTrusted's: WithCloseOnContextDone(false), context.Background().
 //
-// A host/wasm crossing is two such calls (dockyard_buffer, dockyard_call) plus the guest's
-// work; see BenchmarkRoundTrip in host/wasm for the transport's own cost.
+// A host/wasmhost crossing is two such calls (dockyard_buffer, dockyard_call) plus the guest's
+// work; see BenchmarkRoundTrip in host/wasmhost for the transport's own cost.
 func BenchmarkWasmCall(b *testing.B) {
 	for _, mode := range []struct {
 		name    string
@@ -200,7 +200,7 @@ func BenchmarkWasmCall(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if watchdog != nil {
-					watchdog.Reset(hostwasm.DefaultCallTimeout)
+					watchdog.Reset(wasmhost.DefaultCallTimeout)
 				}
 				err := nop.CallWithStack(callCtx, stack)
 				if watchdog != nil && !watchdog.Stop() {
@@ -241,7 +241,7 @@ var nopModule = []byte{
 }
 
 // BenchmarkWasmOpen is the time to open a store on plugins/inmem from its wasm bytes: compile
-// (hostwasm.Compile), instantiate and say HELLO (Module.Open), in the default sandbox. Closing
+// (wasmhost.Compile), instantiate and say HELLO (Module.Open), in the default sandbox. Closing
 // is not timed.
 //
 //	cold  an empty compilation cache (a new directory for each open): wazero compiles the Go
@@ -256,7 +256,7 @@ func BenchmarkWasmOpen(b *testing.B) {
 		b.Fatalf("build %s: %v", inmemPlugin, err)
 	}
 	open := func(b *testing.B, cacheDir string) {
-		m, err := hostwasm.Compile(ctx, wasm, hostwasm.WithName("inmem"), quiet, hostwasm.WithCacheDir(cacheDir))
+		m, err := wasmhost.Compile(ctx, wasm, wasmhost.WithName("inmem"), quiet, wasmhost.WithCacheDir(cacheDir))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,5 +1,5 @@
-// Package host turns driver artifacts - WebAssembly modules (package host/wasm) and plugin
-// binaries (package host/plugin) - into drivers of package store, described by manifests, so
+// Package host turns driver artifacts - WebAssembly modules (package host/wasmhost) and plugin
+// binaries (package host/pluginhost) - into drivers of package store, described by manifests, so
 // that an operator can drop a driver into a directory and an application that was never
 // recompiled opens it by name:
 //
@@ -48,6 +48,6 @@
 // # Transports
 //
 // A wasm driver is compiled once per load, and every store.Open of it instantiates that module
-// afresh (each store its own sandbox); see host/wasm for the sandbox. A plugin driver starts
-// its binary for each store; see host/plugin. Both log through the logger given by WithLogger.
+// afresh (each store its own sandbox); see host/wasmhost for the sandbox. A plugin driver starts
+// its binary for each store; see host/pluginhost. Both log through the logger given by WithLogger.
 package host

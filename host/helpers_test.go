@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 )
 
 // quiet is a logger for the tests: drivers' output and load messages are not the subject.
@@ -30,7 +30,7 @@ func inmemWasm(t testing.TB) ([]byte, string) {
 	t.Helper()
 	inmem.once.Do(func() {
 		var path string
-		if path, inmem.err = wasmbuild.Build("../plugins/inmem"); inmem.err == nil {
+		if path, inmem.err = artifactbuild.Build("../plugins/inmem"); inmem.err == nil {
 			inmem.code, inmem.err = os.ReadFile(path)
 		}
 	})

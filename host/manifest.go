@@ -66,12 +66,12 @@ type Sandbox struct {
 	// MaxMemoryLimit). JSON "memory_limit": bytes, or a string such as "256MiB".
 	MemoryLimit ByteSize
 	// DiskQuota caps the bytes of files the driver may hold in its data directory (wasm only;
-	// default 8 GiB, see hostwasm.WithDiskQuota). JSON "disk_quota": bytes or a size string.
+	// default 8 GiB, see wasmhost.WithDiskQuota). JSON "disk_quota": bytes or a size string.
 	DiskQuota ByteSize
 	// CallTimeout is the deadline of each call into the driver. JSON "call_timeout": a Go
 	// duration string such as "30s", from MinCallTimeout to MaxCallTimeout.
 	CallTimeout time.Duration
-	// Trusted runs a wasm module without a call deadline (wasm only; see hostwasm.WithTrusted).
+	// Trusted runs a wasm module without a call deadline (wasm only; see wasmhost.WithTrusted).
 	// JSON "trusted".
 	Trusted bool
 
@@ -88,7 +88,7 @@ type Sandbox struct {
 	// RequireContainment refuses to start the plugin on a host that cannot confine it
 	// entirely. JSON "require_containment".
 	RequireContainment bool
-	// The plugin's resource limits (hostplugin.Limits; zero is the default): JSON
+	// The plugin's resource limits (pluginhost.Limits; zero is the default): JSON
 	// "max_memory" (bytes or a size string), "max_open_files", "max_processes" and
 	// "max_cpu_time" (a duration string).
 	MaxMemory                  ByteSize

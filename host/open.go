@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	hostplugin "github.com/dockyard/dockyard/host/plugin"
-	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/host/pluginhost"
+	"github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
@@ -113,7 +113,7 @@ func inspectArtifact(path string) (m *Manifest, code, sum []byte, err error) {
 	switch {
 	case isWasm:
 		m.Transport = TransportWasm
-		if code, err = regfile.ReadFile(abs, hostwasm.MaxModuleSize); err != nil {
+		if code, err = regfile.ReadFile(abs, wasmhost.MaxModuleSize); err != nil {
 			return nil, nil, nil, fmt.Errorf("host: artifact: %w", err)
 		}
 		s := sha256.Sum256(code)
@@ -220,7 +220,7 @@ func preparePlugin(m *Manifest, artifact string, sum []byte, cfg config, wrap fu
 // readVerified reads a wasm artifact whole and checks its sha256 against m's: the bytes
 // returned are the bytes verified.
 func readVerified(m *Manifest, artifact string) (code, sum []byte, err error) {
-	code, err = regfile.ReadFile(artifact, hostwasm.MaxModuleSize)
+	code, err = regfile.ReadFile(artifact, wasmhost.MaxModuleSize)
 	if err != nil {
 		return nil, nil, &ManifestError{Path: m.Path, Field: "artifact", Err: fmt.Errorf("artifact %q: %w", m.Artifact, err)}
 	}
@@ -258,7 +258,7 @@ func verifySum(m *Manifest, sum []byte) error {
 }
 
 // hashFile returns the sha256 of the plugin binary at path.
-func hashFile(path string) ([]byte, error) { return regfile.SHA256(path, hostplugin.MaxBinarySize) }
+func hashFile(path string) ([]byte, error) { return regfile.SHA256(path, pluginhost.MaxBinarySize) }
 
 // reasonError is a message that wraps a sentinel without repeating the sentinel's text.
 type reasonError struct {

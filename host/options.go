@@ -21,7 +21,7 @@ func WithRefuseWritable() Option { return func(c *config) { c.refuseWritable = t
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithCacheDir sets the directory of the wasm transport's on-disk compilation cache
-// (hostwasm.WithCacheDir): a module compiled once to native code is not compiled again by
+// (wasmhost.WithCacheDir): a module compiled once to native code is not compiled again by
 // later processes. An empty dir disables the disk cache. The default is the transport's,
 // os.UserCacheDir()/dockyard/wazero.
 func WithCacheDir(dir string) Option { return func(c *config) { c.cacheDir = &dir } }

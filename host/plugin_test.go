@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	hostplugin "github.com/dockyard/dockyard/host/plugin"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/host/pluginhost"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
@@ -19,7 +19,7 @@ import (
 // sha256.
 func sqlitePlugin(t testing.TB, dir string) string {
 	t.Helper()
-	path, err := wasmbuild.BuildPlugin("../plugins/sqlite")
+	path, err := artifactbuild.BuildPlugin("../plugins/sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestPluginManifest(t *testing.T) {
 		t.Errorf("InfoOf = %+v, %v; want the sqlite driver, durable", info, ok)
 	}
 	d, _ := pdk.DriverOf(s)
-	if st, ok := hostplugin.StatsOf(d); !ok || st.PID == 0 {
+	if st, ok := pluginhost.StatsOf(d); !ok || st.PID == 0 {
 		t.Errorf("the store is not served by a plugin process: %+v, %v", st, ok)
 	}
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("ns", "k\x00\xff", []byte("v")) }); err != nil {

@@ -6,13 +6,13 @@ import (
 	"os"
 	"strings"
 
-	hostplugin "github.com/dockyard/dockyard/host/plugin"
+	"github.com/dockyard/dockyard/host/pluginhost"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
 // This file is the plugin transport's side of the package. The manifest's sha256 is the pinned
-// checksum (hostplugin.WithChecksum), checked on the very bytes executed each time the process
+// checksum (pluginhost.WithChecksum), checked on the very bytes executed each time the process
 // starts, restarts included: what runs is what the manifest pins, even if the file is replaced
 // later. sandbox.call_timeout is the per-call deadline; env, read, write, connect and
 // require_containment are the plugin's containment; memory_limit and trusted are refused for
@@ -20,25 +20,25 @@ import (
 
 // openPlugin starts the plugin binary at artifact, whose sha256 is sum, and opens a store on it.
 func openPlugin(ctx context.Context, m *Manifest, artifact string, sum []byte, dsn string, logger *slog.Logger) (store.Store, error) {
-	opts := []hostplugin.Option{hostplugin.WithName(m.Name), hostplugin.WithChecksum(sum)}
+	opts := []pluginhost.Option{pluginhost.WithName(m.Name), pluginhost.WithChecksum(sum)}
 	if logger != nil {
-		opts = append(opts, hostplugin.WithLogger(logger))
+		opts = append(opts, pluginhost.WithLogger(logger))
 	}
 	if m.Sandbox.CallTimeout != 0 {
-		opts = append(opts, hostplugin.WithCallTimeout(m.Sandbox.CallTimeout))
+		opts = append(opts, pluginhost.WithCallTimeout(m.Sandbox.CallTimeout))
 	}
 	if len(m.Options) > 0 {
-		opts = append(opts, hostplugin.WithDriverOptions(m.Options))
+		opts = append(opts, pluginhost.WithDriverOptions(m.Options))
 	}
 	sb := m.Sandbox
-	opts = append(opts, hostplugin.WithEnv(pluginEnv(sb.Env)...), hostplugin.WithReadPaths(sb.Read...),
-		hostplugin.WithWritePaths(sb.Write...), hostplugin.WithConnect(sb.Connect...))
-	opts = append(opts, hostplugin.WithLimits(hostplugin.Limits{Memory: int64(sb.MaxMemory),
+	opts = append(opts, pluginhost.WithEnv(pluginEnv(sb.Env)...), pluginhost.WithReadPaths(sb.Read...),
+		pluginhost.WithWritePaths(sb.Write...), pluginhost.WithConnect(sb.Connect...))
+	opts = append(opts, pluginhost.WithLimits(pluginhost.Limits{Memory: int64(sb.MaxMemory),
 		OpenFiles: sb.MaxOpenFiles, Processes: sb.MaxProcesses, CPUTime: sb.MaxCPUTime}))
 	if sb.RequireContainment {
-		opts = append(opts, hostplugin.WithRequireContainment())
+		opts = append(opts, pluginhost.WithRequireContainment())
 	}
-	d, err := hostplugin.NewDriver(ctx, artifact, dsn, opts...)
+	d, err := pluginhost.NewDriver(ctx, artifact, dsn, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,40 +5,40 @@ import (
 	"errors"
 	"sync"
 
-	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
 // This file is the wasm transport's side of the package: a manifest's sandbox settings become
-// hostwasm options, and verified module bytes become a compiled module. The module is compiled
+// wasmhost options, and verified module bytes become a compiled module. The module is compiled
 // from the very bytes that were hashed, never re-read from the file, so what runs is what the
 // manifest pins. (It is not named transport_wasm.go: Go reads a _wasm suffix as a GOARCH
 // constraint and would build the file for GOARCH=wasm only.)
 
-// wasmOptions are the hostwasm options for m.
-func wasmOptions(m *Manifest, cfg config) []hostwasm.Option {
-	opts := []hostwasm.Option{hostwasm.WithName(m.Name), hostwasm.WithLogger(cfg.logger)}
+// wasmOptions are the wasmhost options for m.
+func wasmOptions(m *Manifest, cfg config) []wasmhost.Option {
+	opts := []wasmhost.Option{wasmhost.WithName(m.Name), wasmhost.WithLogger(cfg.logger)}
 	if cfg.cacheDir != nil {
-		opts = append(opts, hostwasm.WithCacheDir(*cfg.cacheDir))
+		opts = append(opts, wasmhost.WithCacheDir(*cfg.cacheDir))
 	}
 	if m.Sandbox.MemoryLimit != 0 {
-		opts = append(opts, hostwasm.WithMemoryLimit(uint64(m.Sandbox.MemoryLimit)))
+		opts = append(opts, wasmhost.WithMemoryLimit(uint64(m.Sandbox.MemoryLimit)))
 	}
 	if m.Sandbox.MaxOpenFiles != 0 {
-		opts = append(opts, hostwasm.WithMaxOpenFiles(int(m.Sandbox.MaxOpenFiles)))
+		opts = append(opts, wasmhost.WithMaxOpenFiles(int(m.Sandbox.MaxOpenFiles)))
 	}
 	if m.Sandbox.DiskQuota != 0 {
-		opts = append(opts, hostwasm.WithDiskQuota(int64(m.Sandbox.DiskQuota)))
+		opts = append(opts, wasmhost.WithDiskQuota(int64(m.Sandbox.DiskQuota)))
 	}
 	if m.Sandbox.CallTimeout != 0 {
-		opts = append(opts, hostwasm.WithCallTimeout(m.Sandbox.CallTimeout))
+		opts = append(opts, wasmhost.WithCallTimeout(m.Sandbox.CallTimeout))
 	}
 	if m.Sandbox.Trusted {
-		opts = append(opts, hostwasm.WithTrusted())
+		opts = append(opts, wasmhost.WithTrusted())
 	}
 	if len(m.Options) > 0 {
-		opts = append(opts, hostwasm.WithDriverOptions(m.Options))
+		opts = append(opts, wasmhost.WithDriverOptions(m.Options))
 	}
 	return opts
 }
@@ -47,7 +47,7 @@ func wasmOptions(m *Manifest, cfg config) []hostwasm.Option {
 // driver on the one module, which stays open for the life of the process (a registry entry
 // cannot be removed). release closes the module, for a load that fails after compiling.
 func loadWasm(ctx context.Context, m *Manifest, code []byte, cfg config) (factory store.Factory, release func(), err error) {
-	mod, err := hostwasm.Compile(ctx, code, wasmOptions(m, cfg)...)
+	mod, err := wasmhost.Compile(ctx, code, wasmOptions(m, cfg)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -64,7 +64,7 @@ func loadWasm(ctx context.Context, m *Manifest, code []byte, cfg config) (factor
 
 // openWasm compiles code and opens one store on it; the module is closed with the store.
 func openWasm(ctx context.Context, m *Manifest, code []byte, dsn string, cfg config) (store.Store, error) {
-	mod, err := hostwasm.Compile(ctx, code, wasmOptions(m, cfg)...)
+	mod, err := wasmhost.Compile(ctx, code, wasmOptions(m, cfg)...)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func openWasm(ctx context.Context, m *Manifest, code []byte, dsn string, cfg con
 // It goes under pdk.NewStore, so pdk.InfoOf still describes the store.
 type moduleDriver struct {
 	pdk.Driver
-	mod *hostwasm.Module
+	mod *wasmhost.Module
 
 	once sync.Once
 	err  error

@@ -122,7 +122,7 @@ func InfoOf(s store.Store) (Info, bool) {
 }
 
 // DriverOf returns the driver behind s, if s was made by NewStore: hosts use it to reach their
-// transport's statistics (hostplugin.StatsOf). Calling the driver directly bypasses every rule
+// transport's statistics (pluginhost.StatsOf). Calling the driver directly bypasses every rule
 // the adapter enforces; do not.
 func DriverOf(s store.Store) (Driver, bool) {
 	a, ok := s.(*adapter)

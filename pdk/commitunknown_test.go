@@ -25,7 +25,7 @@ func (t unknownCommitTxn) Commit(context.Context) error {
 
 // TestCommitUnknownInProcess: an in-process driver's store.ErrCommitUnknown reaches the
 // application through the adapter, wrapped, so errors.Is finds it (the ABI transports carry it
-// as COMMIT_UNKNOWN: pdk/abi, host/wasm and host/plugin test those).
+// as COMMIT_UNKNOWN: pdk/abi, host/wasmhost and host/pluginhost test those).
 func TestCommitUnknownInProcess(t *testing.T) {
 	s := pdk.NewStore(unknownCommit{inmem.NewDriver()})
 	defer s.Close()

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/dockyard/dockyard/cmd/dockyard/internal/broken"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/storetest"
 )
@@ -114,7 +114,7 @@ func TestConformFailsBrokenDrivers(t *testing.T) {
 // scanOrderWasm builds the broken WebAssembly fixture.
 func scanOrderWasm(t *testing.T) string {
 	t.Helper()
-	path, err := wasmbuild.Build("testdata/scanorder")
+	path, err := artifactbuild.Build("testdata/scanorder")
 	if err != nil {
 		t.Fatalf("build the wasm fixture: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 	"sync"
 
 	"github.com/dockyard/dockyard/host"
-	hostplugin "github.com/dockyard/dockyard/host/plugin"
+	"github.com/dockyard/dockyard/host/pluginhost"
 	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/store"
 )
@@ -124,7 +124,7 @@ func (a *app) artifactTarget(_ context.Context, path string) (*target, error) {
 // inspectArtifact returns the hex sha256 of the file at path and whether it is a WebAssembly
 // module.
 func inspectArtifact(path string) (sum string, isWasm bool, err error) {
-	f, _, err := regfile.Open(path, hostplugin.MaxBinarySize)
+	f, _, err := regfile.Open(path, pluginhost.MaxBinarySize)
 	if err != nil {
 		return "", false, fmt.Errorf("artifact: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 )
 
 // syncBuffer is an io.Writer the test reads while run writes to it.
@@ -66,7 +66,7 @@ func writeAtomic(t *testing.T, path string, data []byte) {
 // the artifact. The program must pick the driver up, run its workload through store.Open, and
 // end cleanly when its context is cancelled.
 func TestHotload(t *testing.T) {
-	wasmPath, err := wasmbuild.Build("../../plugins/inmem")
+	wasmPath, err := artifactbuild.Build("../../plugins/inmem")
 	if err != nil {
 		t.Fatalf("build plugins/inmem: %v", err)
 	}

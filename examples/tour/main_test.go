@@ -9,7 +9,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 )
 
 // TestTour runs the tour on a bin directory holding the taskstore and dockyard programs and
@@ -23,7 +23,7 @@ func TestTour(t *testing.T) {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 		}
 	}
-	wasm, err := wasmbuild.Build("../../plugins/inmem")
+	wasm, err := artifactbuild.Build("../../plugins/inmem")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ var comparisons = []comparison{
 	{Op: "Update100Puts", Subject: "postgres", Baseline: "pgx", Target: 1.3},
 	{Op: "Scan1000", Subject: "postgres", Baseline: "pgx"},
 
-	// WebAssembly: plugins/inmem under host/wasm, sandboxed (memory cap and per-call deadline)
+	// WebAssembly: plugins/inmem under host/wasmhost, sandboxed (memory cap and per-call deadline)
 	// and trusted, against the same driver in process.
 	{Op: "GetInView", Subject: "wasm-inmem", Baseline: "inmem", Target: 3.0},
 	{Op: "GetInView", Subject: "wasm-inmem-trusted", Baseline: "inmem", Target: 3.0},
@@ -88,7 +88,7 @@ var comparisons = []comparison{
 	// Informational: the floor of one call into wasm, with the deadline machinery and without.
 	{Op: "WasmCall", Subject: "floor", Baseline: "floor-trusted"},
 	// go-plugin: one round trip to a plugin process (a PING to plugins/inmem through
-	// host/plugin, gRPC with mutual TLS) against the same frame echoed over a bare gRPC stream
+	// host/pluginhost, gRPC with mutual TLS) against the same frame echoed over a bare gRPC stream
 	// and a bare Unix socket by a process that does nothing else; and the sqlite plugin against
 	// the sqlite driver in process (informational: the price of a process boundary).
 	{Op: "RoundTrip", Subject: "plugin", Baseline: "grpc", Target: 1.5},

@@ -5,7 +5,7 @@
 //
 // Both ends live here, as in net/http: the codec (Encoder, Decoder), the guest-side
 // Dispatcher that serves any pdk.Driver from request frames, and the host-side Client that is a
-// pdk.Driver speaking frames through a RoundTripper. A transport (host/wasm, host/plugin) only
+// pdk.Driver speaking frames through a RoundTripper. A transport (host/wasmhost, host/pluginhost) only
 // moves opaque frames; it never interprets them.
 //
 // # Shape

@@ -71,7 +71,7 @@ type DispatcherOption func(*Dispatcher)
 // WithWriteAdmission makes the dispatcher call admit before each PUT with the bytes the write
 // adds (its namespace, key and value). An error refuses the PUT with that error (the driver
 // never sees it) and, as any failure, stops the batch; the transaction stays open for the host
-// to roll back. pdk/wasm uses it to refuse writes that would take a guest past its memory
+// to roll back. pdk/wasmguest uses it to refuse writes that would take a guest past its memory
 // limit, instead of trapping there.
 func WithWriteAdmission(admit func(size int) error) DispatcherOption {
 	return func(d *Dispatcher) { d.admit = admit }

@@ -1,11 +1,11 @@
 // Command buntdb is the buntdb driver (drivers/buntdb) as a driver artifact: the very same
 // driver code, shipped in either form. Built for wasip1 it is a WebAssembly module served
-// through pdk/wasm, loaded with host/wasm (`make wasm`):
+// through pdk/wasmguest, loaded with host/wasmhost (`make wasm`):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/wasm/buntdb.wasm ./plugins/buntdb
 //
-// Built for the host's platform it is a go-plugin binary served through pdk/plugin, loaded with
-// host/plugin (`make plugins`). The driver is durable and needs a data directory. In wasm the
+// Built for the host's platform it is a go-plugin binary served through pdk/pluginguest, loaded with
+// host/pluginhost (`make plugins`). The driver is durable and needs a data directory. In wasm the
 // host must mount one for the store, and the DSN of the HELLO is its path inside the sandbox
 // ("/data"); as a plugin the DSN is the directory's path.
 // An empty DSN (no directory mounted) is refused. The database file is store.db in that

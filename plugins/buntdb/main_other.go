@@ -2,7 +2,7 @@
 
 package main
 
-import "github.com/dockyard/dockyard/pdk/plugin"
+import "github.com/dockyard/dockyard/pdk/pluginguest"
 
 // main serves the driver as a go-plugin binary; it does not return.
-func main() { plugin.Serve(open) }
+func main() { pluginguest.Serve(open) }

@@ -2,9 +2,9 @@
 
 package main
 
-import "github.com/dockyard/dockyard/pdk/wasm"
+import "github.com/dockyard/dockyard/pdk/wasmguest"
 
-func init() { wasm.Serve(open) }
+func init() { wasmguest.Serve(open) }
 
-// main is empty: the module is a reactor, whose work is done by pdk/wasm's exports.
+// main is empty: the module is a reactor, whose work is done by pdk/wasmguest's exports.
 func main() {}

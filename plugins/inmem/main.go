@@ -1,11 +1,11 @@
 // Command inmem is the in-memory driver (drivers/inmem) as a driver artifact: the very same
 // driver code, shipped in either form. Built for wasip1 it is a WebAssembly module served
-// through pdk/wasm, loaded with host/wasm (`make wasm`):
+// through pdk/wasmguest, loaded with host/wasmhost (`make wasm`):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/wasm/inmem.wasm ./plugins/inmem
 //
-// Built for the host's platform it is a go-plugin binary served through pdk/plugin, loaded with
-// host/plugin (`make plugins`):
+// Built for the host's platform it is a go-plugin binary served through pdk/pluginguest, loaded with
+// host/pluginhost (`make plugins`):
 //
 //	go build -o bin/plugins/inmem ./plugins/inmem
 //

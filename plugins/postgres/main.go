@@ -1,11 +1,11 @@
 // Command postgres is the PostgreSQL driver (drivers/postgres) as a go-plugin binary: the very
-// same driver code, served in a process of its own through pdk/plugin, for an application that
+// same driver code, served in a process of its own through pdk/pluginguest, for an application that
 // wants its database client (and its connections) outside its own address space. Build it with
 // `make plugins`, or:
 //
 //	go build -o bin/plugins/postgres ./plugins/postgres
 //
-// and load it with host/plugin (or a manifest with "transport": "plugin"). The DSN is a
+// and load it with host/pluginhost (or a manifest with "transport": "plugin"). The DSN is a
 // PostgreSQL connection string, with the driver's dockyard_table parameter, as for
 // drivers/postgres. The manifest's options, if any, are a JSON object:
 //
@@ -23,11 +23,11 @@ import (
 	"github.com/dockyard/dockyard/drivers/postgres"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
-	"github.com/dockyard/dockyard/pdk/plugin"
+	"github.com/dockyard/dockyard/pdk/pluginguest"
 )
 
 func main() {
-	plugin.Serve(open)
+	pluginguest.Serve(open)
 }
 
 // options is the JSON form of the manifest's options.

@@ -1,10 +1,10 @@
 // Command sqlite is the SQLite driver (drivers/sqlite) as a go-plugin binary: the very same
-// driver code, served in a process of its own through pdk/plugin. Build it with `make plugins`,
+// driver code, served in a process of its own through pdk/pluginguest. Build it with `make plugins`,
 // or:
 //
 //	go build -o bin/plugins/sqlite ./plugins/sqlite
 //
-// and load it with host/plugin (or a manifest with "transport": "plugin"). The DSN is the
+// and load it with host/pluginhost (or a manifest with "transport": "plugin"). The DSN is the
 // database file's path, as for drivers/sqlite. The manifest's options, if any, are a JSON
 // object:
 //
@@ -22,11 +22,11 @@ import (
 	"github.com/dockyard/dockyard/drivers/sqlite"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
-	"github.com/dockyard/dockyard/pdk/plugin"
+	"github.com/dockyard/dockyard/pdk/pluginguest"
 )
 
 func main() {
-	plugin.Serve(open)
+	pluginguest.Serve(open)
 }
 
 // options is the JSON form of the manifest's options.

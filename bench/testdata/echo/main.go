@@ -22,7 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	pdkplugin "github.com/dockyard/dockyard/pdk/plugin"
+	"github.com/dockyard/dockyard/pdk/pluginguest"
 )
 
 func main() {
@@ -41,7 +41,7 @@ func main() {
 	}
 	srv := grpc.NewServer()
 	srv.RegisterService(&grpc.ServiceDesc{
-		ServiceName: pdkplugin.ServiceName,
+		ServiceName: pluginguest.ServiceName,
 		HandlerType: (*any)(nil),
 		Streams: []grpc.StreamDesc{{StreamName: "Frames", ServerStreams: true, ClientStreams: true,
 			Handler: func(_ any, stream grpc.ServerStream) error {

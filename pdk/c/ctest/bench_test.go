@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/dockyard/dockyard/drivers/inmem"
-	hostwasm "github.com/dockyard/dockyard/host/wasm"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/host/wasmhost"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -27,7 +27,7 @@ func benchStores(b *testing.B) []struct {
 	s    store.Store
 } {
 	ctx := context.Background()
-	goPath, err := wasmbuild.Build("../../../plugins/inmem")
+	goPath, err := artifactbuild.Build("../../../plugins/inmem")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,8 +63,8 @@ func benchStores(b *testing.B) []struct {
 	add("inmem", inmem.Open(), nil)
 	for _, mode := range []struct {
 		suffix string
-		opts   []hostwasm.Option
-	}{{"", nil}, {"-trusted", []hostwasm.Option{hostwasm.WithTrusted()}}} {
+		opts   []wasmhost.Option
+	}{{"", nil}, {"-trusted", []wasmhost.Option{wasmhost.WithTrusted()}}} {
 		s, err := compileWasm(b, goWasm, "inmem", mode.opts...).Open(ctx, "")
 		add("wasm-inmem"+mode.suffix, s, err)
 		s, err = cinmemC.compile(b, "cinmem", mode.opts...).Open(ctx, "")

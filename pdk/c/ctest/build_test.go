@@ -7,9 +7,9 @@ import (
 	"sync"
 	"testing"
 
-	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/internal/testenv"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 )
 
 // cFlags are the Makefile's CWASM_FLAGS (keep the two in step), plus the runtime's headers.
@@ -56,7 +56,7 @@ func concat(lists ...[]string) []string {
 // requireClang ends t through testenv.Unavailable when clang cannot build wasm32-wasi reactors.
 func requireClang(t testing.TB) {
 	t.Helper()
-	if err := wasmbuild.CheckC(); err != nil {
+	if err := artifactbuild.CheckC(); err != nil {
 		testenv.Unavailable(t, "clang for wasm32-wasi", err.Error())
 	}
 }
@@ -67,7 +67,7 @@ func (m *cModule) bytes(t testing.TB) []byte {
 	requireClang(t)
 	m.once.Do(func() {
 		var path string
-		if path, m.err = wasmbuild.BuildC(m.srcs, m.flags); m.err == nil {
+		if path, m.err = artifactbuild.BuildC(m.srcs, m.flags); m.err == nil {
 			m.wasm, m.err = os.ReadFile(path)
 		}
 	})
@@ -77,18 +77,18 @@ func (m *cModule) bytes(t testing.TB) []byte {
 	return m.wasm
 }
 
-// compile compiles m through host/wasm; see compileWasm.
-func (m *cModule) compile(t testing.TB, name string, opts ...hostwasm.Option) *hostwasm.Module {
+// compile compiles m through host/wasmhost; see compileWasm.
+func (m *cModule) compile(t testing.TB, name string, opts ...wasmhost.Option) *wasmhost.Module {
 	t.Helper()
 	return compileWasm(t, m.bytes(t), name, opts...)
 }
 
-// compileWasm compiles a module through host/wasm with a quiet logger (unless opts set one),
+// compileWasm compiles a module through host/wasmhost with a quiet logger (unless opts set one),
 // closed at the end of the test.
-func compileWasm(t testing.TB, wasm []byte, name string, opts ...hostwasm.Option) *hostwasm.Module {
+func compileWasm(t testing.TB, wasm []byte, name string, opts ...wasmhost.Option) *wasmhost.Module {
 	t.Helper()
-	opts = append([]hostwasm.Option{hostwasm.WithName(name), hostwasm.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
-	mod, err := hostwasm.Compile(context.Background(), wasm, opts...)
+	opts = append([]wasmhost.Option{wasmhost.WithName(name), wasmhost.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
+	mod, err := wasmhost.Compile(context.Background(), wasm, opts...)
 	if err != nil {
 		t.Fatalf("Compile %s: %v", name, err)
 	}

@@ -51,7 +51,7 @@ func TestCommitUnknownStatus(t *testing.T) {
 	}
 }
 
-// TestCommitUnknownThroughHost: through host/wasm and the ABI client, the application sees
+// TestCommitUnknownThroughHost: through host/wasmhost and the ABI client, the application sees
 // store.ErrCommitUnknown for the C driver's unknown commit.
 func TestCommitUnknownThroughHost(t *testing.T) {
 	m := cunknownC.compile(t, "cunknown")

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/testenv"
-	"github.com/dockyard/dockyard/internal/wasmbuild"
+	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
@@ -77,7 +77,7 @@ func TestFuzzNative(t *testing.T) {
 	os.WriteFile(probe, []byte("#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\n"+
 		"int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n"), 0o644)
 	sanitize := []string{"-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all"}
-	if out, err := exec.Command(wasmbuild.Clang(), append(sanitize, "-o", filepath.Join(dir, "probe"), probe)...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(artifactbuild.Clang(), append(sanitize, "-o", filepath.Join(dir, "probe"), probe)...).CombinedOutput(); err != nil {
 		testenv.Unavailable(t, "clang with libFuzzer and sanitizers (libclang-rt-14-dev)", fmt.Sprintf("%v: %s", err, out))
 	}
 	bin := filepath.Join(dir, "fuzz")
@@ -87,7 +87,7 @@ func TestFuzzNative(t *testing.T) {
 			args = append(args, s)
 		}
 	}
-	if out, err := exec.Command(wasmbuild.Clang(), args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(artifactbuild.Clang(), args...).CombinedOutput(); err != nil {
 		t.Fatalf("build the fuzzer: %v\n%s", err, out)
 	}
 	corpus := filepath.Join(dir, "corpus")

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	hostwasm "github.com/dockyard/dockyard/host/wasm"
+	"github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
 )
@@ -38,11 +38,11 @@ func TestHostileC(t *testing.T) {
 		update bool  // sabotage an Update that only writes instead of a View with one Get
 		kind   error // the error wraps it
 		want   string
-		opts   []hostwasm.Option
+		opts   []wasmhost.Option
 	}{
-		{"response pointer past memory", "!ptr-past-memory", false, hostwasm.ErrBadResponse, "past its", nil},
-		{"response length past memory", "!len-past-memory", false, hostwasm.ErrBadResponse, "past its", nil},
-		{"response length 2^32-1", "!len-huge", false, hostwasm.ErrBadResponse, "4294967295-byte response, over the", nil},
+		{"response pointer past memory", "!ptr-past-memory", false, wasmhost.ErrBadResponse, "past its", nil},
+		{"response length past memory", "!len-past-memory", false, wasmhost.ErrBadResponse, "past its", nil},
+		{"response length 2^32-1", "!len-huge", false, wasmhost.ErrBadResponse, "4294967295-byte response, over the", nil},
 		{"reserved status", "!bad-status", false, abi.ErrProtocol, "unknown status 20", nil},
 		{"truncated response", "!truncated", false, abi.ErrProtocol, "truncated", nil},
 		{"bytes after the last result", "!trailing", false, abi.ErrProtocol, "3 trailing bytes", nil},
@@ -51,10 +51,10 @@ func TestHostileC(t *testing.T) {
 		{"message past the frame", "!message-past-end", false, abi.ErrProtocol, "message length 1000 exceeds", nil},
 		{"another major", "!other-major", false, abi.ErrIncompatible, "guest answered in ABI 2.", nil},
 		{"trap", "!trap", false, abi.ErrBroken, "guest trapped in dockyard_call", nil},
-		{"runaway", "!loop", false, hostwasm.ErrDeadline, "dockyard_call exceeded its 1s deadline",
-			[]hostwasm.Option{hostwasm.WithCallTimeout(time.Second)}},
-		{"out of memory", "!oom", false, hostwasm.ErrMemoryLimit, "out of memory",
-			[]hostwasm.Option{hostwasm.WithMemoryLimit(32 << 20)}},
+		{"runaway", "!loop", false, wasmhost.ErrDeadline, "dockyard_call exceeded its 1s deadline",
+			[]wasmhost.Option{wasmhost.WithCallTimeout(time.Second)}},
+		{"out of memory", "!oom", false, wasmhost.ErrMemoryLimit, "out of memory",
+			[]wasmhost.Option{wasmhost.WithMemoryLimit(32 << 20)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := hostileC.compile(t, "chostile", c.opts...)
@@ -92,7 +92,7 @@ func TestHostileC(t *testing.T) {
 			for _, reopen := range []func() (store.Store, error){
 				func() (store.Store, error) { return m.Open(context.Background(), "") },
 				func() (store.Store, error) {
-					return hostileC.compile(t, "chostile", append(c.opts, hostwasm.WithAcceptLoss())...).Open(context.Background(), "")
+					return hostileC.compile(t, "chostile", append(c.opts, wasmhost.WithAcceptLoss())...).Open(context.Background(), "")
 				},
 			} {
 				s2, err := reopen()
@@ -108,7 +108,7 @@ func TestHostileC(t *testing.T) {
 				}
 			}
 			// With WithAcceptLoss the store itself goes on, empty, after the violation.
-			ms := hostileC.compile(t, "chostile", append(c.opts, hostwasm.WithAcceptLoss())...)
+			ms := hostileC.compile(t, "chostile", append(c.opts, wasmhost.WithAcceptLoss())...)
 			s3, err := ms.Open(context.Background(), "")
 			if err != nil {
 				t.Fatal(err)

@@ -1,5 +1,5 @@
-// Command commitunknown is a test fixture of host/wasm and host/plugin: drivers/inmem served as
-// a WebAssembly module (pdk/wasm) or as a plugin binary (pdk/plugin), except that the Commit of
+// Command commitunknown is a test fixture of host/wasmhost and host/pluginhost: drivers/inmem served as
+// a WebAssembly module (pdk/wasmguest) or as a plugin binary (pdk/pluginguest), except that the Commit of
 // a transaction that wrote to the namespace "unknown" commits and then reports that whether it
 // committed is unknown (store.ErrCommitUnknown), as drivers/postgres does when the server goes
 // away during COMMIT. The tests check the application sees errors.Is(err,

@@ -2,6 +2,6 @@
 
 package main
 
-import "github.com/dockyard/dockyard/pdk/plugin"
+import "github.com/dockyard/dockyard/pdk/pluginguest"
 
-func main() { plugin.Serve(open) }
+func main() { pluginguest.Serve(open) }

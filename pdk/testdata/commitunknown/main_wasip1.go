@@ -2,8 +2,8 @@
 
 package main
 
-import "github.com/dockyard/dockyard/pdk/wasm"
+import "github.com/dockyard/dockyard/pdk/wasmguest"
 
-func init() { wasm.Serve(open) }
+func init() { wasmguest.Serve(open) }
 
 func main() {}

@@ -2,5 +2,5 @@
 
 package main
 
-// main is empty: the module is a reactor, whose work is done by pdk/wasm's exports.
+// main is empty: the module is a reactor, whose work is done by pdk/wasmguest's exports.
 func main() {}

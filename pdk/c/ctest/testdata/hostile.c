@@ -1,5 +1,5 @@
 /*
- * hostile.c: a C module that breaks the ABI on purpose, for the tests of host/wasm's defences.
+ * hostile.c: a C module that breaks the ABI on purpose, for the tests of host/wasmhost's defences.
  *
  * It is cinmem served by the real runtime, behind its own exports instead of pdk/c/wasm.c:
  * every request is handled normally, but when the request holds one of the markers below (a

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package wasm
-
-import "github.com/tetratelabs/wazero/experimental"
-
-// mmapMemory: elsewhere wazero's own memory, which grows by copying.
-var mmapMemory experimental.MemoryAllocator

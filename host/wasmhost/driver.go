@@ -1,0 +1,74 @@
+package wasmhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/pdk/abi"
+)
+
+// guestDataDir is where the guest sees its data directory, and the DSN its driver is given.
+const guestDataDir = "/data"
+
+// driver is the ABI client over a transport; closing it closes the transport too (and the
+// module, when the driver owns it).
+type driver struct {
+	pdk.Driver
+	t     *transport
+	owned *Module
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func (m *Module) newDriver(ctx context.Context, dsn string, owned bool) (pdk.Driver, error) {
+	t, err := newTransport(m, dsn)
+	if err != nil {
+		return nil, err
+	}
+	hello := abi.Hello{Major: abi.Major, Minor: abi.Minor, Options: m.cfg.driverOpts}
+	if t.root != nil {
+		hello.DSN = guestDataDir
+	}
+	copts := []abi.ClientOption{abi.WithDriverName(m.cfg.name)}
+	if m.cfg.acceptLoss {
+		copts = append(copts, abi.WithAcceptLoss())
+	}
+	client, err := abi.NewClient(ctx, t, hello, copts...)
+	if err != nil {
+		t.close()
+		if errors.As(err, new(*InstanceError)) {
+			return nil, err // names the module already
+		}
+		return nil, fmt.Errorf("wasmhost: module %q: %w", m.cfg.name, err)
+	}
+	d := &driver{Driver: client, t: t}
+	if owned {
+		d.owned = m
+	}
+	return d, nil
+}
+
+// Close ends the session (the guest's driver closes), then the instance, the data directory and
+// its lock, and an owned module.
+func (d *driver) Close() error {
+	d.closeOnce.Do(func() {
+		d.closeErr = errors.Join(d.Driver.Close(), d.t.close())
+		if d.owned != nil {
+			d.closeErr = errors.Join(d.closeErr, d.owned.Close(context.Background()))
+		}
+	})
+	return d.closeErr
+}
+
+// Stats returns the ABI client's counters: crossings into the guest and sessions reopened
+// after a lost instance. Benchmarks and tests use it to check batching.
+func (d *driver) Stats() abi.Stats {
+	if c, ok := d.Driver.(interface{ Stats() abi.Stats }); ok {
+		return c.Stats()
+	}
+	return abi.Stats{}
+}
