@@ -23,9 +23,9 @@ import (
 
 	"github.com/dockyard/dockyard/host/pluginhost"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
+	"github.com/dockyard/dockyard/internal/pluginbinding"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
-	"github.com/dockyard/dockyard/pdk/pluginguest"
 )
 
 // implSQLitePlugin is drivers/sqlite built as a plugin binary (plugins/sqlite) and run by
@@ -148,7 +148,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		defer conn.Close()
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		stream, err := conn.NewStream(cctx, &pluginguest.FramesDesc, pluginguest.FramesMethod)
+		stream, err := conn.NewStream(cctx, &pluginbinding.FramesDesc, pluginbinding.FramesMethod)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/dockyard/dockyard/host/wasmhost"
-	"github.com/dockyard/dockyard/internal/testenv"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
+	"github.com/dockyard/dockyard/internal/testenv"
 	"github.com/dockyard/dockyard/pdk"
 )
 

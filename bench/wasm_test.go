@@ -11,8 +11,8 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/dockyard/dockyard/host/wasmhost"
-	"github.com/dockyard/dockyard/internal/pgtest"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
+	"github.com/dockyard/dockyard/internal/pgtest"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 )

@@ -11,7 +11,7 @@
 // # Transport
 //
 // The host and the plugin exchange ABI frames over one gRPC bidirectional stream per process
-// (service dockyard.plugin.v1.Driver, see pdk/pluginguest): one message per request frame, one
+// (service dockyard.plugin.v1.Driver, see internal/pluginbinding): one message per request frame, one
 // back per response frame. The ABI client (abi.Client) buffers writes and begins lazily, so a
 // View with one Get, and an Update that only writes, is one round trip each. The connection is
 // go-plugin's: a Unix socket, with mutual TLS set up afresh for every process (AutoMTLS).
@@ -22,7 +22,7 @@
 // expected one; otherwise the hash the file has now), then starts it. The hash is checked at
 // every start, restarts included, so a binary replaced under a running application is refused,
 // with an error wrapping ErrChecksum that shows both hashes. The
-// handshake is go-plugin's (a magic cookie and a plugin protocol version, pdk/pluginguest.Handshake;
+// handshake is go-plugin's (a magic cookie and a plugin protocol version, pdk/pluginbinding.Handshake;
 // a mismatch wraps ErrHandshake and names the host's side), then the ABI's HELLO (a wrong ABI
 // major wraps abi.ErrIncompatible and names both). Starting is bounded as a whole, from exec
 // to the answer to HELLO, by the start timeout (WithStartTimeout): a missing or non-executable

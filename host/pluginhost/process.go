@@ -14,7 +14,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/dockyard/dockyard/pdk/pluginguest"
+	"github.com/dockyard/dockyard/internal/pluginbinding"
 )
 
 // process is one running plugin and its Frames stream.
@@ -41,12 +41,12 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 	}
 	defer release() // once the process has started from it, or failed to
 	env := append(pluginEnv(), t.cfg.env...)
-	env = append(env, pluginguest.LevelEnv+"="+t.logLevel())
+	env = append(env, pluginbinding.LevelEnv+"="+t.logLevel())
 	var run atomic.Pointer[procRunner]
 	stderr := &tail{max: 2048}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  pluginguest.Handshake,
-		Plugins:          goplugin.PluginSet{pluginguest.PluginName: &pluginguest.GRPCPlugin{}},
+		HandshakeConfig:  pluginbinding.Handshake,
+		Plugins:          goplugin.PluginSet{pluginbinding.PluginName: &pluginbinding.GRPCPlugin{}},
 		RunnerFunc:       newRunner(exe, t.path, env, t.sandbox, run.Store),
 		SkipHostEnv:      true,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -55,7 +55,7 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		Logger:           newHCLogger(t.cfg.logger.With("plugin", t.cfg.name), "", t.logs),
 		Stderr:           stderr,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(pluginguest.MaxAnswer), grpc.MaxCallSendMsgSize(pluginguest.MaxMessage))},
+			grpc.MaxCallRecvMsgSize(pluginbinding.MaxAnswer), grpc.MaxCallSendMsgSize(pluginbinding.MaxMessage))},
 	})
 	type started struct {
 		p   *process
@@ -154,7 +154,7 @@ func connect(client *goplugin.Client, pid func() int) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := rpc.Dispense(pluginguest.PluginName)
+	raw, err := rpc.Dispense(pluginbinding.PluginName)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func connect(client *goplugin.Client, pid func() int) (*process, error) {
 		return nil, fmt.Errorf("go-plugin dispensed %T, not a gRPC connection", raw)
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	stream, err := conn.NewStream(sctx, &pluginguest.FramesDesc, pluginguest.FramesMethod)
+	stream, err := conn.NewStream(sctx, &pluginbinding.FramesDesc, pluginbinding.FramesMethod)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("opening the Frames stream: %w", err)
@@ -175,7 +175,7 @@ func connect(client *goplugin.Client, pid func() int) (*process, error) {
 // the process wrote to stderr.
 func (t *transport) startError(err error, stderr string) error {
 	name := fmt.Sprintf("plugin %q (%s)", t.cfg.name, t.path)
-	hs := pluginguest.Handshake
+	hs := pluginbinding.Handshake
 	switch {
 	case strings.Contains(stderr, "This binary is a plugin"):
 		return fmt.Errorf("%w: %w: %s refused go-plugin's magic cookie: the host offers %s=%s (plugin protocol %d); the binary is a go-plugin plugin of another application or another Dockyard handshake",

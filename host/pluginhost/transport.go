@@ -12,8 +12,8 @@ import (
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/dockyard/dockyard/internal/pluginbinding"
 	"github.com/dockyard/dockyard/pdk/abi"
-	"github.com/dockyard/dockyard/pdk/pluginguest"
 )
 
 // transport is the abi.RoundTripper over a plugin process. It starts the process on first use
@@ -100,7 +100,7 @@ func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { p.abandoned.Store(true); p.kill() })
 	t.seq++
-	// The request ends with its sequence number (pdk/pluginguest.SeqSize), appended in req's spare
+	// The request ends with its sequence number (pdk/pluginbinding.SeqSize), appended in req's spare
 	// capacity when it has some: req is ours until we return, and the bytes past its length
 	// are nobody's.
 	t.req.Value = binenc.LittleEndian.AppendUint64(req, t.seq)
@@ -121,7 +121,7 @@ func (t *transport) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 		p.err = err
 		return nil, t.lose(p, t.died(p, "during the call"))
 	}
-	n := len(resp.Value) - pluginguest.SeqSize
+	n := len(resp.Value) - pluginbinding.SeqSize
 	if n < 0 {
 		return nil, t.lose(p, fmt.Errorf("plugin %q (pid %d): an answer of %d bytes has no sequence number", t.cfg.name, p.pid, len(resp.Value)))
 	}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"sync"
 
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
-
-// guestDataDir is where the guest sees its data directory, and the DSN its driver is given.
-const guestDataDir = "/data"
 
 // driver is the ABI client over a transport; closing it closes the transport too (and the
 // module, when the driver owns it).
@@ -31,7 +29,7 @@ func (m *Module) newDriver(ctx context.Context, dsn string, owned bool) (pdk.Dri
 	}
 	hello := abi.Hello{Major: abi.Major, Minor: abi.Minor, Options: m.cfg.driverOpts}
 	if t.root != nil {
-		hello.DSN = guestDataDir
+		hello.DSN = wasmbinding.DataDir
 	}
 	copts := []abi.ClientOption{abi.WithDriverName(m.cfg.name)}
 	if m.cfg.acceptLoss {

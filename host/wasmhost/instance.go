@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -63,10 +64,10 @@ func (t *transport) instantiate() (*instance, error) {
 		WithSysNanotime().
 		WithNanosleep(inst.nanosleep).
 		WithRandSource(rand.Reader).
-		WithEnv(memoryLimitEnv, strconv.FormatUint(inst.memoryLimit, 10))
+		WithEnv(wasmbinding.MemoryLimitEnv, strconv.FormatUint(inst.memoryLimit, 10))
 	if t.root != nil {
 		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name, quota: t.quota, maxOpen: int32(t.m.cfg.maxOpen)}
-		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, guestDataDir))
+		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, wasmbinding.DataDir))
 	}
 	t.stderr.ResetLast()
 	// Instantiation runs no guest code but a start function's, under the deadline like a call.
@@ -76,13 +77,13 @@ func (t *transport) instantiate() (*instance, error) {
 	fired := !inst.disarm()
 	if err == nil {
 		inst.mod = mod
-		inst.bufFn = mod.ExportedFunction(exportBuffer)
-		inst.callFn = mod.ExportedFunction(exportCall)
+		inst.bufFn = mod.ExportedFunction(wasmbinding.ExportBuffer)
+		inst.callFn = mod.ExportedFunction(wasmbinding.ExportCall)
 	}
 	if err == nil && !fired {
-		phase = exportInit
+		phase = wasmbinding.ExportInit
 		inst.arm()
-		err = mod.ExportedFunction(exportInit).CallWithStack(inst.ctx, nil)
+		err = mod.ExportedFunction(wasmbinding.ExportInit).CallWithStack(inst.ctx, nil)
 		fired = !inst.disarm()
 	}
 	if err != nil {
@@ -170,12 +171,12 @@ func (t *transport) call(req []byte) ([]byte, error) {
 			err = errExpired
 		}
 		if err != nil {
-			return nil, t.fail(exportBuffer, err)
+			return nil, t.fail(wasmbinding.ExportBuffer, err)
 		}
 		ptr, memSize := api.DecodeU32(stack[0]), memorySize(mem)
 		if end := uint64(ptr) + uint64(size); end > uint64(memSize) {
 			return nil, t.broken(fmt.Sprintf("guest's %s(%d) returned buffer [%d,%d) past its %d-byte memory",
-				exportBuffer, size, ptr, end, memSize))
+				wasmbinding.ExportBuffer, size, ptr, end, memSize))
 		}
 		inst.bufPtr, inst.bufSize, inst.hasBuf = ptr, size, true
 		t.bufferCalls++
@@ -191,7 +192,7 @@ func (t *transport) call(req []byte) ([]byte, error) {
 	err := inst.callFn.CallWithStack(inst.ctx, stack)
 	expired := !inst.disarm()
 	if err != nil {
-		return nil, t.fail(exportCall, err)
+		return nil, t.fail(wasmbinding.ExportCall, err)
 	}
 	rptr, rlen := uint32(stack[0]>>32), uint32(stack[0])
 	if uint64(rlen) > uint64(t.m.cfg.maxResponse) {
@@ -208,7 +209,7 @@ func (t *transport) call(req []byte) ([]byte, error) {
 		// The watchdog fired just as the call returned: the answer is whole, but the instance
 		// is expired, so the next call needs a fresh instance.
 		t.discard(&InstanceError{Module: t.name, Kind: ErrDeadline,
-			Reason: fmt.Sprintf("%s reached its %v deadline as it returned", exportCall, inst.timeout)})
+			Reason: fmt.Sprintf("%s reached its %v deadline as it returned", wasmbinding.ExportCall, inst.timeout)})
 	}
 	return resp, nil
 }
@@ -282,7 +283,7 @@ func (t *transport) instanceError(inst *instance, export string, err error) *Ins
 		if t.m.closed.Load() {
 			e.Reason += " (the module was closed)"
 		}
-	case export == startFunction, export == exportInit:
+	case export == startFunction, export == wasmbinding.ExportInit:
 		e.Reason = "instantiate: " + export + ": " + firstLine(err.Error())
 	default:
 		e.Reason = fmt.Sprintf("guest trapped in %s: %s", export, firstLine(err.Error()))

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/dockyard/dockyard/internal/flock"
 )
 
 // ErrLocked is wrapped by the error of an Open whose data directory is already open in
@@ -23,9 +25,9 @@ func lockDir(dir string) (*dirLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wasmhost: open data directory for locking: %w", err)
 	}
-	if err := flock(f); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, errWouldBlock) {
+		if errors.Is(err, flock.ErrHeld) {
 			return nil, fmt.Errorf("%w: %s is locked by another open store (an flock on the directory; "+
 				"close that store first)", ErrLocked, dir)
 		}

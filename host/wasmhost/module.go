@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -35,28 +36,14 @@ type Module struct {
 	closeErr  error
 }
 
-// The binding's exports (see pdk/wasmguest) and the one import module allowed.
-const (
-	exportMemory = "memory"
-	exportInit   = "_initialize"
-	exportBuffer = "dockyard_buffer"
-	exportCall   = "dockyard_call"
-	importWASI   = "wasi_snapshot_preview1"
-)
-
-// memoryLimitEnv is the one environment variable a guest gets: the largest size, in bytes, its
-// linear memory may grow to (docs/abi.md, "WebAssembly binding"; pdk/wasmguest paces Go's garbage
-// collector by it).
-const memoryLimitEnv = "DOCKYARD_MEMORY_LIMIT"
-
 var requiredExports = []struct {
 	name            string
 	params, results []api.ValueType
 	sig             string
 }{
-	{exportInit, nil, nil, "() -> ()"},
-	{exportBuffer, []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}, "(i32) -> i32"},
-	{exportCall, []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}, "(i32) -> i64"},
+	{wasmbinding.ExportInit, nil, nil, "() -> ()"},
+	{wasmbinding.ExportBuffer, []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}, "(i32) -> i32"},
+	{wasmbinding.ExportCall, []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}, "(i32) -> i64"},
 }
 
 // Compile compiles a driver module from its bytes (the name in logs and errors is "wasm"
@@ -167,11 +154,11 @@ func (m *Module) check() error {
 		}
 	}
 	// wazero itself refuses a memory whose minimum is over the limit, at compilation.
-	if _, ok := m.compiled.ExportedMemories()[exportMemory]; !ok {
-		problems = append(problems, fmt.Errorf("missing export %q (memory)", exportMemory))
+	if _, ok := m.compiled.ExportedMemories()[wasmbinding.ExportMemory]; !ok {
+		problems = append(problems, fmt.Errorf("missing export %q (memory)", wasmbinding.ExportMemory))
 	}
 	var wasi map[string]api.FunctionDefinition
-	if mod := m.rt.Module(importWASI); mod != nil {
+	if mod := m.rt.Module(wasmbinding.ImportWASI); mod != nil {
 		wasi = mod.ExportedFunctionDefinitions()
 	}
 	for _, def := range m.compiled.ImportedFunctions() {
@@ -179,8 +166,8 @@ func (m *Module) check() error {
 		if m.instrumented && mod == yieldModule && name == yieldName {
 			continue // added by instrument, which refuses modules importing it themselves
 		}
-		if mod != importWASI {
-			problems = append(problems, fmt.Errorf("imports function %s.%s: only %s is provided", mod, name, importWASI))
+		if mod != wasmbinding.ImportWASI {
+			problems = append(problems, fmt.Errorf("imports function %s.%s: only %s is provided", mod, name, wasmbinding.ImportWASI))
 			continue
 		}
 		// Checked here, so that a module that could never be instantiated fails to load.

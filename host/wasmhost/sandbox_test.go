@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -113,7 +114,7 @@ func TestGuestEnvironment(t *testing.T) {
 	if err := errors.Join(err1, err2); err != nil || string(r1) == string(r2) || strings.Trim(string(r1), "0") == "" {
 		t.Fatalf("guest random = %q, %q, %v", r1, r2, err)
 	}
-	want := fmt.Sprintf("%s=%d", memoryLimitEnv, DefaultMemoryLimit)
+	want := fmt.Sprintf("%s=%d", wasmbinding.MemoryLimitEnv, DefaultMemoryLimit)
 	if v, err := hostileGet(t, s, "env"); err != nil || string(v) != want {
 		t.Fatalf("guest args and environment = %q, %v; want only %s", v, err, want)
 	}

@@ -7,11 +7,11 @@
 // host's ABI client sends request frames and the plugin's abi.Dispatcher answers them, so the
 // driver code, the wire semantics and the conformance suite are the same for every form.
 // Only the carrier differs. Here it is one gRPC bidirectional stream per ABI session
-// (service dockyard.plugin.v1.Driver, method Frames, see wire.go): a request frame is one
+// (service dockyard.plugin.v1.Driver, method Frames, defined in internal/pluginbinding): a request frame is one
 // message, its response the next message back. A stream costs one message each way per
 // crossing; a unary call per crossing costs measurably more (a new HTTP/2 stream each time).
 //
-// The go-plugin handshake (Handshake) comes first and is go-plugin's own: a magic cookie in
+// The go-plugin handshake (pluginbinding.Handshake) comes first and is go-plugin's own: a magic cookie in
 // the environment, a protocol version, mutual TLS set up by the host (AutoMTLS). The ABI's
 // HELLO then negotiates the ABI version and the driver's capabilities, as over any transport.
 //

@@ -4,16 +4,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-)
 
-// LevelEnv is the environment variable in which the host tells the plugin the lowest level
-// it logs ("debug", "info", "warn" or "error"; default "info"), so records the host would drop
-// are not encoded and sent at all.
-const LevelEnv = "DOCKYARD_PLUGIN_LOG_LEVEL"
+	"github.com/dockyard/dockyard/internal/pluginbinding"
+)
 
 func levelFromEnv() slog.Level {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(os.Getenv(LevelEnv))); err != nil {
+	if err := l.UnmarshalText([]byte(os.Getenv(pluginbinding.LevelEnv))); err != nil {
 		return slog.LevelInfo
 	}
 	return l

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/dockyard/dockyard/internal/pluginbinding"
 )
 
 // TestLogHandler checks a record is written as the JSON line go-plugin's host parses as an
@@ -40,9 +42,9 @@ func TestLogHandler(t *testing.T) {
 
 func TestLevelFromEnv(t *testing.T) {
 	for env, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, "WARN": slog.LevelWarn, "bogus": slog.LevelInfo} {
-		t.Setenv(LevelEnv, env)
+		t.Setenv(pluginbinding.LevelEnv, env)
 		if got := levelFromEnv(); got != want {
-			t.Errorf("%s=%q: level %v, want %v", LevelEnv, env, got, want)
+			t.Errorf("%s=%q: level %v, want %v", pluginbinding.LevelEnv, env, got, want)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/dockyard/dockyard/internal/pluginbinding"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
@@ -38,10 +39,10 @@ func Serve(open abi.Opener) {
 	go watchParent(log, os.Getppid())
 	srv := &server{open: open, log: log}
 	goplugin.Serve(&goplugin.ServeConfig{
-		HandshakeConfig: Handshake,
-		Plugins:         goplugin.PluginSet{PluginName: &GRPCPlugin{srv: srv}},
+		HandshakeConfig: pluginbinding.Handshake,
+		Plugins:         goplugin.PluginSet{pluginbinding.PluginName: &pluginbinding.GRPCPlugin{Service: srv}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage))...)
+			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(pluginbinding.MaxMessage), grpc.MaxSendMsgSize(pluginbinding.MaxMessage))...)
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "go-plugin", Output: stderr, JSONFormat: true, Level: hclog.Warn}),
 	})
@@ -57,7 +58,7 @@ type server struct {
 // frames is one ABI session: request frames in, response frames out, one for one, through a
 // dispatcher of its own. When the host ends the stream without CLOSE (it died, or gave up on
 // a call), the session is closed here, so the driver releases its files and locks.
-func (s *server) frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, wrapperspb.BytesValue]) error {
+func (s *server) Frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, wrapperspb.BytesValue]) error {
 	d := abi.NewDispatcher(s.open)
 	defer func() {
 		if err := d.Close(); err != nil {
@@ -81,7 +82,7 @@ func (s *server) frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, w
 		}
 		frame, seq, ok := splitSeq(req.Value)
 		if !ok {
-			return fmt.Errorf("pdk/pluginguest: a request of %d bytes has no sequence number: is the host's plugin protocol older than %d?", len(req.Value), Handshake.ProtocolVersion)
+			return fmt.Errorf("pdk/pluginguest: a request of %d bytes has no sequence number: is the host's plugin protocol older than %d?", len(req.Value), pluginbinding.Handshake.ProtocolVersion)
 		}
 		out = d.Handle(ctx, frame, out)
 		out = append(out, seq...)
@@ -95,10 +96,10 @@ func (s *server) frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, w
 
 // splitSeq splits a message of the Frames stream into its frame and its sequence number.
 func splitSeq(msg []byte) (frame, seq []byte, ok bool) {
-	if len(msg) < SeqSize {
+	if len(msg) < pluginbinding.SeqSize {
 		return nil, nil, false
 	}
-	return msg[:len(msg)-SeqSize], msg[len(msg)-SeqSize:], true
+	return msg[:len(msg)-pluginbinding.SeqSize], msg[len(msg)-pluginbinding.SeqSize:], true
 }
 
 // watchParent exits the plugin when its parent process is gone (the plugin was reparented):

@@ -45,7 +45,7 @@
 // own background goroutines (timers, say) get their turns at the same yields.
 //
 // The host announces the guest's memory limit in the environment variable
-// DOCKYARD_MEMORY_LIMIT (MemoryLimitEnv). When it is set, the package sets the garbage
+// DOCKYARD_MEMORY_LIMIT (wasmbinding.MemoryLimitEnv). When it is set, the package sets the garbage
 // collector's growth target to 200 (GOGC; Go's default is 100), as a collection costs a
 // WebAssembly guest more than a native program, and a soft memory limit of three quarters of
 // the hard one, which keeps the larger heap within the memory the host allows. A plugin may

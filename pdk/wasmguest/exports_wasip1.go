@@ -3,6 +3,7 @@
 package wasmguest
 
 import (
+	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -16,7 +17,7 @@ var state frames
 // init paces the garbage collector by the memory limit the host announces (gc.go). A plugin
 // that knows better may set its own, in its init functions, which run after this one.
 func init() {
-	env := os.Getenv(MemoryLimitEnv)
+	env := os.Getenv(wasmbinding.MemoryLimitEnv)
 	if percent, limit, ok := gcSettings(env); ok {
 		debug.SetMemoryLimit(limit)
 		debug.SetGCPercent(percent)

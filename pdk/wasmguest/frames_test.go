@@ -69,7 +69,7 @@ func TestCall(t *testing.T) {
 
 	var f frames
 	opener = nil
-	if st, msg := status(t, call(&f, hello)); st != abi.Failed || !strings.Contains(msg, "never called wasm.Serve") {
+	if st, msg := status(t, call(&f, hello)); st != abi.Failed || !strings.Contains(msg, "never called wasmguest.Serve") {
 		t.Fatalf("HELLO without Serve: %v %q", st, msg)
 	}
 	Serve(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })

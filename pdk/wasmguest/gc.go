@@ -1,10 +1,8 @@
 package wasmguest
 
-import "strconv"
-
-// MemoryLimitEnv is the environment variable in which the host tells the guest the largest
-// size, in bytes, its linear memory may grow to (docs/abi.md, "WebAssembly binding").
-const MemoryLimitEnv = "DOCKYARD_MEMORY_LIMIT"
+import (
+	"strconv"
+)
 
 // gcPercent is the garbage collector's growth target (GOGC) in a guest that knows its memory
 // limit. A collection in a WebAssembly guest is expensive (one thread: the marking is done in
@@ -14,7 +12,7 @@ const MemoryLimitEnv = "DOCKYARD_MEMORY_LIMIT"
 // costs the host more in growing the linear memory, which wazero does by copying it.)
 const gcPercent = 200
 
-// gcSettings returns the garbage collector settings for a guest whose host set MemoryLimitEnv
+// gcSettings returns the garbage collector settings for a guest whose host set wasmbinding.MemoryLimitEnv
 // to env: gcPercent, and a soft memory limit of three quarters of the hard one (the rest is
 // headroom for what the Go runtime keeps outside the heap, and for the limit being soft). ok
 // is false, and the Go defaults stay, when env is not a positive number.

@@ -2,6 +2,7 @@ package wasmguest
 
 import (
 	"fmt"
+	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"runtime/metrics"
 )
 
@@ -59,7 +60,7 @@ func (g *memGuard) admit(size int) error {
 		g.refresh()
 		if g.live+g.since+cost > g.bound {
 			return fmt.Errorf("pdk/wasmguest: out of memory: a write of %d bytes would take the guest's live heap (%d bytes) past %d bytes, %d/%d of its %d-byte memory limit (%s); nothing was written",
-				size, g.live+g.since, g.bound, guardShareNum, guardShareDen, g.limit, MemoryLimitEnv)
+				size, g.live+g.since, g.bound, guardShareNum, guardShareDen, g.limit, wasmbinding.MemoryLimitEnv)
 		}
 	}
 	g.since += cost

@@ -22,7 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/dockyard/dockyard/pdk/pluginguest"
+	"github.com/dockyard/dockyard/internal/pluginbinding"
 )
 
 func main() {
@@ -41,7 +41,7 @@ func main() {
 	}
 	srv := grpc.NewServer()
 	srv.RegisterService(&grpc.ServiceDesc{
-		ServiceName: pluginguest.ServiceName,
+		ServiceName: pluginbinding.ServiceName,
 		HandlerType: (*any)(nil),
 		Streams: []grpc.StreamDesc{{StreamName: "Frames", ServerStreams: true, ClientStreams: true,
 			Handler: func(_ any, stream grpc.ServerStream) error {

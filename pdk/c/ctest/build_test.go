@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/dockyard/dockyard/host/wasmhost"
-	"github.com/dockyard/dockyard/internal/testenv"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
+	"github.com/dockyard/dockyard/internal/testenv"
 )
 
 // cFlags are the Makefile's CWASM_FLAGS (keep the two in step), plus the runtime's headers.

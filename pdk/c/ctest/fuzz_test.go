@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockyard/dockyard/internal/testenv"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
+	"github.com/dockyard/dockyard/internal/testenv"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 

@@ -45,6 +45,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/dockyard/dockyard/drivers/inmem"
+	"github.com/dockyard/dockyard/internal/pluginbinding"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/pdk/pluginguest"
@@ -92,7 +93,7 @@ func main() {
 	case "mute":
 		mute()
 	case "wrongcookie", "wrongproto":
-		hs := pluginguest.Handshake
+		hs := pluginbinding.Handshake
 		if mode == "wrongcookie" {
 			hs.MagicCookieValue = "another-application"
 		} else {
@@ -100,17 +101,17 @@ func main() {
 		}
 		serve(hs, func(req []byte) []byte { return req })
 	case "garbage":
-		serve(pluginguest.Handshake, func([]byte) []byte {
+		serve(pluginbinding.Handshake, func([]byte) []byte {
 			b := make([]byte, 64)
 			_, _ = rand.Read(b)
 			return b
 		})
 	case "hang":
-		serve(pluginguest.Handshake, func([]byte) []byte { time.Sleep(time.Hour); return nil })
+		serve(pluginbinding.Handshake, func([]byte) []byte { time.Sleep(time.Hour); return nil })
 	case "huge":
 		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
 		huge := make([]byte, 60<<20)
-		serve(pluginguest.Handshake, func(req []byte) []byte {
+		serve(pluginbinding.Handshake, func(req []byte) []byte {
 			if len(req) > abi.HeaderSize && abi.Op(req[abi.HeaderSize]) == abi.OpHello {
 				return d.Handle(context.Background(), req, nil)
 			}
@@ -118,13 +119,13 @@ func main() {
 		})
 	case "extra":
 		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
-		serveFixture(pluginguest.Handshake, &fixture{
+		serveFixture(pluginbinding.Handshake, &fixture{
 			answer: func(req []byte) []byte { return d.Handle(context.Background(), req, nil) },
 			extra:  func(n int) bool { return n == 2 },
 		})
 	case "crashloop":
 		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
-		serve(pluginguest.Handshake, func(req []byte) []byte {
+		serve(pluginbinding.Handshake, func(req []byte) []byte {
 			// The operation count is the header's last 4 bytes; the first op follows it.
 			if len(req) <= abi.HeaderSize || abi.Op(req[abi.HeaderSize]) != abi.OpHello || binary.LittleEndian.Uint32(req[8:abi.HeaderSize]) != 1 {
 				os.Exit(7)
@@ -133,7 +134,7 @@ func main() {
 		})
 	case "wrongabi":
 		d := abi.NewDispatcher(func(context.Context, abi.Hello) (pdk.Driver, error) { return inmem.NewDriver(), nil })
-		serve(pluginguest.Handshake, func(req []byte) []byte {
+		serve(pluginbinding.Handshake, func(req []byte) []byte {
 			resp := d.Handle(context.Background(), req, nil)
 			// A batch that starts with HELLO (op code at offset 12) is answered, after the
 			// 12-byte header, by a status byte and the guest's info, which starts with its major.
@@ -156,7 +157,7 @@ func serve(hs goplugin.HandshakeConfig, answer func([]byte) []byte) {
 func serveFixture(hs goplugin.HandshakeConfig, f *fixture) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: hs,
-		Plugins:         goplugin.PluginSet{pluginguest.PluginName: f},
+		Plugins:         goplugin.PluginSet{pluginbinding.PluginName: f},
 		GRPCServer:      goplugin.DefaultGRPCServer,
 		Logger:          hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
 	})
@@ -170,7 +171,7 @@ type fixture struct {
 
 func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 	s.RegisterService(&grpc.ServiceDesc{
-		ServiceName: pluginguest.ServiceName,
+		ServiceName: pluginbinding.ServiceName,
 		HandlerType: (*any)(nil),
 		Streams: []grpc.StreamDesc{{StreamName: "Frames", ServerStreams: true, ClientStreams: true,
 			Handler: func(_ any, stream grpc.ServerStream) error {
@@ -183,7 +184,7 @@ func (f *fixture) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 						return err
 					}
 					// Each message ends with its sequence number, which the answer repeats.
-					k := max(0, len(m.Value)-pluginguest.SeqSize)
+					k := max(0, len(m.Value)-pluginbinding.SeqSize)
 					a := append(f.answer(m.Value[:k]), m.Value[k:]...)
 					if err := stream.SendMsg(&wrapperspb.BytesValue{Value: a}); err != nil {
 						return err
@@ -212,7 +213,7 @@ func mute() {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("1|%d|unix|%s|grpc|\n", pluginguest.Handshake.ProtocolVersion, path)
+	fmt.Printf("1|%d|unix|%s|grpc|\n", pluginbinding.Handshake.ProtocolVersion, path)
 	var held []net.Conn
 	for {
 		c, err := ln.Accept()

@@ -1,4 +1,8 @@
-package pluginguest
+// Package pluginbinding defines the plugin binding of the ABI once, for both of its ends: the
+// go-plugin handshake, the gRPC service that carries ABI frames, the message caps and the
+// environment the host sets. The guest (pdk/pluginguest) and the host (host/pluginhost) import
+// it; docs/abi.md, "Plugin binding", is its description for plugins written in other languages.
+package pluginbinding
 
 import (
 	"context"
@@ -63,36 +67,36 @@ const MaxMessage = 64<<20 + 4096
 // prefix, before allocating it.
 const MaxAnswer = abi.MaxResponse + 4096
 
-// framesServer is the server side of the Frames stream.
-type framesServer interface {
-	frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, wrapperspb.BytesValue]) error
+// FramesServer is the server side of the Frames stream.
+type FramesServer interface {
+	Frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, wrapperspb.BytesValue]) error
 }
 
 func framesHandler(srv any, stream grpc.ServerStream) error {
-	return srv.(framesServer).frames(&grpc.GenericServerStream[wrapperspb.BytesValue, wrapperspb.BytesValue]{ServerStream: stream})
+	return srv.(FramesServer).Frames(&grpc.GenericServerStream[wrapperspb.BytesValue, wrapperspb.BytesValue]{ServerStream: stream})
 }
 
-// serviceDesc registers framesServer implementations with a grpc.Server.
+// serviceDesc registers FramesServer implementations with a grpc.Server.
 var serviceDesc = grpc.ServiceDesc{
 	ServiceName: ServiceName,
-	HandlerType: (*framesServer)(nil),
+	HandlerType: (*FramesServer)(nil),
 	Streams: []grpc.StreamDesc{{
 		StreamName: "Frames", Handler: framesHandler, ServerStreams: true, ClientStreams: true,
 	}},
 	Metadata: "dockyard/plugin/v1/driver.proto",
 }
 
-// GRPCPlugin is the go-plugin Plugin for a Dockyard driver. On the plugin side (Serve) it
-// registers the Frames service; on the host side its GRPCClient returns the *grpc.ClientConn,
-// on which the host opens Frames streams itself (host/pluginhost).
+// GRPCPlugin is the go-plugin Plugin for a Dockyard driver. On the plugin side it registers
+// Service as the Frames service; on the host side (Service nil) its GRPCClient returns the
+// *grpc.ClientConn, on which the host opens Frames streams itself.
 type GRPCPlugin struct {
 	goplugin.NetRPCUnsupportedPlugin
-	srv *server
+	Service FramesServer
 }
 
 // GRPCServer implements goplugin.GRPCPlugin.
 func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	s.RegisterService(&serviceDesc, p.srv)
+	s.RegisterService(&serviceDesc, p.Service)
 	return nil
 }
 
@@ -100,3 +104,8 @@ func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return c, nil
 }
+
+// LevelEnv is the environment variable in which the host tells the plugin the lowest level
+// it logs ("debug", "info", "warn" or "error"; default "info"), so records the host would drop
+// are not encoded and sent at all.
+const LevelEnv = "DOCKYARD_PLUGIN_LOG_LEVEL"
