@@ -11,8 +11,10 @@
 // A manifest is a small JSON file per driver: its name, transport, artifact, the artifact's
 // sha256, the ABI version it speaks, sandbox limits and driver options. docs/manifest.md
 // describes the format and every rule. ReadManifest parses and checks one, Manifest.Open opens
-// a store on it without registering anything, OpenArtifact opens a bare artifact, and LoadDir
-// and LoadEnv register every driver of a directory.
+// a store on it without registering anything (Manifest.Prepare readies it for many), Inspect
+// makes the manifest a bare artifact would have and OpenArtifact opens one, and LoadDir and
+// LoadEnv register every driver of a directory. All of them take one path: manifest, verified
+// artifact, transport, store.
 //
 // # Why the manifest pins a hash
 //
@@ -47,7 +49,20 @@
 //
 // # Transports
 //
-// A wasm driver is compiled once per load, and every store.Open of it instantiates that module
-// afresh (each store its own sandbox); see host/wasmhost for the sandbox. A plugin driver starts
-// its binary for each store; see host/pluginhost. Both log through the logger given by WithLogger.
+// This package runs no artifact itself: it hands each verified artifact to the transport
+// registered for its kind (package host/artifact), and a transport registers itself when its
+// package is imported, as database/sql drivers do. So a program links only the transports it
+// imports - one that loads only wasm drivers does not link gRPC and go-plugin:
+//
+//	import (
+//		"github.com/dockyard/dockyard/host"
+//		_ "github.com/dockyard/dockyard/host/pluginhost" // plugin binaries
+//		_ "github.com/dockyard/dockyard/host/wasmhost"   // WebAssembly modules
+//	)
+//
+// An artifact whose transport is not linked fails to open with ErrTransportNotLinked, naming
+// the package to import. A wasm driver is compiled once per load, and every store.Open of it
+// instantiates that module afresh (each store its own sandbox); see host/wasmhost for the
+// sandbox. A plugin driver starts its binary for each store; see host/pluginhost. Both log
+// through the logger given by WithLogger.
 package host

@@ -20,6 +20,11 @@ var (
 	// ErrUnknownArtifact is returned by OpenArtifact for a file that is neither a WebAssembly
 	// module nor an executable.
 	ErrUnknownArtifact = errors.New("host: not a driver artifact")
+
+	// ErrTransportNotLinked is returned for an artifact whose transport this program does not
+	// link: a transport is linked by importing its package (host/wasmhost, host/pluginhost),
+	// which registers it.
+	ErrTransportNotLinked = errors.New("host: transport not linked")
 )
 
 // ManifestError reports a manifest that was refused. Its message names the manifest file and,

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/dockyard/dockyard/host"
+	_ "github.com/dockyard/dockyard/host/wasmhost" // the wasm transport, for the example
 )
 
 // LoadDir registers every good manifest of a directory and reports each bad one with its file

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	_ "github.com/dockyard/dockyard/host/pluginhost" // the transports the tests run
+	_ "github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
 )
 

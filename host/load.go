@@ -3,7 +3,6 @@ package host
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,31 +169,20 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 			"name %q is already registered (a compiled-in driver, or one registered by other code)", m.Name)}
 	}
 
-	artifact := m.ArtifactPath()
-	var (
-		factory store.Factory
-		release = func() {}
-		sum     []byte
-	)
-	switch m.Transport {
-	case TransportWasm:
-		code, s, err := readVerified(m, artifact)
-		if err != nil {
+	p, err := m.prepare(ctx, cfg)
+	if err != nil {
+		if _, bad := err.(*ManifestError); bad {
 			return nil, err
 		}
-		sum = s
-		if factory, release, err = loadWasm(ctx, m, code, cfg); err != nil {
-			return nil, &ManifestError{Path: path, Field: "artifact", Err: err}
+		field := "artifact"
+		if errors.Is(err, ErrTransportNotLinked) {
+			field = "transport"
 		}
-	case TransportPlugin:
-		if sum, err = hashVerified(m, artifact); err != nil {
-			return nil, err
-		}
-		pm, logger := *m, cfg.logger
-		factory = func(ctx context.Context, dsn string) (store.Store, error) {
-			return openPlugin(ctx, &pm, artifact, sum, dsn, logger)
-		}
+		return nil, &ManifestError{Path: path, Field: field, Err: err}
 	}
+	release := p.Close
+	factory := p.Open
+	artifact := m.ArtifactPath()
 	manifest, err := filepath.Abs(path)
 	if err != nil {
 		manifest = path
@@ -207,7 +195,7 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 		release()
 		return nil, &ManifestError{Path: path, Field: "name", Err: err}
 	}
-	info := Loaded{Name: m.Name, Transport: m.Transport, Artifact: artifact, SHA256: hex.EncodeToString(sum),
+	info := Loaded{Name: m.Name, Transport: m.Transport, Artifact: artifact, SHA256: strings.ToLower(m.SHA256),
 		ABI: m.ABI, Manifest: manifest}
 	tableMu.Lock()
 	table[m.Name] = &loaded{info: info, m: *m}

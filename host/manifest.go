@@ -4,24 +4,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dockyard/dockyard/host/artifact"
 	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
 // The transports a manifest may name.
 const (
-	TransportWasm   = "wasm"
-	TransportPlugin = "plugin"
+	TransportWasm   = artifact.Wasm
+	TransportPlugin = artifact.Plugin
 )
+
+// Sandbox holds a manifest's limits: see artifact.Sandbox.
+type Sandbox = artifact.Sandbox
 
 // MaxManifestSize is the largest manifest file read. A manifest is a few hundred bytes; a
 // larger file in a drivers directory is refused rather than read whole.
@@ -50,6 +52,9 @@ type Manifest struct {
 	// Path is the manifest file ("" for a Manifest built in code: a relative Artifact is then
 	// relative to the current directory).
 	Path string `json:"-"`
+
+	// bare is the path given to Inspect, for a bare artifact's manifest; "" otherwise.
+	bare string
 }
 
 // The range of a manifest's call_timeout. Below the minimum, an honest call (a plugin's round
@@ -59,98 +64,6 @@ const (
 	MinCallTimeout = 10 * time.Millisecond
 	MaxCallTimeout = time.Hour
 )
-
-// Sandbox holds a manifest's limits. A zero field means the transport's default.
-type Sandbox struct {
-	// MemoryLimit caps each wasm instance's linear memory (wasm only; default 256 MiB, at most
-	// MaxMemoryLimit). JSON "memory_limit": bytes, or a string such as "256MiB".
-	MemoryLimit ByteSize
-	// DiskQuota caps the bytes of files the driver may hold in its data directory (wasm only;
-	// default 8 GiB, see wasmhost.WithDiskQuota). JSON "disk_quota": bytes or a size string.
-	DiskQuota ByteSize
-	// CallTimeout is the deadline of each call into the driver. JSON "call_timeout": a Go
-	// duration string such as "30s", from MinCallTimeout to MaxCallTimeout.
-	CallTimeout time.Duration
-	// Trusted runs a wasm module without a call deadline (wasm only; see wasmhost.WithTrusted).
-	// JSON "trusted".
-	Trusted bool
-
-	// The plugin transport's containment (see docs/manifest.md for what each platform enforces).
-	// Env is what the plugin's environment holds besides go-plugin's variables: "NAME=value",
-	// or "NAME" for the host's value of NAME, if set. JSON "env".
-	Env []string
-	// Read and Write are absolute paths beneath which the plugin may read, or read and write,
-	// besides its data path (the DSN's). JSON "read", "write".
-	Read, Write []string
-	// Connect lists the "host:port" endpoints the plugin may open TCP connections to (Linux
-	// enforces the port). JSON "connect".
-	Connect []string
-	// RequireContainment refuses to start the plugin on a host that cannot confine it
-	// entirely. JSON "require_containment".
-	RequireContainment bool
-	// The plugin's resource limits (pluginhost.Limits; zero is the default): JSON
-	// "max_memory" (bytes or a size string), "max_open_files", "max_processes" and
-	// "max_cpu_time" (a duration string).
-	MaxMemory                  ByteSize
-	MaxOpenFiles, MaxProcesses int64
-	MaxCPUTime                 time.Duration
-	// The bounds of one Tx.Scan (pdk.WithMaxScanEntries, WithMaxScanBytes, WithScanTimeout;
-	// zero is the default): JSON "max_scan_entries", "max_scan_bytes" (bytes or a size
-	// string) and "scan_timeout" (a duration string). Both transports.
-	MaxScanEntries int64
-	MaxScanBytes   ByteSize
-	ScanTimeout    time.Duration
-}
-
-// MarshalJSON writes the sandbox in the manifest's format, leaving out fields at their
-// defaults, so that a Manifest marshals to a manifest that ReadManifest accepts.
-func (s Sandbox) MarshalJSON() ([]byte, error) {
-	var out struct {
-		MemoryLimit        string   `json:"memory_limit,omitempty"`
-		DiskQuota          string   `json:"disk_quota,omitempty"`
-		CallTimeout        string   `json:"call_timeout,omitempty"`
-		Trusted            bool     `json:"trusted,omitempty"`
-		Env                []string `json:"env,omitempty"`
-		Read               []string `json:"read,omitempty"`
-		Write              []string `json:"write,omitempty"`
-		Connect            []string `json:"connect,omitempty"`
-		RequireContainment bool     `json:"require_containment,omitempty"`
-		MaxMemory          string   `json:"max_memory,omitempty"`
-		MaxOpenFiles       int64    `json:"max_open_files,omitempty"`
-		MaxProcesses       int64    `json:"max_processes,omitempty"`
-		MaxCPUTime         string   `json:"max_cpu_time,omitempty"`
-		MaxScanEntries     int64    `json:"max_scan_entries,omitempty"`
-		MaxScanBytes       string   `json:"max_scan_bytes,omitempty"`
-		ScanTimeout        string   `json:"scan_timeout,omitempty"`
-	}
-	if s.MemoryLimit != 0 {
-		out.MemoryLimit = s.MemoryLimit.String()
-	}
-	if s.CallTimeout != 0 {
-		out.CallTimeout = s.CallTimeout.String()
-	}
-	if s.DiskQuota != 0 {
-		out.DiskQuota = s.DiskQuota.String()
-	}
-	out.Trusted = s.Trusted
-	out.Env, out.Read, out.Write, out.Connect = s.Env, s.Read, s.Write, s.Connect
-	out.RequireContainment = s.RequireContainment
-	if s.MaxMemory != 0 {
-		out.MaxMemory = s.MaxMemory.String()
-	}
-	out.MaxOpenFiles, out.MaxProcesses = s.MaxOpenFiles, s.MaxProcesses
-	if s.MaxCPUTime != 0 {
-		out.MaxCPUTime = s.MaxCPUTime.String()
-	}
-	out.MaxScanEntries = s.MaxScanEntries
-	if s.MaxScanBytes != 0 {
-		out.MaxScanBytes = s.MaxScanBytes.String()
-	}
-	if s.ScanTimeout != 0 {
-		out.ScanTimeout = s.ScanTimeout.String()
-	}
-	return json.Marshal(out)
-}
 
 // UnmarshalJSON decodes a manifest with every check ReadManifest makes on its content (not
 // those on the artifact file). Its errors are *ManifestError without a Path.
@@ -209,51 +122,17 @@ func (m *Manifest) checkArtifact() error {
 	if !fi.Mode().IsRegular() {
 		return fieldErr(m.Path, "artifact", "artifact %q (%s) is not a regular file (mode %v)", m.Artifact, p, fi.Mode())
 	}
-	switch m.Transport {
-	case TransportWasm:
-		ok, err := hasWasmMagic(p)
-		if err != nil {
-			return &ManifestError{Path: m.Path, Field: "artifact", Err: fmt.Errorf("artifact %q: %w", m.Artifact, err)}
-		}
-		if !ok {
-			return fieldErr(m.Path, "artifact", "artifact %q (%s) is not a WebAssembly module (it does not start with \\0asm)", m.Artifact, p)
-		}
-	case TransportPlugin:
-		if !isExecutable(fi) {
-			return fieldErr(m.Path, "artifact", "artifact %q (%s) is not executable: a plugin artifact is a program (chmod +x)", m.Artifact, p)
-		}
+	kind, err := artifact.Kind(p)
+	if err != nil {
+		return &ManifestError{Path: m.Path, Field: "artifact", Err: fmt.Errorf("artifact %q: %w", m.Artifact, err)}
+	}
+	switch {
+	case m.Transport == TransportWasm && kind != artifact.Wasm:
+		return fieldErr(m.Path, "artifact", "artifact %q (%s) is not a WebAssembly module (it does not start with \\0asm)", m.Artifact, p)
+	case m.Transport == TransportPlugin && !artifact.IsExecutable(fi):
+		return fieldErr(m.Path, "artifact", "artifact %q (%s) is not executable: a plugin artifact is a program (chmod +x)", m.Artifact, p)
 	}
 	return nil
-}
-
-// wasmMagic starts every WebAssembly binary module.
-var wasmMagic = []byte("\x00asm")
-
-// hasWasmMagic reports whether the file at path starts with the WebAssembly magic.
-func hasWasmMagic(path string) (bool, error) {
-	f, _, err := regfile.Open(path, -1)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	var head [4]byte
-	n, err := io.ReadFull(f, head[:])
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return n == 4 && string(head[:]) == string(wasmMagic), nil
-}
-
-// isExecutable reports whether fi is a file the OS would run: an execute bit on Unix, the .exe
-// extension on Windows.
-func isExecutable(fi os.FileInfo) bool {
-	if runtime.GOOS == "windows" {
-		return strings.EqualFold(filepath.Ext(fi.Name()), ".exe")
-	}
-	return fi.Mode().Perm()&0o111 != 0
 }
 
 // nameRE is what a driver name may be: it is typed on command lines and used in DRIVER:DSN
@@ -264,10 +143,11 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // *ManifestError naming m.Path.
 func (m *Manifest) validate() error {
 	path := m.Path
-	if m.Name == "" {
+	switch {
+	case m.bare != "": // named after its file, whatever the file is called
+	case m.Name == "":
 		return fieldErr(path, "name", "must not be empty")
-	}
-	if !nameRE.MatchString(m.Name) {
+	case !nameRE.MatchString(m.Name):
 		return fieldErr(path, "name", "%q is not a driver name: want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", m.Name)
 	}
 	if m.Transport != TransportWasm && m.Transport != TransportPlugin {

@@ -4,20 +4,14 @@ package main
 // artifacts), so that the rest of the CLI does not depend on its API.
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/dockyard/dockyard/host"
-	"github.com/dockyard/dockyard/host/pluginhost"
-	"github.com/dockyard/dockyard/internal/regfile"
+	_ "github.com/dockyard/dockyard/host/pluginhost" // the CLI runs drivers of both transports
+	_ "github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -101,43 +95,14 @@ func (a *app) prepareOnce(t *target, prepare func(context.Context) (*host.Prepar
 // artifactTarget is a bare artifact: a WebAssembly module (wasm transport) or an executable
 // (plugin transport), with the default sandbox.
 func (a *app) artifactTarget(_ context.Context, path string) (*target, error) {
-	sum, isWasm, err := inspectArtifact(path)
+	m, err := host.Inspect(path)
 	if err != nil {
 		return nil, err
 	}
-	t := &target{
-		Name:      strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)),
-		Transport: transportPlugin,
-		Artifact:  path,
-		SHA256:    sum,
-	}
-	if isWasm {
-		t.Transport = transportWasm
-	}
+	t := &target{Name: m.Name, Transport: m.Transport, Artifact: path, SHA256: m.SHA256}
 	t.form = defaultDSNForm(t.Name, t.Transport)
 	a.prepareOnce(t, func(ctx context.Context) (*host.Prepared, error) {
-		return host.PrepareArtifact(ctx, path, host.WithLogger(a.logger))
+		return m.Prepare(ctx, host.WithLogger(a.logger))
 	})
 	return t, nil
-}
-
-// inspectArtifact returns the hex sha256 of the file at path and whether it is a WebAssembly
-// module.
-func inspectArtifact(path string) (sum string, isWasm bool, err error) {
-	f, _, err := regfile.Open(path, pluginhost.MaxBinarySize)
-	if err != nil {
-		return "", false, fmt.Errorf("artifact: %w", err)
-	}
-	defer f.Close()
-	var head [4]byte
-	n, err := io.ReadFull(f, head[:])
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return "", false, fmt.Errorf("artifact %s: %w", path, err)
-	}
-	h := sha256.New()
-	h.Write(head[:n])
-	if _, err := io.Copy(h, f); err != nil {
-		return "", false, fmt.Errorf("artifact %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), bytes.Equal(head[:n], []byte("\x00asm")), nil
 }

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/host"
+	_ "github.com/dockyard/dockyard/host/pluginhost" // plugin drivers
+	_ "github.com/dockyard/dockyard/host/wasmhost"   // wasm drivers
 	"github.com/dockyard/dockyard/store"
 )
 

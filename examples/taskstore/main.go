@@ -27,6 +27,8 @@ import (
 	_ "github.com/dockyard/dockyard/drivers/sqlite"
 	"github.com/dockyard/dockyard/examples/taskstore/tasks"
 	"github.com/dockyard/dockyard/host"
+	_ "github.com/dockyard/dockyard/host/pluginhost" // plugin drivers
+	_ "github.com/dockyard/dockyard/host/wasmhost"   // wasm drivers
 	"github.com/dockyard/dockyard/store"
 )
 

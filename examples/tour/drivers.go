@@ -1,15 +1,13 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
-	"github.com/dockyard/dockyard/pdk/abi"
+	"github.com/dockyard/dockyard/host"
 )
 
 // driver is one driver of the tour. artifact is "" for a compiled-in driver; otherwise it is
@@ -38,15 +36,6 @@ var defaultDrivers = []driver{
 	{name: "sqlite-plugin", transport: "plugin", artifact: "plugins/sqlite", dsn: file("sqlite-plugin.db"), dsnForm: "file"},
 }
 
-// manifest is what the tour writes for an artifact: the fields of docs/manifest.md it needs.
-type manifest struct {
-	Name      string `json:"name"`
-	Transport string `json:"transport"`
-	Artifact  string `json:"artifact"`
-	SHA256    string `json:"sha256"`
-	ABI       string `json:"abi"`
-}
-
 // prepare empties the drivers directory and puts in it each artifact that was built, with its
 // manifest. It returns the drivers to tour: the compiled-in ones and those artifacts.
 func prepare(cfg config, drivers []driver, out io.Writer) ([]driver, error) {
@@ -71,21 +60,23 @@ func prepare(cfg config, drivers []driver, out io.Writer) ([]driver, error) {
 			return nil, err
 		}
 		name := filepath.Base(d.artifact)
-		if err := os.WriteFile(filepath.Join(cfg.drivers, name), code, 0o755); err != nil {
+		path := filepath.Join(cfg.drivers, name)
+		if err := os.WriteFile(path, code, 0o755); err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(code)
-		m, err := json.MarshalIndent(manifest{
-			Name: d.name, Transport: d.transport, Artifact: name,
-			SHA256: hex.EncodeToString(sum[:]), ABI: fmt.Sprintf("%d.%d", abi.Major, abi.Minor),
-		}, "", "  ")
+		m, err := host.Inspect(path) // the manifest the artifact would have: transport, sha256, ABI
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(cfg.drivers, d.name+".json"), append(m, '\n'), 0o644); err != nil {
+		m.Name, m.Artifact = d.name, name
+		b, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "%s: %s (%s, sha256 %x...)\n", filepath.Join(cfg.drivers, d.name+".json"), name, d.transport, sum[:6])
+		if err := os.WriteFile(filepath.Join(cfg.drivers, d.name+".json"), append(b, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "%s: %s (%s, sha256 %s...)\n", filepath.Join(cfg.drivers, d.name+".json"), name, m.Transport, m.SHA256[:12])
 		available = append(available, d)
 	}
 	return available, nil
