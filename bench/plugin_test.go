@@ -57,11 +57,7 @@ func openSQLitePlugin(ctx context.Context, tb testing.TB, dir string) (*pluginIm
 type pluginImpl struct{ storeImpl }
 
 func (im *pluginImpl) crossings() (uint64, bool) {
-	d, ok := pdk.DriverOf(im.s)
-	if !ok {
-		return 0, false
-	}
-	st, ok := pluginhost.StatsOf(d)
+	st, ok := pdk.StatsOf(im.s)
 	return st.RoundTrips, ok
 }
 

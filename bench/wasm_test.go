@@ -14,7 +14,6 @@ import (
 	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/internal/pgtest"
 	"github.com/dockyard/dockyard/pdk"
-	"github.com/dockyard/dockyard/pdk/abi"
 )
 
 // The wasm implementations: plugins/inmem compiled to WebAssembly and run through host/wasmhost,
@@ -88,7 +87,7 @@ func TestMain(m *testing.M) {
 // wasmImpl is a store opened on a wasm module: a storeImpl whose crossings can be counted.
 type wasmImpl struct {
 	storeImpl
-	stats func() abi.Stats // nil when the ABI client's Stats cannot be reached
+	stats func() pdk.TransportStats // nil when the ABI client's statistics cannot be reached
 }
 
 // openWasm opens a new store on the module of implementation name.
@@ -109,14 +108,11 @@ func (im *wasmImpl) crossings() (uint64, bool) {
 	return im.stats().RoundTrips, true
 }
 
-// statser is what the ABI client (*abi.Client) offers to count crossings.
-type statser interface{ Stats() abi.Stats }
-
-// clientStats returns the Stats of the ABI client behind a driver from host/wasmhost (whose
-// drivers have a Stats method), or nil.
-func clientStats(d pdk.Driver) func() abi.Stats {
-	if s, ok := d.(statser); ok {
-		return s.Stats
+// clientStats returns the statistics of the ABI client behind a driver from host/wasmhost
+// (a pdk.StatsReporter), or nil.
+func clientStats(d pdk.Driver) func() pdk.TransportStats {
+	if r, ok := d.(pdk.StatsReporter); ok {
+		return func() pdk.TransportStats { st, _ := r.TransportStats(); return st }
 	}
 	return nil
 }

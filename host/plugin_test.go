@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockyard/dockyard/host/pluginhost"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
@@ -56,8 +55,7 @@ func TestPluginManifest(t *testing.T) {
 	if info, ok := pdk.InfoOf(s); !ok || info.Name != "sqlite" || !info.Caps.Durable {
 		t.Errorf("InfoOf = %+v, %v; want the sqlite driver, durable", info, ok)
 	}
-	d, _ := pdk.DriverOf(s)
-	if st, ok := pluginhost.StatsOf(d); !ok || st.PID == 0 {
+	if st, ok := pdk.StatsOf(s); !ok || st.PID == 0 {
 		t.Errorf("the store is not served by a plugin process: %+v, %v", st, ok)
 	}
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("ns", "k\x00\xff", []byte("v")) }); err != nil {

@@ -111,25 +111,68 @@ func NewStore(d Driver, opts ...Option) store.Store {
 	return a
 }
 
+// Describer is implemented by a store.Store that can say which driver backs it: every store
+// made by NewStore does. A Store that wraps another (for metrics, logging) should implement it
+// by calling InfoOf on the Store it wraps, so tools can still describe it.
+type Describer interface {
+	DriverInfo() Info
+}
+
 // InfoOf returns what the driver behind s declared (its name, version and capabilities), if s
-// was made by NewStore; tools such as the dockyard CLI use it to describe a store.
+// is a Describer; tools such as the dockyard CLI use it to describe a store.
 func InfoOf(s store.Store) (Info, bool) {
-	a, ok := s.(*adapter)
+	d, ok := s.(Describer)
 	if !ok {
 		return Info{}, false
 	}
-	return a.info, true
+	return d.DriverInfo(), true
 }
 
-// DriverOf returns the driver behind s, if s was made by NewStore: hosts use it to reach their
-// transport's statistics (pluginhost.StatsOf). Calling the driver directly bypasses every rule
-// the adapter enforces; do not.
-func DriverOf(s store.Store) (Driver, bool) {
-	a, ok := s.(*adapter)
+// DriverInfo implements Describer.
+func (a *adapter) DriverInfo() Info { return a.info }
+
+// TransportStats counts what a transport did for one store, in one shape for every host: the
+// wasm transport fills the ABI client's counters, the plugin transport those and its process's.
+type TransportStats struct {
+	// RoundTrips is the number of crossings: request frames sent to the guest or plugin.
+	RoundTrips uint64
+	// Reopens is the number of HELLOs sent again after the guest session was lost.
+	Reopens uint64
+	// Lost reports that the store is lost: the guest is not durable, its session was lost,
+	// and the client was not made to accept the loss, so every call fails with
+	// store.ErrStoreLost.
+	Lost bool
+	// Starts is how many plugin processes were started: 1 + restarts (plugins only).
+	Starts int
+	// PID is the running plugin process's id, 0 if none runs (plugins only).
+	PID int
+	// LogsDropped is how many of the plugin's log records were dropped, over the rate limit
+	// (plugins only).
+	LogsDropped int64
+}
+
+// StatsReporter is implemented by a Driver whose transport counts its work (the drivers of
+// host/wasmhost and host/pluginhost), and by the stores NewStore makes, which forward to their
+// driver. A wrapping Store should forward it as Describer is forwarded.
+type StatsReporter interface {
+	TransportStats() (TransportStats, bool)
+}
+
+// StatsOf returns the transport statistics of the store s, if its driver reports them.
+func StatsOf(s store.Store) (TransportStats, bool) {
+	r, ok := s.(StatsReporter)
 	if !ok {
-		return nil, false
+		return TransportStats{}, false
 	}
-	return a.d, true
+	return r.TransportStats()
+}
+
+// TransportStats implements StatsReporter, forwarding to the driver.
+func (a *adapter) TransportStats() (TransportStats, bool) {
+	if r, ok := a.d.(StatsReporter); ok {
+		return r.TransportStats()
+	}
+	return TransportStats{}, false
 }
 
 // exclusive is the weight a writer takes on the readers/writer gate: more than any number of

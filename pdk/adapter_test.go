@@ -340,14 +340,82 @@ func TestInfoOf(t *testing.T) {
 	if !ok || info != d.Info() {
 		t.Fatalf("InfoOf(NewStore(inmem)) = %+v, %v; want %+v, true", info, ok, d.Info())
 	}
-	if got, ok := pdk.DriverOf(pdk.NewStore(d)); !ok || got != d {
-		t.Fatalf("DriverOf(NewStore(d)) = %v, %v", got, ok)
-	}
-	if _, ok := pdk.DriverOf(nil); ok {
-		t.Fatal("DriverOf(nil) reports a driver")
-	}
 	if _, ok := pdk.InfoOf(nil); ok {
 		t.Fatal("InfoOf(nil) reports a driver")
+	}
+	// A wrapper that forwards Describer is described; one that does not, is not.
+	if got, ok := pdk.InfoOf(describing{plain{pdk.NewStore(d)}}); !ok || got != d.Info() {
+		t.Fatalf("InfoOf(a forwarding wrapper) = %+v, %v; want %+v, true", got, ok, d.Info())
+	}
+	if _, ok := pdk.InfoOf(plain{pdk.NewStore(d)}); ok {
+		t.Fatal("InfoOf(a wrapper that does not forward) reports a driver")
+	}
+	if _, ok := pdk.StatsOf(pdk.NewStore(d)); ok {
+		t.Fatal("StatsOf(a store on an in-process driver) reports transport statistics")
+	}
+}
+
+// plain wraps a Store and forwards nothing but its methods, as a metrics wrapper would.
+type plain struct{ store.Store }
+
+// describing is plain forwarding pdk.Describer.
+type describing struct{ plain }
+
+func (w describing) DriverInfo() pdk.Info { info, _ := pdk.InfoOf(w.plain.Store); return info }
+
+// pagingTx wraps a Tx and forwards store.Pager, counting the pages asked.
+type pagingTx struct {
+	store.Tx
+	pages *int
+}
+
+func (tx pagingTx) ScanPage(ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
+	*tx.pages++
+	return store.ScanPage(tx.Tx, ns, prefix, after, limit)
+}
+
+// TestScanPageThroughWrapper: a wrapping Tx that forwards store.Pager keeps a paged walk paged:
+// every page is asked of the driver alone, as many pages as the walk takes.
+func TestScanPageThroughWrapper(t *testing.T) {
+	ctx := context.Background()
+	s := pdk.NewStore(inmem.NewDriver())
+	defer s.Close()
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range 20 {
+			if err := tx.Put("ns", fmt.Sprintf("k%02d", i), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	if err := s.View(ctx, func(tx store.Tx) error {
+		w := pagingTx{Tx: tx, pages: &pages}
+		var got []string
+		for after := ""; ; {
+			page, more, err := store.ScanPage(w, "ns", "", after, 7)
+			if err != nil {
+				return err
+			}
+			for _, kv := range page {
+				got = append(got, kv.Key)
+			}
+			if !more {
+				break
+			}
+			after = page[len(page)-1].Key
+		}
+		if len(got) != 20 || got[0] != "k00" || got[19] != "k19" {
+			t.Errorf("walk through the wrapper: %q", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 3 {
+		t.Errorf("the walk asked the wrapper for %d pages, want 3 (20 entries in pages of 7)", pages)
 	}
 }
 
@@ -373,7 +441,7 @@ func TestScanPage(t *testing.T) {
 		var got []string
 		after := ""
 		for {
-			page, more, err := pdk.ScanPage(tx, "ns", "p\xff", after, 7)
+			page, more, err := store.ScanPage(tx, "ns", "p\xff", after, 7)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -396,7 +464,7 @@ func TestScanPage(t *testing.T) {
 		if got := walk(scanOnly{tx}); !slices.Equal(got, want) {
 			t.Errorf("pages through the fallback: %q, want %q", got, want)
 		}
-		if _, _, err := pdk.ScanPage(tx, "ns", "", "", 0); err == nil {
+		if _, _, err := store.ScanPage(tx, "ns", "", "", 0); err == nil {
 			t.Error("ScanPage with limit 0 succeeded")
 		}
 		return nil

@@ -7,31 +7,10 @@ import (
 	"github.com/dockyard/dockyard/store"
 )
 
-// ScanPage returns at most limit entries of ns whose keys have prefix and sort after after,
-// in byte order, and whether more may follow: the paged form of Tx.Scan, for tools that walk
-// a namespace too large to hold at once (the dockyard CLI's scan and copy). Call it again with
-// after set to the last key returned. On a Tx of a store made by NewStore it asks the driver
-// for that page alone; on any other Tx it falls back to Tx.Scan and slices the result.
-// limit must be positive.
-func ScanPage(tx store.Tx, ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
+// ScanPage implements store.Pager: one page of Scan, asked of the driver alone.
+func (t *txn) ScanPage(ns, prefix, after string, limit int) ([]store.KeyValue, bool, error) {
 	if limit <= 0 {
 		return nil, false, fmt.Errorf("pdk: ScanPage limit %d: must be positive", limit)
-	}
-	t, ok := tx.(*txn)
-	if !ok {
-		kvs, err := tx.Scan(ns, prefix)
-		if err != nil {
-			return nil, false, err
-		}
-		i := 0
-		for i < len(kvs) && kvs[i].Key <= after {
-			i++
-		}
-		kvs = kvs[i:]
-		if len(kvs) > limit {
-			return kvs[:limit], true, nil
-		}
-		return kvs, false, nil
 	}
 	return t.scanPage(ns, prefix, after, limit)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -167,35 +166,13 @@ func (t *txn) Delete(ns, key string) error {
 // Scan assembles the driver's pages, checking that each page continues the last in byte order
 // within the prefix: a driver that breaks that gets an error, not a silently wrong result.
 func (t *txn) Scan(ns, prefix string) ([]store.KeyValue, error) {
-	if err := t.usable(); err != nil {
-		return nil, err
-	}
-	if err := t.a.checkNS(ns); err != nil {
-		return nil, err
-	}
-	if len(prefix) > t.a.maxKey {
-		return nil, fmt.Errorf("%w: prefix of %d bytes (max %d)", store.ErrTooLarge, len(prefix), t.a.maxKey)
-	}
 	var out []store.KeyValue
 	after := ""
 	start, size := time.Now(), 0
 	for {
-		page, more, err := t.dtx.Scan(t.ctx, ns, prefix, after, t.a.pageSize)
+		page, more, err := t.scanPage(ns, prefix, after, t.a.pageSize)
 		if err != nil {
-			return nil, t.driverErr(err)
-		}
-		if len(page) > t.a.pageSize {
-			return nil, t.driverErr(fmt.Errorf("%s: scan returned %d entries, more than the %d asked for", t.a.info.Name, len(page), t.a.pageSize))
-		}
-		for i := range page {
-			k := page[i].Key
-			if k <= after || !strings.HasPrefix(k, prefix) {
-				return nil, t.driverErr(fmt.Errorf("%s: scan returned key %q out of order or outside prefix %q (after %q)", t.a.info.Name, k, prefix, after))
-			}
-			if page[i].Value == nil {
-				page[i].Value = []byte{}
-			}
-			after = k
+			return nil, err
 		}
 		for i := range page {
 			size += len(page[i].Key) + len(page[i].Value)
@@ -211,11 +188,6 @@ func (t *txn) Scan(ns, prefix string) ([]store.KeyValue, error) {
 		if !more {
 			return out, nil
 		}
-		if len(page) == 0 {
-			return nil, t.driverErr(fmt.Errorf("%s: scan returned an empty page that claims more entries follow", t.a.info.Name))
-		}
-		if err := t.usable(); err != nil {
-			return nil, err
-		}
+		after = page[len(page)-1].Key
 	}
 }

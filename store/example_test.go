@@ -108,3 +108,48 @@ func ExampleStore_Migrate() {
 	// <nil>
 	// true
 }
+
+// ScanPage walks a prefix in pages, so a namespace too large to hold at once is read a page at
+// a time: start after "", then after the last key of each page, until more is false.
+func ExampleScanPage() {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "inmem", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Update(ctx, func(tx store.Tx) error {
+		for _, k := range []string{"user/1", "user/2", "user/3", "user/4", "user/5"} {
+			if err := tx.Put("app", k, []byte("x")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = s.View(ctx, func(tx store.Tx) error {
+		for after := ""; ; {
+			page, more, err := store.ScanPage(tx, "app", "user/", after, 2)
+			if err != nil {
+				return err
+			}
+			for _, kv := range page {
+				fmt.Print(kv.Key, " ")
+			}
+			fmt.Println("| more:", more)
+			if !more {
+				return nil
+			}
+			after = page[len(page)-1].Key
+		}
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// user/1 user/2 | more: true
+	// user/3 user/4 | more: true
+	// user/5 | more: false
+}

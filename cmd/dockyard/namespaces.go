@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 	"github.com/spf13/cobra"
 )
@@ -108,7 +107,7 @@ func countKeys(ctx context.Context, tx store.Tx, ns string) (int64, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		page, more, err := pdk.ScanPage(tx, ns, "", after, scanPageSize)
+		page, more, err := store.ScanPage(tx, ns, "", after, scanPageSize)
 		if err != nil {
 			return n, fmt.Errorf("count the keys of namespace %s: %w", display(ns), err)
 		}

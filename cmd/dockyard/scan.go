@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 	"github.com/spf13/cobra"
 )
@@ -70,7 +69,7 @@ Exit codes: 0 listed (even nothing); 1 the store failed; 2 usage error.`,
 					if limit > 0 {
 						want = min(want, limit-n)
 					}
-					page, more, err := pdk.ScanPage(tx, ns, prefix, cursor, want)
+					page, more, err := store.ScanPage(tx, ns, prefix, cursor, want)
 					if err != nil {
 						return err
 					}

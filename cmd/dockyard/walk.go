@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"hash"
 
-	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -17,7 +16,7 @@ import (
 func readBatch(tx store.Tx, ns, after string, n int) ([]store.KeyValue, bool, error) {
 	var out []store.KeyValue
 	for len(out) < n {
-		page, more, err := pdk.ScanPage(tx, ns, "", after, n-len(out))
+		page, more, err := store.ScanPage(tx, ns, "", after, n-len(out))
 		if err != nil {
 			return nil, false, err
 		}

@@ -34,7 +34,7 @@
 // The plugin's log records (slog in the plugin, through pdk/pluginguest) are logged by the host's
 // logger (WithLogger) at their levels, with plugin=<name>; so are go-plugin's own. Forwarding
 // is rate-limited per plugin (LogBurst at once, then LogRate a second): what a flooding plugin
-// logs past that is dropped, counted (Stats.LogsDropped) and reported in a warning.
+// logs past that is dropped, counted (pdk.TransportStats.LogsDropped) and reported in a warning.
 //
 // Every call has a deadline: the caller's context and the call timeout (WithCallTimeout). A
 // plugin that has not answered by then is killed (SIGKILL) and the call fails. A plugin

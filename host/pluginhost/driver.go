@@ -115,30 +115,17 @@ func (d *driver) Close() error {
 	return d.closeErr
 }
 
-// Stats describes a plugin driver's transport.
-type Stats struct {
-	abi.Stats
-	// Starts is how many plugin processes were started: 1 + restarts.
-	Starts int
-	// PID is the running process's id, 0 if none runs.
-	PID int
-	// LogsDropped is how many of the plugin's log records were dropped, over the rate limit.
-	LogsDropped int64
-}
-
-// StatsOf returns the Stats of a driver NewDriver returned, or false for any other driver.
-func StatsOf(d pdk.Driver) (Stats, bool) {
-	pd, ok := d.(*driver)
-	if !ok {
-		return Stats{}, false
+// TransportStats implements pdk.StatsReporter: the ABI client's counters and the process's
+// (its PID, how many were started, log records dropped).
+func (d *driver) TransportStats() (pdk.TransportStats, bool) {
+	var s pdk.TransportStats
+	if r, ok := d.Driver.(pdk.StatsReporter); ok {
+		s, _ = r.TransportStats()
 	}
-	s := Stats{PID: pd.t.pid()}
-	if c, ok := pd.Driver.(interface{ Stats() abi.Stats }); ok {
-		s.Stats = c.Stats()
-	}
-	s.LogsDropped = pd.t.logs.total.Load()
-	pd.t.mu.Lock()
-	s.Starts = pd.t.starts
-	pd.t.mu.Unlock()
+	s.PID = d.t.pid()
+	s.LogsDropped = d.t.logs.total.Load()
+	d.t.mu.Lock()
+	s.Starts = d.t.starts
+	d.t.mu.Unlock()
 	return s, true
 }

@@ -27,7 +27,7 @@ func pidOf(t testing.TB, s store.Store) int {
 	return st.PID
 }
 
-func statsOf(t testing.TB, s store.Store) Stats {
+func statsOf(t testing.TB, s store.Store) pdk.TransportStats {
 	t.Helper()
 	st, err := pluginStats(s)
 	if err != nil {
@@ -37,14 +37,10 @@ func statsOf(t testing.TB, s store.Store) Stats {
 }
 
 // pluginStats is statsOf for goroutines other than the test's.
-func pluginStats(s store.Store) (Stats, error) {
-	d, ok := pdk.DriverOf(s)
+func pluginStats(s store.Store) (pdk.TransportStats, error) {
+	st, ok := pdk.StatsOf(s)
 	if !ok {
-		return Stats{}, errors.New("store not made by pdk.NewStore")
-	}
-	st, ok := StatsOf(d)
-	if !ok {
-		return Stats{}, errors.New("not a plugin driver")
+		return pdk.TransportStats{}, errors.New("the store reports no transport statistics")
 	}
 	return st, nil
 }

@@ -457,7 +457,7 @@ func TestPinnedBinaryCannotBeSwapped(t *testing.T) {
 }
 
 // TestLogFlood: a plugin that logs 5,000 records at once gets LogBurst of them through, then
-// LogRate a second; the rest are dropped, counted in Stats.LogsDropped and in a warning.
+// LogRate a second; the rest are dropped, counted in TransportStats.LogsDropped and in a warning.
 func TestLogFlood(t *testing.T) {
 	h := &recorder{}
 	began := time.Now()
@@ -478,7 +478,7 @@ func TestLogFlood(t *testing.T) {
 		}
 		return flood, warnings
 	}
-	var st Stats
+	var st pdk.TransportStats
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		st = statsOf(t, s)
 		if n, _ := count(); int64(n)+st.LogsDropped >= 5000 {

@@ -62,11 +62,12 @@ func (d *driver) Close() error {
 	return d.closeErr
 }
 
-// Stats returns the ABI client's counters: crossings into the guest and sessions reopened
-// after a lost instance. Benchmarks and tests use it to check batching.
-func (d *driver) Stats() abi.Stats {
-	if c, ok := d.Driver.(interface{ Stats() abi.Stats }); ok {
-		return c.Stats()
+// TransportStats implements pdk.StatsReporter: the ABI client's counters, crossings into the
+// guest and sessions reopened after a lost instance. Benchmarks and tests use it to check
+// batching.
+func (d *driver) TransportStats() (pdk.TransportStats, bool) {
+	if r, ok := d.Driver.(pdk.StatsReporter); ok {
+		return r.TransportStats()
 	}
-	return abi.Stats{}
+	return pdk.TransportStats{}, false
 }

@@ -79,16 +79,9 @@ func WithAcceptLoss() ClientOption {
 	return func(c *clientConfig) { c.acceptLoss = true }
 }
 
-// Stats counts what a Client did.
-type Stats struct {
-	// RoundTrips is the number of crossings: calls to the RoundTripper.
-	RoundTrips uint64
-	// Reopens is the number of HELLOs sent again after the guest session was lost.
-	Reopens uint64
-	// Lost reports that the store is lost: the guest is not durable, its session was lost,
-	// and the client was not made WithAcceptLoss, so every call fails with store.ErrStoreLost.
-	Lost bool
-}
+// Stats counts what a Client did: the crossings, reopens and loss of pdk.TransportStats (the
+// transports add their own fields).
+type Stats = pdk.TransportStats
 
 // Client is the host side of the ABI: a pdk.Driver that turns every call into operations in
 // request frames sent through a RoundTripper. NewClient returns one. It keeps crossings few:
@@ -197,6 +190,9 @@ func (c *Client) Stats() Stats {
 	c.mu.Unlock()
 	return Stats{RoundTrips: c.roundTrips.Load(), Reopens: c.reopens.Load(), Lost: lost}
 }
+
+// TransportStats implements pdk.StatsReporter.
+func (c *Client) TransportStats() (pdk.TransportStats, bool) { return c.Stats(), true }
 
 // Begin returns a transaction handle. Nothing crosses until the transaction needs an answer.
 func (c *Client) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
