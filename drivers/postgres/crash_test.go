@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,129 +13,51 @@ import (
 	"github.com/dockyard/dockyard/store"
 )
 
-// crashEnv names the DSN the crash child writes to. Unset, TestCrashChild does nothing.
-const crashEnv = "DOCKYARD_POSTGRES_CRASH_CHILD"
-
-// crashChildLifetime bounds a crash child that nobody kills, so an orphan cannot run forever.
+// crashChildLifetime bounds a child that nobody kills, so an orphan cannot run forever.
 const crashChildLifetime = 60 * time.Second
 
 // lockPromptly is how soon after a client was killed another process must get the write lock.
 const lockPromptly = 5 * time.Second
 
-func seqKey(p string, seq uint64) string { return fmt.Sprintf("%s/%010d", p, seq) }
-
-// TestCrashChild is the child process of TestKillClient: it commits Updates in a loop, each
-// reading the counter and writing n/<seq>, m/<seq> and the counter, and acknowledges each on
-// stdout once Update returned nil, until it is killed.
-func TestCrashChild(t *testing.T) {
-	dsn := os.Getenv(crashEnv)
-	if dsn == "" {
-		return
-	}
-	fail := func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "crash child: "+format+"\n", args...)
-		os.Exit(2)
-	}
-	ctx := context.Background()
-	s, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		fail("open: %v", err)
-	}
-	for deadline := time.Now().Add(crashChildLifetime); time.Now().Before(deadline); {
-		var seq uint64
-		err := s.Update(ctx, func(tx store.Tx) error {
-			n, err := counterIn(tx)
-			if err != nil {
-				return err
-			}
-			seq = n + 1
-			v := []byte(strconv.FormatUint(seq, 10))
-			for _, k := range []string{seqKey("n", seq), seqKey("m", seq), "counter"} {
-				if err := tx.Put("crash", k, v); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+// crashConfig is the crash test of a DSN; crashtest.Config.Env names the DSN the child writes to.
+var crashConfig = crashtest.Config{
+	Env:  "DOCKYARD_POSTGRES_CRASH_CHILD",
+	Open: func(ctx context.Context, dsn string) (store.Store, error) { return postgres.Open(ctx, dsn) },
+	// The dead client holds no lock: this process gets the write lock within lockPromptly.
+	Recovered: func(t *testing.T, s store.Store) {
+		ctx, cancel := context.WithTimeout(t.Context(), lockPromptly)
+		defer cancel()
+		start := time.Now()
+		err := s.Update(ctx, func(tx store.Tx) error { _, err := tx.Get("crash", "counter"); return ignoreNotFound(err) })
 		if err != nil {
-			fail("update %d: %v", seq, err)
+			t.Fatalf("taking the write lock after the client was killed: %v (after %v)", err, time.Since(start))
 		}
-		// os.Stdout is unbuffered: the ack is in the pipe when Write returns.
-		if _, err := fmt.Fprintf(os.Stdout, "ack %d\n", seq); err != nil {
-			fail("ack %d: %v", seq, err)
-		}
-	}
-	fail("not killed within %v", crashChildLifetime)
+		t.Logf("write lock taken %v after the kill", time.Since(start).Round(time.Millisecond))
+	},
 }
 
-func counterIn(tx store.Tx) (uint64, error) {
-	v, err := tx.Get("crash", "counter")
+func ignoreNotFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
+		return nil
 	}
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseUint(string(v), 10, 64)
+	return err
 }
+
+// TestCrashChild is the child process of TestKillClient. Without its variable set it returns
+// at once.
+func TestCrashChild(t *testing.T) { crashtest.Child(t, crashConfig) }
 
 // TestKillClient kills (SIGKILL) a client process in the middle of its Updates, 10 times: every
 // acknowledged Update is there in full, none is there in part, and the dead client holds no
 // lock: this process gets the write lock at once, and the next child starts where the last one
 // stopped.
 func TestKillClient(t *testing.T) {
-	rounds := 10
+	cfg := crashConfig
+	cfg.Target, cfg.Rounds = dsnWithTable(t, "crash"), 10
 	if testing.Short() {
-		rounds = 3
+		cfg.Rounds = 3
 	}
-	dsn := dsnWithTable(t, "crash")
-	crashtest.Run(t, crashtest.Config{
-		Env: crashEnv, Target: dsn, Rounds: rounds,
-		Verify: func(t *testing.T) uint64 { return verifyCrash(t, dsn) },
-	})
-}
-
-// verifyCrash takes the write lock within lockPromptly, checks the store holds exactly the
-// transactions 1..counter, each in full, and returns counter.
-func verifyCrash(t *testing.T, dsn string) uint64 {
-	t.Helper()
-	s := openT(t, dsn)
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), lockPromptly)
-	start := time.Now()
-	var counter uint64
-	err := s.Update(ctx, func(tx store.Tx) error {
-		var err error
-		counter, err = counterIn(tx)
-		return err
-	})
-	cancel()
-	if err != nil {
-		t.Fatalf("taking the write lock after the client was killed: %v (after %v)", err, time.Since(start))
-	}
-	t.Logf("write lock taken %v after the kill", time.Since(start).Round(time.Millisecond))
-	err = s.View(t.Context(), func(tx store.Tx) error {
-		for _, p := range []string{"n/", "m/"} {
-			kvs, err := tx.Scan("crash", p)
-			if err != nil {
-				return err
-			}
-			if uint64(len(kvs)) != counter {
-				return fmt.Errorf("counter is %d but the store holds %d %s keys", counter, len(kvs), p)
-			}
-			for i, kv := range kvs {
-				seq := uint64(i) + 1
-				if kv.Key != seqKey(p[:1], seq) || string(kv.Value) != strconv.FormatUint(seq, 10) {
-					return fmt.Errorf("entry %d is %q = %q, want %q = %d", i, kv.Key, kv.Value, seqKey(p[:1], seq), seq)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("after the kill: %v", err)
-	}
-	return counter
+	crashtest.Run(t, cfg)
 }
 
 func init() { childRoles["holdlock"] = holdLock }
