@@ -45,20 +45,31 @@ func init() {
 	})
 }
 
-// Option configures Open and NewDriver.
-type Option func(*config)
-
-type config struct {
-	compactMin int64
+// Options are the driver's settings: the With functions set them one at a time, and a driver
+// artifact decodes them whole from a manifest's "options" (pdk.DecodeOptions onto
+// DefaultOptions; the JSON names are in the tags) and passes them with WithOptions. Every value
+// is valid.
+type Options struct {
+	// CompactMinSize sets when the database file is compacted: once it is larger than this
+	// many bytes and more than twice as large as it was after the last compaction (or as its
+	// live data when the store was opened). The default is DefaultCompactMinSize. A negative
+	// value disables compaction: the file then grows with every write, until compacted by a
+	// later open with compaction enabled. JSON "compact_min_size".
+	CompactMinSize int64 `json:"compact_min_size"`
 }
 
-// WithCompactMinSize sets when the database file is compacted: once it is larger than n bytes
-// and more than twice as large as it was after the last compaction (or as its live data when
-// the store was opened). The default is DefaultCompactMinSize. A negative n disables
-// compaction: the file then grows with every write, until compacted by a later open with
-// compaction enabled.
+// DefaultOptions returns the options a store has when none is given.
+func DefaultOptions() Options { return Options{CompactMinSize: DefaultCompactMinSize} }
+
+// Option configures Open and NewDriver.
+type Option func(*Options)
+
+// WithOptions sets every option at once, to o.
+func WithOptions(o Options) Option { return func(c *Options) { *c = o } }
+
+// WithCompactMinSize sets Options.CompactMinSize.
 func WithCompactMinSize(n int64) Option {
-	return func(c *config) { c.compactMin = n }
+	return func(c *Options) { c.CompactMinSize = n }
 }
 
 // Open opens (creating if needed) the store whose data directory is dir and returns it as a
@@ -79,7 +90,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (store.Store, error) 
 // through a Store. The directory must exist; the database file is FileName inside it. The
 // caller owns the driver and must Close it; pdk.NewStore takes that ownership over.
 func NewDriver(dir string, opts ...Option) (pdk.Driver, error) {
-	cfg := config{compactMin: DefaultCompactMinSize}
+	cfg := DefaultOptions()
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -148,7 +159,7 @@ func checkDir(dir string) (string, error) {
 // host's next call (in a wasm reactor) or for the very goroutine that is blocked.
 type driver struct {
 	dir, path string
-	cfg       config
+	cfg       Options
 	unlock    func() error // releases the directory lock
 
 	mu       sync.Mutex
@@ -224,7 +235,7 @@ func (d *driver) closeDB() error {
 
 // compactionDue reports whether the file has grown enough to be rewritten.
 func (d *driver) compactionDue() bool {
-	return d.cfg.compactMin >= 0 && d.size > max(d.cfg.compactMin, 2*d.baseline)
+	return d.cfg.CompactMinSize >= 0 && d.size > max(d.cfg.CompactMinSize, 2*d.baseline)
 }
 
 // compact rewrites the database file with only its live data: a snapshot is written to a new

@@ -47,34 +47,50 @@ func init() {
 	})
 }
 
-// Option configures Open and NewDriver.
-type Option func(*config)
+// Options are the driver's settings: the With functions set them one at a time, and a driver
+// artifact decodes them whole from a manifest's "options" (pdk.DecodeOptions onto
+// DefaultOptions; the JSON names are in the tags) and passes them with WithOptions. Open and
+// NewDriver refuse an invalid value with an error naming the option, whichever way it was set.
+type Options struct {
+	// Table names the store's table; the store also uses the table <name>_meta. A name is 1
+	// to 58 bytes of lower-case ASCII letters, digits and '_', not starting with a digit, so
+	// that it means the same quoted or not. Empty is DefaultTable, or the DSN's dockyard_table
+	// parameter; naming two different tables in the DSN and here is an error. JSON "table".
+	Table string `json:"table"`
+	// ReadConns is how many connections the store keeps for View transactions: how many can
+	// run at once before further ones wait for a connection. The default is twice the number
+	// of CPUs, at least 4 and at most 32; it must be at least 1. Update transactions use one
+	// more connection of their own. JSON "read_conns".
+	ReadConns int `json:"read_conns"`
 
-type config struct {
-	table     string
-	tableSet  bool // WithTable was given, maybe with an empty (and so invalid) name
-	readConns int
+	tableSet bool // WithTable was given, maybe with an empty (and so invalid) name
 }
 
-// WithTable names the store's table; the store also uses the table <name>_meta. A name is 1 to
-// 58 bytes of lower-case ASCII letters, digits and '_', not starting with a digit, so that it
-// means the same quoted or not. The default is DefaultTable, or the DSN's dockyard_table
-// parameter; naming two different tables in the DSN and in WithTable is an error.
-func WithTable(name string) Option {
-	return func(c *config) { c.table, c.tableSet = name, true }
-}
+// DefaultOptions returns the options a store has when none is given.
+func DefaultOptions() Options { return Options{ReadConns: defaultReadConns()} }
 
-// WithReadConns sets how many connections the store keeps for View transactions: how many can
-// run at once before further ones wait for a connection. The default is twice the number of
-// CPUs, at least 4 and at most 32. Update transactions use one more connection of their own.
-// Values below 1 are ignored.
-func WithReadConns(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.readConns = n
-		}
+// Validate refuses an invalid value, naming the option (pdk.DecodeOptions calls it). The
+// table's name is checked when the store opens, against the DSN's.
+func (o Options) Validate() error {
+	if o.ReadConns < 1 {
+		return fmt.Errorf("postgres: option read_conns %d: must be at least 1", o.ReadConns)
 	}
+	return nil
 }
+
+// Option configures Open and NewDriver.
+type Option func(*Options)
+
+// WithOptions sets every option at once, to o.
+func WithOptions(o Options) Option { return func(c *Options) { *c = o } }
+
+// WithTable sets Options.Table; WithTable("") is an error, not the default.
+func WithTable(name string) Option {
+	return func(c *Options) { c.Table, c.tableSet = name, true }
+}
+
+// WithReadConns sets Options.ReadConns.
+func WithReadConns(n int) Option { return func(c *Options) { c.ReadConns = n } }
 
 func defaultReadConns() int {
 	return min(max(runtime.NumCPU()*2, 4), 32)
@@ -98,23 +114,27 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 	if err != nil {
 		return nil, err
 	}
-	cfg := config{readConns: defaultReadConns()}
+	cfg := DefaultOptions()
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.tableSet = cfg.tableSet || cfg.Table != ""
 	table := DefaultTable
 	switch {
-	case dsnTable != "" && cfg.tableSet && dsnTable != cfg.table:
-		return nil, fmt.Errorf("postgres: the DSN's %s=%q and WithTable(%q) name different tables", TableParam, dsnTable, cfg.table)
+	case dsnTable != "" && cfg.tableSet && dsnTable != cfg.Table:
+		return nil, fmt.Errorf("postgres: the DSN's %s=%q and WithTable(%q) name different tables", TableParam, dsnTable, cfg.Table)
 	case cfg.tableSet:
-		table = cfg.table
+		table = cfg.Table
 	case dsnTable != "":
 		table = dsnTable
 	}
 	if err := checkTable(table); err != nil {
 		return nil, err
 	}
-	d, err := newDriver(ctx, connCfg, table, cfg.readConns)
+	d, err := newDriver(ctx, connCfg, table, cfg.ReadConns)
 	if err != nil {
 		return nil, err
 	}

@@ -40,36 +40,51 @@ func init() {
 	})
 }
 
+// Options are the driver's settings: the With functions set them one at a time, and a driver
+// artifact decodes them whole from a manifest's "options" (pdk.DecodeOptions onto
+// DefaultOptions; the JSON names are in the tags) and passes them with WithOptions. Open and
+// NewDriver refuse an invalid value with an error naming the option, whichever way it was set.
+type Options struct {
+	// BusyTimeout is how long a connection waits for a lock held by another connection before
+	// giving up (default DefaultBusyTimeout). Within one store the driver never waits on
+	// itself; the timeout matters when several processes or stores share the file. Zero means
+	// fail at once; it must not be negative. JSON "busy_timeout": a duration string.
+	BusyTimeout pdk.Duration `json:"busy_timeout"`
+	// ReadConns is the size of the reader pool: how many View transactions can run at the
+	// same time before further ones wait for a connection. The default is twice the number of
+	// CPUs, at least 4 and at most 32; it must be at least 1. JSON "read_conns".
+	ReadConns int `json:"read_conns"`
+}
+
+// DefaultOptions returns the options a store has when none is given.
+func DefaultOptions() Options {
+	return Options{BusyTimeout: pdk.Duration(DefaultBusyTimeout), ReadConns: defaultReadConns()}
+}
+
+// Validate refuses an invalid value, naming the option (pdk.DecodeOptions calls it).
+func (o Options) Validate() error {
+	switch {
+	case o.BusyTimeout < 0:
+		return fmt.Errorf("sqlite: option busy_timeout %q: must not be negative", time.Duration(o.BusyTimeout).String())
+	case o.ReadConns < 1:
+		return fmt.Errorf("sqlite: option read_conns %d: must be at least 1", o.ReadConns)
+	}
+	return nil
+}
+
 // Option configures Open and NewDriver.
-type Option func(*config)
+type Option func(*Options)
 
-type config struct {
-	busyTimeout time.Duration
-	readConns   int
-}
+// WithOptions sets every option at once, to o.
+func WithOptions(o Options) Option { return func(c *Options) { *c = o } }
 
-// WithBusyTimeout sets how long a connection waits for a lock held by another connection
-// before giving up (default DefaultBusyTimeout). Within one store the driver never waits on
-// itself; the timeout matters when several processes or stores share the file. A negative
-// value is ignored; zero means fail at once.
+// WithBusyTimeout sets Options.BusyTimeout.
 func WithBusyTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d >= 0 {
-			c.busyTimeout = d
-		}
-	}
+	return func(c *Options) { c.BusyTimeout = pdk.Duration(d) }
 }
 
-// WithReadConns sets the size of the reader pool: how many View transactions can run at the
-// same time before further ones wait for a connection. The default is twice the number of
-// CPUs, at least 4 and at most 32. Values below 1 are ignored.
-func WithReadConns(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.readConns = n
-		}
-	}
-}
+// WithReadConns sets Options.ReadConns.
+func WithReadConns(n int) Option { return func(c *Options) { c.ReadConns = n } }
 
 func defaultReadConns() int {
 	return min(max(runtime.NumCPU()*2, 4), 32)
@@ -90,9 +105,12 @@ func Open(ctx context.Context, path string, opts ...Option) (store.Store, error)
 // through a Store. The directory of path must exist. The caller owns the driver and must Close
 // it; pdk.NewStore takes that ownership over.
 func NewDriver(ctx context.Context, path string, opts ...Option) (pdk.Driver, error) {
-	cfg := config{busyTimeout: DefaultBusyTimeout, readConns: defaultReadConns()}
+	cfg := DefaultOptions()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	abs, err := checkPath(path)
 	if err != nil {
@@ -202,9 +220,9 @@ type driver struct {
 	rstmts         [numStmts]*sql.Stmt // only the first numReadStmts are set
 }
 
-func (d *driver) open(ctx context.Context, cfg config) error {
+func (d *driver) open(ctx context.Context, cfg Options) error {
 	// The values are ours alone (the path cannot inject any: uri escapes it).
-	common := "_pragma=busy_timeout(" + strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10) + ")" +
+	common := "_pragma=busy_timeout(" + strconv.FormatInt(time.Duration(cfg.BusyTimeout).Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(FULL)"
 	var err error
 	// Opening a pool only checks the DSN; connections are made on first use.
@@ -217,7 +235,7 @@ func (d *driver) open(ctx context.Context, cfg config) error {
 	}
 	// The schema exists and the file is in WAL mode (a persistent setting) before any reader
 	// connects. query_only is a second guard: a reader connection cannot write.
-	d.reader, err = openPool(uri(d.path, common+"&_query_only=1"), cfg.readConns)
+	d.reader, err = openPool(uri(d.path, common+"&_query_only=1"), cfg.ReadConns)
 	if err != nil {
 		return d.openErr(err)
 	}

@@ -31,23 +31,15 @@ import (
 )
 
 // options is the JSON form of the manifest's options.
-type options struct {
-	CompactMinSize *int64 `json:"compact_min_size"`
-}
-
 // open opens the driver on the data directory named by the HELLO's DSN.
 func open(_ context.Context, h abi.Hello) (pdk.Driver, error) {
 	if h.DSN == "" {
 		return nil, errors.New("buntdb: no data directory: the host mounted none (empty DSN), " +
 			"and this driver keeps its database file in one; give the store a data directory")
 	}
-	var o options
+	o := buntdb.DefaultOptions()
 	if err := pdk.DecodeOptions(h.Options, &o); err != nil {
 		return nil, fmt.Errorf("buntdb: %w", err)
 	}
-	var opts []buntdb.Option
-	if o.CompactMinSize != nil {
-		opts = append(opts, buntdb.WithCompactMinSize(*o.CompactMinSize))
-	}
-	return buntdb.NewDriver(h.DSN, opts...)
+	return buntdb.NewDriver(h.DSN, buntdb.WithOptions(o))
 }

@@ -11,8 +11,8 @@
 //
 //	{"table": "orders", "read_conns": 4}
 //
-// table is postgres.WithTable (the DSN's dockyard_table, if also given, must agree),
-// read_conns postgres.WithReadConns. Unknown fields are an error. There is no WebAssembly form:
+// They are postgres.Options (the DSN's dockyard_table, if also given, must agree with table):
+// unknown fields and invalid values are an error naming the option. There is no WebAssembly form:
 // the driver needs network sockets, which the wasm sandbox does not give.
 package main
 
@@ -31,34 +31,19 @@ func main() {
 }
 
 // options is the JSON form of the manifest's options.
-type options struct {
-	Table     string `json:"table"`
-	ReadConns int    `json:"read_conns"`
-}
-
-// open opens the driver on the server and table the HELLO's DSN names.
 func open(ctx context.Context, h abi.Hello) (pdk.Driver, error) {
-	opts, err := parseOptions(h.Options)
+	o, err := parseOptions(h.Options)
 	if err != nil {
 		return nil, err
 	}
-	return postgres.NewDriver(ctx, h.DSN, opts...)
+	return postgres.NewDriver(ctx, h.DSN, postgres.WithOptions(o))
 }
 
-func parseOptions(raw []byte) ([]postgres.Option, error) {
-	var o options
+// parseOptions decodes the manifest's options onto the driver's defaults.
+func parseOptions(raw []byte) (postgres.Options, error) {
+	o := postgres.DefaultOptions()
 	if err := pdk.DecodeOptions(raw, &o); err != nil {
-		return nil, fmt.Errorf("postgres plugin: %w", err)
+		return o, fmt.Errorf("postgres plugin: %w", err)
 	}
-	var opts []postgres.Option
-	if o.Table != "" {
-		opts = append(opts, postgres.WithTable(o.Table))
-	}
-	if o.ReadConns < 0 {
-		return nil, fmt.Errorf("postgres plugin: options: read_conns %d: must not be negative", o.ReadConns)
-	}
-	if o.ReadConns > 0 {
-		opts = append(opts, postgres.WithReadConns(o.ReadConns))
-	}
-	return opts, nil
+	return o, nil
 }

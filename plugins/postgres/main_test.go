@@ -3,13 +3,19 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/dockyard/dockyard/drivers/postgres"
 )
 
 func TestParseOptions(t *testing.T) {
-	for in, n := range map[string]int{"": 0, `{}`: 0, `{"table": "orders"}`: 1, `{"table": "orders", "read_conns": 2}`: 2} {
-		opts, err := parseOptions([]byte(in))
-		if err != nil || len(opts) != n {
-			t.Errorf("options %q: %d options, %v; want %d", in, len(opts), err, n)
+	def := postgres.DefaultOptions()
+	for in, want := range map[string]postgres.Options{
+		"": def, `{}`: def, `{"table": "orders"}`: {Table: "orders", ReadConns: def.ReadConns},
+		`{"table": "orders", "read_conns": 2}`: {Table: "orders", ReadConns: 2},
+	} {
+		o, err := parseOptions([]byte(in))
+		if err != nil || o != want {
+			t.Errorf("options %q: %+v, %v; want %+v", in, o, err, want)
 		}
 	}
 	for in, want := range map[string]string{

@@ -10,14 +10,13 @@
 //
 //	{"busy_timeout": "5s", "read_conns": 4}
 //
-// busy_timeout is sqlite.WithBusyTimeout (a Go duration), read_conns sqlite.WithReadConns.
-// Unknown fields are an error.
+// They are sqlite.Options (busy_timeout a Go duration): unknown fields and invalid values are
+// an error naming the option.
 package main
 
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/dockyard/dockyard/drivers/sqlite"
 	"github.com/dockyard/dockyard/pdk"
@@ -30,38 +29,19 @@ func main() {
 }
 
 // options is the JSON form of the manifest's options.
-type options struct {
-	BusyTimeout string `json:"busy_timeout"`
-	ReadConns   int    `json:"read_conns"`
-}
-
-// open opens the driver on the database file the HELLO's DSN names.
 func open(ctx context.Context, h abi.Hello) (pdk.Driver, error) {
-	opts, err := parseOptions(h.Options)
+	o, err := parseOptions(h.Options)
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.NewDriver(ctx, h.DSN, opts...)
+	return sqlite.NewDriver(ctx, h.DSN, sqlite.WithOptions(o))
 }
 
-func parseOptions(raw []byte) ([]sqlite.Option, error) {
-	var o options
+// parseOptions decodes the manifest's options onto the driver's defaults.
+func parseOptions(raw []byte) (sqlite.Options, error) {
+	o := sqlite.DefaultOptions()
 	if err := pdk.DecodeOptions(raw, &o); err != nil {
-		return nil, fmt.Errorf("sqlite plugin: %w", err)
+		return o, fmt.Errorf("sqlite plugin: %w", err)
 	}
-	var opts []sqlite.Option
-	if o.BusyTimeout != "" {
-		d, err := time.ParseDuration(o.BusyTimeout)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("sqlite plugin: options: busy_timeout %q: not a non-negative Go duration", o.BusyTimeout)
-		}
-		opts = append(opts, sqlite.WithBusyTimeout(d))
-	}
-	if o.ReadConns < 0 {
-		return nil, fmt.Errorf("sqlite plugin: options: read_conns %d: must not be negative", o.ReadConns)
-	}
-	if o.ReadConns > 0 {
-		opts = append(opts, sqlite.WithReadConns(o.ReadConns))
-	}
-	return opts, nil
+	return o, nil
 }
