@@ -1,7 +1,7 @@
 # Dockyard Store. Set-up is two commands: `make demo` and `make test` (see README.md).
 GO ?= go
 
-.PHONY: demo test check bench wasm cwasm plugins tools
+.PHONY: demo test deps check bench wasm cwasm plugins tools
 
 ## demo: the tour (examples/tour). It builds the driver artifacts (wasm modules in Go, and in C
 ## when clang is there; plugin binaries), the taskstore example and the dockyard CLI, puts the
@@ -14,16 +14,32 @@ demo: wasm plugins
 	$(GO) build -o bin/dockyard ./cmd/dockyard
 	$(GO) run ./examples/tour -bin bin -drivers data/drivers -data data/tour
 
-## test: the C toolchain (tools), the PostgreSQL server programs (pgtools), formatting, vet, the
-## driver artifacts (wasm modules in Go and C, plugin binaries), and the whole
-## suite under the race detector.
-test: tools pgtools check wasm cwasm plugins
+## test: the system packages (deps), the checks (check), the driver artifacts (wasm modules in
+## Go and C, plugin binaries), and the whole suite under the race detector.
+test: deps check wasm cwasm plugins
 	$(GO) test -race -count=1 -timeout 25m ./...
 
+## deps: what the tests need besides Go, installed when missing (as root, with apt-get): the C
+## toolchain for wasm32-wasi (tools) and the PostgreSQL server programs (pgtools).
+deps: tools pgtools
+
+## check: formatting, go vet, staticcheck (a tool of go.mod: `go tool staticcheck`), go.mod and
+## go.sum tidy, and cross-builds. The module's packages build on Windows, macOS and FreeBSD too
+## (host/pluginhost is Unix-only: on Windows it is empty and registers no transport); its tests
+## compile on every Unix; the guest side builds for wasip1.
+CROSS_BUILD = windows/amd64 darwin/arm64 freebsd/amd64 linux/arm64
+CROSS_VET = darwin/arm64 linux/arm64
 check:
 	@bad=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$bad" ]; then echo "gofmt would change: $$bad"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@for t in $(CROSS_BUILD); do echo "GOOS=$${t%/*} GOARCH=$${t#*/} go build ./..."; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./... || exit 1; done
+	@for t in $(CROSS_VET); do echo "GOOS=$${t%/*} GOARCH=$${t#*/} go vet ./..."; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; done
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./pdk/wasmguest $(addprefix ./plugins/,$(WASM_PLUGINS))
 
 ## bench: benchmarks, printed as ratios against baselines measured in the same run. The whole
 ## set runs three times over, so a subject and its baseline alternate instead of one meeting
@@ -33,43 +49,36 @@ bench:
 	cd bench && for i in 1 2 3; do ../bin/bench.test -test.run '^$$' -test.bench . -test.benchmem; done | tee ../.bench.out
 	$(GO) run ./internal/benchratio < .bench.out
 
+## The artifacts are built by internal/artifactbuild (its cmd/artifacts), the one home of their
+## build flags, which the tests build with too; its cache makes a rebuild of unchanged sources
+## a copy.
+ARTIFACTS = $(GO) run ./internal/artifactbuild/cmd/artifacts -o bin
+
 ## wasm: the driver modules (plugins/*) as WebAssembly reactors, for host/wasmhost, in bin/wasm/.
 ## Tests do not need this: they build what they load through internal/artifactbuild.
 WASM_PLUGINS = inmem buntdb
 wasm:
-	@mkdir -p bin/wasm
-	for p in $(WASM_PLUGINS); do \
-		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o bin/wasm/$$p.wasm ./plugins/$$p || exit 1; \
-	done
+	$(ARTIFACTS) $(addprefix wasm:,$(WASM_PLUGINS))
 
 ## plugins: the driver artifacts that ship as go-plugin binaries (plugins/*, built for this
 ## machine), for host/pluginhost, in bin/plugins/. Tests do not need this: they build what they
-## start through internal/artifactbuild.BuildPlugin, with the same flags.
+## start through internal/artifactbuild.BuildPlugin.
 PLUGINS = sqlite inmem buntdb postgres
 plugins:
-	@mkdir -p bin/plugins
-	for p in $(PLUGINS); do \
-		CGO_ENABLED=0 $(GO) build -trimpath -o bin/plugins/$$p ./plugins/$$p || exit 1; \
-	done
+	$(ARTIFACTS) $(addprefix plugin:,$(PLUGINS))
 
 ## cwasm: the C driver modules (plugins/cinmem, on the C driver kit pdk/c) as WebAssembly
-## reactors, in bin/wasm/. Without the C toolchain it prints a notice and builds nothing (under
-## CI=true it fails). Tests do not need this: they build what they load through
-## internal/artifactbuild.BuildC, with the same flags (pdk/c/ctest/build_test.go: keep them in step).
+## reactors, in bin/wasm/, with artifactbuild.CFlags. Without the C toolchain it prints a notice
+## and builds nothing (under CI=true it fails). Tests do not need this: they build what they
+## load through internal/artifactbuild.BuildC, with the same flags.
 CLANG ?= clang
 CWASM_PLUGINS = cinmem
-CWASM_FLAGS = -O2 -flto -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-PDK_C = pdk/c/dockyard.c pdk/c/frame.c pdk/c/request.c pdk/c/wasm.c
 cwasm:
-	@mkdir -p bin/wasm
 	@if ! $(C_PROBE_WASM); then \
 		echo "!!!!!! cwasm: $(CLANG) cannot build wasm32-wasi reactors: run 'make tools' (as root) !!!!!!"; \
 		[ "$$CI" != true ] || exit 1; exit 0; \
 	fi; \
-	for p in $(CWASM_PLUGINS); do \
-		echo "$(CLANG) --target=wasm32-wasi -mexec-model=reactor $(CWASM_FLAGS) -Ipdk/c -o bin/wasm/$$p.wasm plugins/$$p/*.c $(PDK_C)"; \
-		$(CLANG) --target=wasm32-wasi -mexec-model=reactor $(CWASM_FLAGS) -Ipdk/c -o bin/wasm/$$p.wasm plugins/$$p/*.c $(PDK_C) || exit 1; \
-	done
+	CLANG=$(CLANG) $(ARTIFACTS) $(addprefix c:,$(CWASM_PLUGINS))
 
 ## tools: what the C driver kit's build and tests need besides Go: clang and wasm-ld for
 ## wasm32-wasi, Debian's wasi-libc sysroot (/usr/include/wasm32-wasi, /usr/lib/wasm32-wasi, found

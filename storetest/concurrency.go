@@ -62,17 +62,17 @@ func testSnapshot(t T, h Harness) {
 			return err
 		}
 		if string(first) != "v1" || string(again) != "v1" {
-			return fmt.Errorf("View read %q then %q across a concurrent Update, want v1 both times", first, again)
+			return fmt.Errorf("a View read %q then %q across a concurrent Update, want v1 both times", first, again)
 		}
 		if _, err := tx.Get("ns", "new"); !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("View sees a key committed after it began: %v", err)
+			return fmt.Errorf("a View sees a key committed after it began: %v", err)
 		}
 		kvs, err := tx.Scan("ns", "")
 		if err != nil {
 			return err
 		}
 		if got := keysOf(kvs); len(got) != 2 || got[0] != "j" || got[1] != "k" || string(kvs[1].Value) != "v1" {
-			return fmt.Errorf("Scan in View after a concurrent Update = %q, want the snapshot [j k]", got)
+			return fmt.Errorf("a Scan in View after a concurrent Update = %q, want the snapshot [j k]", got)
 		}
 		return nil
 	})

@@ -71,5 +71,11 @@
 // limits (WithLimits, DefaultLimits) are set before any of its code runs. The binary is
 // copied into a sealed memory file and hashed there, and that copy is executed, so no swap of
 // the file between check and start can run anything else. A host that cannot confine a plugin
-// entirely warns at open, or refuses (WithRequireContainment, ErrUncontained).
+// entirely warns at open, or refuses (WithRequireContainment, ErrUncontained).//
+// # Platforms
+//
+// The package is for Unix systems alone (its files build with the unix constraint): a plugin
+// is a process group to signal, a sealed memory file to execute and, on Linux, a Landlock
+// domain to confine. Elsewhere, Windows among them, the package is empty: it registers no
+// transport, and a plugin artifact fails to open with host.ErrTransportNotLinked.
 package pluginhost

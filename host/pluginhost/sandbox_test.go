@@ -143,11 +143,11 @@ func stdinPipe(t testing.TB, token string) (restore func()) {
 		t.Fatal(err)
 	}
 	w.Close()
-	if err := syscall.Dup2(int(r.Fd()), 0); err != nil {
+	if err := syscall.Dup3(int(r.Fd()), 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
-	return func() { _ = syscall.Dup2(saved, 0); syscall.Close(saved) }
+	return func() { _ = syscall.Dup3(saved, 0, 0); syscall.Close(saved) }
 }
 
 func TestSandboxOptions(t *testing.T) {

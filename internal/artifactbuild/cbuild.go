@@ -24,6 +24,15 @@ var ErrNoClang = errors.New("artifactbuild: clang cannot build wasm32-wasi react
 // dockyard_call themselves (pdk/c/wasm.c).
 var CReactorFlags = []string{"--target=wasm32-wasi", "-mexec-model=reactor"}
 
+// CFlags are the compiler flags of a C driver module besides CReactorFlags and its -I flags:
+// the one list that `make cwasm` (through cmd/artifacts) and the C kit's tests build with.
+// -flto lets the linker inline across files: the runtime's calls into the driver's callbacks
+// and the driver's into its own helpers, which makes a crossing about twice as fast in wasm.
+var CFlags = []string{
+	"-O2", "-flto", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
+	"-Wmissing-prototypes",
+}
+
 // Clang is the clang command: $CLANG, or clang on the PATH.
 func Clang() string {
 	if c := os.Getenv("CLANG"); c != "" {

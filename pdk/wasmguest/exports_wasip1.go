@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"unsafe"
 )
@@ -46,4 +47,17 @@ func dockyardCall(n uint32) uint64 {
 	}
 	ptr := uint32(uintptr(unsafe.Pointer(unsafe.SliceData(resp))))
 	return uint64(ptr)<<32 | uint64(uint32(len(resp)))
+}
+
+// heapMetrics reads the live heap at the end of the last collection and the collections so far.
+func heapMetrics() (live int64, cycles uint64) {
+	s := [2]metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s[:])
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		live = int64(s[0].Value.Uint64())
+	}
+	if s[1].Value.Kind() == metrics.KindUint64 {
+		cycles = s[1].Value.Uint64()
+	}
+	return live, cycles
 }

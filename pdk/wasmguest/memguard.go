@@ -3,7 +3,6 @@ package wasmguest
 import (
 	"fmt"
 	"github.com/dockyard/dockyard/internal/wasmbinding"
-	"runtime/metrics"
 )
 
 // A Go guest that runs out of memory does not fail the allocation: the runtime dies ("fatal
@@ -76,17 +75,4 @@ func (g *memGuard) refresh() {
 		g.live, g.cycles, g.since = live, cycles, 0
 	}
 	g.unread = 0
-}
-
-// heapMetrics reads the live heap at the end of the last collection and the collections so far.
-func heapMetrics() (live int64, cycles uint64) {
-	s := [2]metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
-	metrics.Read(s[:])
-	if s[0].Value.Kind() == metrics.KindUint64 {
-		live = int64(s[0].Value.Uint64())
-	}
-	if s[1].Value.Kind() == metrics.KindUint64 {
-		cycles = s[1].Value.Uint64()
-	}
-	return live, cycles
 }

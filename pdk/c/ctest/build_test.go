@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -12,13 +13,9 @@ import (
 	"github.com/dockyard/dockyard/internal/testenv"
 )
 
-// cFlags are the Makefile's CWASM_FLAGS (keep the two in step), plus the runtime's headers.
-// -flto lets the linker inline across files: the runtime's calls into the driver's callbacks
-// and the driver's into its own helpers, which makes a crossing about twice as fast in wasm.
-var cFlags = []string{
-	"-O2", "-flto", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-	"-Wmissing-prototypes", "-I..",
-}
+// cFlags are the C driver modules' flags (artifactbuild.CFlags, which `make cwasm` builds with
+// too), plus the runtime's headers.
+var cFlags = append(slices.Clone(artifactbuild.CFlags), "-I..")
 
 // The sources, relative to this directory: the runtime (pdk/c) and the cinmem driver.
 var (
