@@ -1,7 +1,8 @@
-// Package store is the Dockyard persistence seam (RFC §13).
+// Package store is the Dockyard persistence seam: the one interface through which an
+// application keeps its durable state.
 //
-// All durable state — the future TaskStore (RFC §8.5), obs/v1 history (RFC §11), and inspector
-// state — flows through the Store interface. The seam follows the interface + factory + driver
+// All durable state — typed records such as tasks (examples/taskstore/tasks is such a facade),
+// histories of observations, the state of inspection tools — flows through the Store interface. The seam follows the interface + factory + driver
 // pattern: a driver registers a factory in its init block, and store.Open constructs a Store by
 // driver name. Drivers ship in three forms — in-process Go packages (drivers/inmem,
 // drivers/sqlite, drivers/postgres), WebAssembly modules, and out-of-process plugins — and every
@@ -10,10 +11,12 @@
 //
 // The seam is deliberately generic. Rather than expose Tasks() / Obs() accessors directly (which
 // would force this package to define out-of-scope sub-store types), Store exposes a namespaced,
-// transactional key-value primitive. Future sub-stores — the TaskStore and ObsStore — are thin
+// transactional key-value primitive. Sub-stores — a task store, an observation store — are thin
 // typed facades constructed over a Store, each owning its own forward-only migrations, which the
-// application composes into a MigrationSet and passes to Store.Migrate. See decisions D-025 and
-// D-073.
+// application composes into a MigrationSet and passes to Store.Migrate. Two decisions stand
+// behind this: the seam stays generic (one primitive, no accessor per kind of record, so a new
+// kind of state needs no change here), and migration sets are explicit values the caller owns
+// (no process-wide registry, so independent stores migrate independently).
 //
 // Every driver must pass the shared conformance suite in package storetest; a new persistence
 // concern adds a migration and is proven by that suite, never bolted onto one driver.

@@ -18,7 +18,8 @@ import (
 // closures over different source share an entry point. The runner therefore cannot detect an
 // edit to an Up body that keeps the same ID and ordinal. It does not pretend to: it enforces
 // ordering and non-removal at runtime, and the no-post-merge-edit rule is enforced in code
-// review and CI diff (D-111, which supersedes D-027's runtime-enforcement claim).
+// review and CI diff. (An earlier design claimed the runner enforced it; it cannot, and this
+// rule replaced that claim.)
 type Migration struct {
 	// ID uniquely identifies the migration and fixes its order. Use a
 	// zero-padded numeric prefix, e.g. "0001_init", "0002_add_obs".
@@ -30,7 +31,7 @@ type Migration struct {
 	Up func(ctx context.Context, tx Tx) error
 }
 
-// MigrationSet is an explicit, caller-owned, ordered collection of migrations (D-073). It
+// MigrationSet is an explicit, caller-owned, ordered collection of migrations. It
 // REPLACES the former process-global migration registry: a MigrationSet is a plain value a
 // caller constructs, populates, and passes to Store.Migrate, so there is no mutable shared state
 // and no panic-on-duplicate global. Two goroutines — or two t.Parallel() test fixtures — each
@@ -77,7 +78,7 @@ func (s *MigrationSet) Add(m Migration) (*MigrationSet, error) {
 }
 
 // Extend appends every migration of other into s, preserving order. It is how a caller composes
-// the migration sets of several sub-stores (e.g. the TaskStore set plus a future ObsStore set)
+// the migration sets of several sub-stores (e.g. a task store's set plus an observation store's)
 // into the one set it hands Store.Migrate. A duplicate ID across the sets yields
 // ErrDuplicateMigration, and then s is left unchanged.
 func (s *MigrationSet) Extend(other *MigrationSet) (*MigrationSet, error) {
@@ -135,8 +136,8 @@ type MigrationRecord struct {
 //     removed after merge.
 //
 // It does NOT detect an edit to a migration's Up body that keeps the same ID and ordinal: a Go
-// func cannot be content-hashed (see Migration), so that rule is review-enforced, not
-// runtime-enforced (D-111).
+// func cannot be content-hashed (see Migration), so that rule is kept by code review, not by
+// the runner.
 //
 // Each migration runs in its own Update together with the write of its record, so a migration
 // is applied exactly once even when several Migrate calls race on one store: the loser of the

@@ -26,8 +26,8 @@ var (
 	//
 	// Note: editing a migration's Up body in place (same ID, same ordinal) is
 	// also forbidden but is NOT detected here — a Go func cannot be
-	// content-hashed, so that rule is review-enforced, not runtime-enforced
-	// (D-111).
+	// content-hashed, so that rule is kept by code review, not by the runner
+	// (see Migration).
 	ErrMigrationOutOfOrder = errors.New("store: migration registered out of order")
 
 	// ErrStoreNewer is returned by Migrate, beside ErrMigrationOutOfOrder, when the store's
@@ -110,13 +110,13 @@ type Store interface {
 	// nil set is a valid no-op. Migrate returns ErrMigrationOutOfOrder if the
 	// set diverges from what was previously applied — an applied migration was
 	// reordered or removed. (An in-place edit to a migration's Up body is also
-	// forbidden but cannot be detected at runtime — D-111.) When the set is a
+	// forbidden but cannot be detected at runtime: see Migration.) When the set is a
 	// prefix of what was applied (an older program on a store a newer one
 	// migrated), the error also wraps ErrStoreNewer.
 	//
 	// set is supplied explicitly — not read from a process global — so two
 	// stores can migrate concurrently from independent sets with no shared
-	// state and no external locking (D-073).
+	// state and no external locking.
 	Migrate(ctx context.Context, set *MigrationSet) error
 
 	// View runs fn inside a read-only transaction. A non-nil error from fn is
@@ -136,8 +136,8 @@ type Store interface {
 	Close() error
 }
 
-// Tx is a namespaced key-value transaction handle. It is the primitive every future sub-store
-// (TaskStore §8.5, ObsStore §11) builds on. A Tx is not safe for concurrent use and must not be
+// Tx is a namespaced key-value transaction handle. It is the primitive every sub-store (a typed
+// facade such as a task store or an observation store) builds on. A Tx is not safe for concurrent use and must not be
 // retained beyond the View/Update callback that produced it.
 type Tx interface {
 	// Get returns the value stored under (ns, key), or ErrNotFound if absent.

@@ -85,17 +85,11 @@
 // code offsets, so a module's DWARF sections are dropped: traps name functions, not source
 // lines.
 //
-// Measured on the 2-core development VM (medians): a crossing of the transport alone (a
-// hand-written echo module) takes about 0.19 µs with the deadline (2.2 µs under
-// WithCloseOnContextDone with two calls per crossing), 0.10 µs without; a View with one Get
-// against plugins/inmem on 10,000 keys about 5.4 µs either way (22 µs before), 0.55 µs in
-// process; an Update of 100 Puts about 0.67 ms (3.5 ms before), 0.09 ms in process. What is
-// left is the Go guest's own code: plugins/cinmem, the same driver in C, does the View in
-// about 1.7 µs and the Update in about 0.08 ms.
+// What the deadline and the sandbox cost, measured, is in docs/performance.md.
 //
 // # Trusted mode
 //
-// WithTrusted drops the deadline: no watchdog (about 0.09 µs per crossing) and no checks. A
+// WithTrusted drops the deadline: no watchdog and no checks. A
 // trusted guest that loops forever hangs its caller forever, one that sleeps holds its caller
 // for the whole sleep, and while a trusted guest's call runs, a garbage collection of the
 // whole process waits for it (see The deadline). Use it only for modules you trust as much as

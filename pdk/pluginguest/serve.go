@@ -67,7 +67,7 @@ func (s *server) Frames(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, w
 	}()
 	// The driver's calls get a context that is never cancelled. The stream's own is, and a
 	// cancellable context costs database/sql and modernc's sqlite a goroutine per statement to
-	// watch it (about 80 µs a crossing on a 2-core machine). Nothing is lost: a host that gives
+	// watch it (a cost measured in docs/performance.md). Nothing is lost: a host that gives
 	// up on a call kills this process, and one that closes the stream ends this loop.
 	ctx := context.WithoutCancel(stream.Context())
 	var out []byte

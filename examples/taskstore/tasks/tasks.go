@@ -1,5 +1,5 @@
-// Package tasks is a small typed facade over a store.Store: the "TaskStore" of the seam's
-// documentation. Tasks have an id, a title, a state and a history of state changes. The facade
+// Package tasks is a small typed facade over a store.Store: the kind of sub-store (a task store)
+// the seam's documentation describes. Tasks have an id, a title, a state and a history of state changes. The facade
 // owns its own forward-only MigrationSet, which the application passes to Store.Migrate, and it
 // keeps a by-state index beside each task, updated in the same transaction as the task, to show
 // what the seam's atomic Update buys a sub-store.
