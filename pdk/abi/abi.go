@@ -225,8 +225,8 @@ type Hello struct {
 	Options []byte
 }
 
-// Info is the guest's answer to HELLO: its ABI version and its driver's description.
-type Info struct {
+// HelloReply is the guest's answer to HELLO: its ABI version and its driver's description.
+type HelloReply struct {
 	Major, Minor uint16
 	Name         string
 	Version      string
@@ -238,7 +238,7 @@ type Info struct {
 	MaxRequest uint32
 }
 
-// Capability flags in Info.Flags. Bits not defined here are reserved: a guest sends them as
+// Capability flags in HelloReply.Flags. Bits not defined here are reserved: a guest sends them as
 // zero, a host ignores them.
 const (
 	FlagDurable           = 1 << 0

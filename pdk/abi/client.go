@@ -61,7 +61,7 @@ func WithWriteBudget(n int) ClientOption {
 }
 
 // WithMaxRequest sets the largest request frame the client sends (default DefaultMaxRequest;
-// the guest's Info.MaxRequest lowers it). An operation that cannot fit fails with an error
+// the guest's HelloReply.MaxRequest lowers it). An operation that cannot fit fails with an error
 // wrapping store.ErrTooLarge.
 func WithMaxRequest(n int) ClientOption {
 	return func(c *clientConfig) {
@@ -110,7 +110,7 @@ type Stats = pdk.TransportStats
 type Client struct {
 	rt          RoundTripper
 	hello       Hello
-	guest       Info // the answer to the first HELLO
+	guest       HelloReply // the answer to the first HELLO
 	info        pdk.Info
 	writeBudget int
 	maxRequest  int
@@ -177,11 +177,11 @@ func NewClient(ctx context.Context, rt RoundTripper, hello Hello, opts ...Client
 	return c, nil
 }
 
-// Info describes the guest's driver, as its answer to the first HELLO did.
+// Guest describes the guest's driver, as its answer to the first HELLO did.
 func (c *Client) Info() pdk.Info { return c.info }
 
 // Guest returns the guest's answer to the first HELLO, ABI version included.
-func (c *Client) Guest() Info { return c.guest }
+func (c *Client) Guest() HelloReply { return c.guest }
 
 // Stats returns what the client has done so far.
 func (c *Client) Stats() Stats {

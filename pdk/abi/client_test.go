@@ -32,11 +32,11 @@ func resp(count uint32, results ...func(*Encoder)) []byte {
 
 func ok(e *Encoder) { e.AppendU8(uint8(OK)) }
 
-func helloOK(i Info) func(*Encoder) {
+func helloOK(i HelloReply) func(*Encoder) {
 	return func(e *Encoder) { e.AppendU8(uint8(OK)); e.appendInfo(i) }
 }
 
-var guestInfo = Info{Major: Major, Minor: Minor, Name: "fake", Version: "9"}
+var guestInfo = HelloReply{Major: Major, Minor: Minor, Name: "fake", Version: "9"}
 
 func newClient(t testing.TB, rt RoundTripper, opts ...ClientOption) *Client {
 	t.Helper()
@@ -262,7 +262,7 @@ func TestVersionMismatchHostSide(t *testing.T) {
 	}{
 		{"INCOMPATIBLE from a newer guest", foreign(2, incompatible), "host speaks ABI 1.0, guest speaks ABI 2.4"},
 		{"garbage in another major", foreign(2, ok, ok), "guest answered in ABI 2.4, host speaks ABI 1.1"},
-		{"HELLO answered with another major", resp(1, helloOK(Info{Major: 0, Minor: 7})), "guest speaks ABI 0.7, host speaks ABI 1.1"},
+		{"HELLO answered with another major", resp(1, helloOK(HelloReply{Major: 0, Minor: 7})), "guest speaks ABI 0.7, host speaks ABI 1.1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewClient(context.Background(), rtFunc(func(context.Context, []byte) ([]byte, error) { return tc.reply, nil }), Hello{})

@@ -326,7 +326,7 @@ func (d *Dispatcher) hello(ctx context.Context, r *request, e *Encoder) Status {
 }
 
 // infoOf builds the HELLO answer from a driver's description.
-func infoOf(info pdk.Info) Info {
+func infoOf(info pdk.Info) HelloReply {
 	var flags uint8
 	if info.Caps.Durable {
 		flags |= FlagDurable
@@ -334,7 +334,7 @@ func infoOf(info pdk.Info) Info {
 	if info.Caps.ConcurrentReaders {
 		flags |= FlagConcurrentReaders
 	}
-	return Info{
+	return HelloReply{
 		Major: Major, Minor: Minor, Name: info.Name, Version: info.Version, Flags: flags,
 		MaxKeySize: u32(info.Caps.MaxKeySize), MaxValueSize: u32(info.Caps.MaxValueSize),
 		MaxNamespaceSize: u32(info.Caps.MaxNamespaceSize),
@@ -353,7 +353,7 @@ func u32(n int) uint32 {
 }
 
 // appendInfo appends the payload of a HELLO result.
-func (e *Encoder) appendInfo(i Info) {
+func (e *Encoder) appendInfo(i HelloReply) {
 	e.AppendU16(i.Major)
 	e.AppendU16(i.Minor)
 	e.AppendString(i.Name)

@@ -56,7 +56,7 @@ func TestAnswersPastTheLimits(t *testing.T) {
 			resp(1, func(e *Encoder) { e.AppendU8(uint8(Failed)); e.AppendString(strings.Repeat("m", MaxMessage+1)) }),
 			defaultLimits, "FAILED message of 65537 bytes exceeds the 65536-byte limit"},
 		{"driver name past MaxInfoString", []Op{OpHello},
-			resp(1, helloOK(Info{Major: Major, Minor: Minor, Name: strings.Repeat("n", MaxInfoString+1)})),
+			resp(1, helloOK(HelloReply{Major: Major, Minor: Minor, Name: strings.Repeat("n", MaxInfoString+1)})),
 			defaultLimits, "driver name of 1025 bytes exceeds the 1024-byte limit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -41,11 +41,11 @@ var defaultLimits = answerLimits{maxKey: store.MaxKeySize, maxValue: store.MaxVa
 // operations only where one of each kind can occur (HELLO first, GET or SCAN last), so the
 // payloads are kept per kind, not per result, and a batch of many writes costs no memory here.
 type response struct {
-	n      int    // results in the frame
-	status Status // status of the last result (OK when there is none)
-	msg    string // message of the last result, if it is a failure
-	info   Info   // payload of the last HELLO result
-	value  []byte // payload of the last GET result; aliases the frame
+	n      int        // results in the frame
+	status Status     // status of the last result (OK when there is none)
+	msg    string     // message of the last result, if it is a failure
+	info   HelloReply // payload of the last HELLO result
+	value  []byte     // payload of the last GET result; aliases the frame
 	page   []store.KeyValue
 	more   bool // of the last SCAN result
 }
@@ -123,8 +123,8 @@ func decodeResult(d *Decoder, r *response, op Op, st Status, minor uint16, lim *
 }
 
 // decodeInfo decodes the payload of a HELLO result.
-func decodeInfo(d *Decoder) Info {
-	var i Info
+func decodeInfo(d *Decoder) HelloReply {
+	var i HelloReply
 	i.Major = d.U16("info major")
 	i.Minor = d.U16("info minor")
 	i.Name = infoString(d, "driver name")

@@ -106,7 +106,7 @@ type result struct {
 	Payload []byte // OK: the payload's bytes, as encoded
 	Entries []kv   // SCAN
 	More    bool   // SCAN
-	Info    abi.Info
+	Info    abi.HelloReply
 }
 
 type kv struct{ Key, Value string }
