@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/rootfs"
 	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ import (
 // Unless the module is trusted, every call into it (and its instantiation, which runs a start
 // function) is watched by a watchdog timer, one per instance, armed for each call with the
 // call timeout. When it fires, it marks the instance expired, so the instrumented guest traps
-// at its next yield (see instrument.go), and cancels the instance's context, which ends a
+// at its next yield (see internal/instrument), and cancels the instance's context, which ends a
 // guest's sleep. One context and one reusable timer per instance cost less per call than a
 // context.WithTimeout per call.
 type instance struct {
@@ -66,7 +67,7 @@ func (t *transport) instantiate() (*instance, error) {
 		WithRandSource(rand.Reader).
 		WithEnv(wasmbinding.MemoryLimitEnv, strconv.FormatUint(inst.memoryLimit, 10))
 	if t.root != nil {
-		fs := &rootFS{root: t.root, log: t.m.cfg.logger, module: t.name, quota: t.quota, maxOpen: int32(t.m.cfg.maxOpen)}
+		fs := rootfs.New(t.root, t.m.cfg.logger, t.name, t.quota, t.m.cfg.maxOpen)
 		cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fs, wasmbinding.DataDir))
 	}
 	t.stderr.ResetLast()
@@ -246,8 +247,8 @@ const startFunction = "the start function"
 // instanceKey is the key of the instance in the context of every call into it.
 type instanceKey struct{}
 
-// yield is the host function instrumented code calls every fuelInterval checks
-// (instrument.go). Entering Go is its main job: it lets a garbage collection stop the guest's
+// yield is the host function instrumented code calls every FuelInterval checks
+// (internal/instrument). Entering Go is its main job: it lets a garbage collection stop the guest's
 // goroutine. It traps the guest (a panic in a host function is a trap to wazero) once the
 // instance's watchdog has fired.
 func yield(ctx context.Context, _ api.Module, _ []uint64) {

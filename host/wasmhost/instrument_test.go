@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dockyard/dockyard/internal/instrument"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestGoModulesAreInstrumented(t *testing.T) {
 
 func importsYield(m *Module) bool {
 	for _, def := range m.compiled.ImportedFunctions() {
-		if mod, name, _ := def.Import(); mod == yieldModule && name == yieldName {
+		if mod, name, _ := def.Import(); mod == instrument.YieldModule && name == instrument.YieldName {
 			return true
 		}
 	}
@@ -40,13 +41,13 @@ func importsYield(m *Module) bool {
 // TestInstrumentChecks: a check at every function entry and loop head.
 func TestInstrumentChecks(t *testing.T) {
 	g := binding(1, nil, cat(when(7, insLoopForever), echo))
-	out, err := instrument(g.bytes())
+	out, err := instrument.Module(g.bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Three functions, one loop: four checks, each on global 0 (the module had no globals) and
 	// calling function 0 (it had no imports).
-	check := appendCheck(nil, 0, 0)
+	check := instrument.Check(0, 0)
 	if n := bytes.Count(out, check); n != 4 {
 		t.Errorf("%d checks, want 4", n)
 	}
@@ -56,7 +57,7 @@ func TestInstrumentChecks(t *testing.T) {
 	}
 	// A function whose body starts with a loop gets one check, the loop's.
 	loopFirst := genModule{memPages: 1, funcs: []genFunc{{name: "f", typ: typeVoid, body: insLoopForever}}}
-	out, err = instrument(loopFirst.bytes())
+	out, err = instrument.Module(loopFirst.bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestDeadlineStopsRecursion(t *testing.T) {
 // by the fuel, and one that imports yield itself cannot forge it.
 func TestNotInstrumentable(t *testing.T) {
 	forged := binding(1, nil, cat(i32c(0), []byte{0x24, 0x00}, echo)) // global.set 0: no such global
-	if _, err := instrument(forged.bytes()); err == nil || !strings.Contains(err.Error(), "global 0 does not exist") {
+	if _, err := instrument.Module(forged.bytes()); err == nil || !strings.Contains(err.Error(), "global 0 does not exist") {
 		t.Fatalf("instrument accepted a module setting a global it does not have: %v", err)
 	}
 	if m, err := Compile(context.Background(), forged.bytes(), WithCacheDir("")); err == nil {
@@ -153,10 +154,10 @@ func TestNotInstrumentable(t *testing.T) {
 	b := g.bytes()
 	// An import section importing yield, as the instrumented form does, put before the function
 	// section: the module then imports what only the host may add.
-	imp := section(2, vec(cat(name(yieldModule), name(yieldName), []byte{0x00}, uleb(typeVoid))))
+	imp := section(2, vec(cat(name(instrument.YieldModule), name(instrument.YieldName), []byte{0x00}, uleb(typeVoid))))
 	at := bytes.Index(b, []byte{0x03}) // the function section follows the type section
 	forgedYield := cat(b[:at], imp, b[at:])
-	if _, err := instrument(forgedYield); !errors.Is(err, errNotInstrumentable) || !strings.Contains(err.Error(), "imports from") {
+	if _, err := instrument.Module(forgedYield); !errors.Is(err, instrument.ErrNotInstrumentable) || !strings.Contains(err.Error(), "imports from") {
 		t.Fatalf("instrument accepted a module importing yield itself: %v", err)
 	}
 	m, err := Compile(context.Background(), forgedYield, WithCacheDir(""))
@@ -164,7 +165,7 @@ func TestNotInstrumentable(t *testing.T) {
 		m.Close(context.Background())
 		t.Fatal("Compile accepted a module importing yield itself")
 	}
-	if !strings.Contains(err.Error(), yieldModule+"."+yieldName) {
+	if !strings.Contains(err.Error(), instrument.YieldModule+"."+instrument.YieldName) {
 		t.Errorf("Compile's error %q does not name the import", err)
 	}
 }
@@ -173,9 +174,9 @@ func TestNotInstrumentable(t *testing.T) {
 func TestInstrumentMalformed(t *testing.T) {
 	good := binding(1, nil, cat(when(7, insLoopForever), echo)).bytes()
 	for n := range len(good) {
-		if _, err := instrument(good[:n]); err == nil && n < len(good) {
+		if _, err := instrument.Module(good[:n]); err == nil && n < len(good) {
 			// A prefix may end at a section boundary and be a valid module of fewer sections.
-			if _, err := parseSections(good[:n]); err != nil {
+			if err := instrument.CheckSections(good[:n]); err != nil {
 				t.Fatalf("instrument accepted %d bytes that do not parse", n)
 			}
 		}
@@ -183,7 +184,7 @@ func TestInstrumentMalformed(t *testing.T) {
 	for i := 8; i < len(good); i++ {
 		b := bytes.Clone(good)
 		b[i] ^= 0xff
-		instrument(b) // must not panic
+		instrument.Module(b) // must not panic
 	}
 }
 
@@ -191,23 +192,23 @@ func TestInstrumentMalformed(t *testing.T) {
 // with an error naming the bound; the project's Go guests stay within a quarter of each.
 func TestCompileBounds(t *testing.T) {
 	for _, b := range []*builtModule{inmemWasm, buntdbWasm, hostileWasm} {
-		_, x, err := instrumentModule(b.bytes(t))
+		x, err := instrument.Measure(b.bytes(t))
 		if err != nil {
 			t.Fatalf("%s: %v", b.dir, err)
 		}
-		t.Logf("%s: nesting %d, br_table %d", b.dir, x.maxDepth, x.maxTargets)
-		if x.maxDepth > maxNesting/4 || x.maxTargets > maxBrTable/4 {
+		t.Logf("%s: nesting %d, br_table %d", b.dir, x.MaxDepth, x.MaxBrTable)
+		if x.MaxDepth > instrument.MaxNesting/4 || x.MaxBrTable > instrument.MaxBrTable/4 {
 			t.Errorf("%s nests %d deep and has a br_table of %d targets: too close to the bounds %d and %d",
-				b.dir, x.maxDepth, x.maxTargets, maxNesting, maxBrTable)
+				b.dir, x.MaxDepth, x.MaxBrTable, instrument.MaxNesting, instrument.MaxBrTable)
 		}
 	}
 
-	brTable := cat(insLocal0, []byte{0x0e}, uleb(maxBrTable+1), bytes.Repeat([]byte{0x00}, maxBrTable+1), []byte{0x00})
+	brTable := cat(insLocal0, []byte{0x0e}, uleb(instrument.MaxBrTable+1), bytes.Repeat([]byte{0x00}, instrument.MaxBrTable+1), []byte{0x00})
 	var nested []byte
-	for range maxNesting {
+	for range instrument.MaxNesting {
 		nested = append(nested, 0x02, 0x40)
 	}
-	for range maxNesting {
+	for range instrument.MaxNesting {
 		nested = append(nested, 0x0b)
 	}
 	bigTable := binding(1, nil, nil)
@@ -219,7 +220,7 @@ func TestCompileBounds(t *testing.T) {
 	}{
 		{"br_table", binding(1, nil, cat([]byte{0x02, 0x40}, brTable, insEnd, echo)).bytes(), "a br_table of 16385 targets, over the limit of 16384"},
 		{"nesting", binding(1, nil, cat(nested, echo)).bytes(), "blocks nested over 4096 deep"},
-		{"table", bytes.Replace(bigTable.bytes(), []byte{0x04, 0x04, 0x01, 0x70, 0x00, 0x03}, cat([]byte{0x04, 0x06, 0x01, 0x70, 0x00}, uleb(maxTableEntries+1)), 1),
+		{"table", bytes.Replace(bigTable.bytes(), []byte{0x04, 0x04, 0x01, 0x70, 0x00, 0x03}, cat([]byte{0x04, 0x06, 0x01, 0x70, 0x00}, uleb(instrument.MaxTableEntries+1)), 1),
 			"a table of 1048577 entries, over the limit of 1048576"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

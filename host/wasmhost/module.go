@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/instrument"
 	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ type Module struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	cache    wazero.CompilationCache // nil without a disk cache
-	// instrumented: the compiled code counts its fuel and calls yield (instrument.go); every
+	// instrumented: the compiled code counts its fuel and calls yield (internal/instrument); every
 	// untrusted module is, and a trusted one is not.
 	instrumented bool
 
@@ -84,7 +85,7 @@ func compile(ctx context.Context, cfg config, wasm []byte) (*Module, error) {
 	if cfg.trusted {
 		return compileAs(ctx, cfg, wasm, false)
 	}
-	code, why := instrument(wasm)
+	code, why := instrument.Module(wasm)
 	if why == nil {
 		m, err := compileAs(ctx, cfg, code, true)
 		if err == nil {
@@ -93,7 +94,7 @@ func compile(ctx context.Context, cfg config, wasm []byte) (*Module, error) {
 		why = err
 	}
 	// A module wazero refuses as it is gets wazero's reason; one it would run is refused here,
-	// because it could not be stopped (see instrument.go).
+	// because it could not be stopped (see internal/instrument).
 	m, err := compileAs(ctx, cfg, wasm, false)
 	if err != nil {
 		return nil, err
@@ -104,7 +105,7 @@ func compile(ctx context.Context, cfg config, wasm []byte) (*Module, error) {
 }
 
 // compileAs compiles code in a runtime of its own, with the yield function of instrumented code
-// (instrument.go) if it is instrumented.
+// (internal/instrument) if it is instrumented.
 func compileAs(ctx context.Context, cfg config, code []byte, instrumented bool) (_ *Module, err error) {
 	m := &Module{cfg: cfg, instrumented: instrumented}
 	rc := wazero.NewRuntimeConfig().WithMemoryLimitPages(cfg.memoryPages())
@@ -124,10 +125,10 @@ func compileAs(ctx context.Context, cfg config, code []byte, instrumented bool) 
 		return nil, fmt.Errorf("wasmhost: instantiate WASI: %w", err)
 	}
 	if instrumented {
-		if _, err := m.rt.NewHostModuleBuilder(yieldModule).NewFunctionBuilder().
-			WithGoModuleFunction(api.GoModuleFunc(yield), nil, nil).Export(yieldName).
+		if _, err := m.rt.NewHostModuleBuilder(instrument.YieldModule).NewFunctionBuilder().
+			WithGoModuleFunction(api.GoModuleFunc(yield), nil, nil).Export(instrument.YieldName).
 			Instantiate(ctx); err != nil {
-			return nil, fmt.Errorf("wasmhost: instantiate %s: %w", yieldModule, err)
+			return nil, fmt.Errorf("wasmhost: instantiate %s: %w", instrument.YieldModule, err)
 		}
 	}
 	if m.compiled, err = m.rt.CompileModule(ctx, code); err != nil {
@@ -163,7 +164,7 @@ func (m *Module) check() error {
 	}
 	for _, def := range m.compiled.ImportedFunctions() {
 		mod, name, _ := def.Import()
-		if m.instrumented && mod == yieldModule && name == yieldName {
+		if m.instrumented && mod == instrument.YieldModule && name == instrument.YieldName {
 			continue // added by instrument, which refuses modules importing it themselves
 		}
 		if mod != wasmbinding.ImportWASI {

@@ -157,3 +157,13 @@ func resolve(defaultName string, opts []Option) (config, error) {
 func (c *config) memoryPages() uint32 {
 	return uint32((c.memoryLimit + wasmPageSize - 1) / wasmPageSize)
 }
+
+// DefaultDiskQuota is how many bytes of files a guest may hold in its data directory
+// (WithDiskQuota): a guest that wrote without end filled the disk at 1.4 GB/s.
+const DefaultDiskQuota = 8 << 30
+
+// DefaultMaxOpenFiles is how many files and directories one instance may have open at once in
+// its data directory (WithMaxOpenFiles); an open past it fails with EIO (wazero's errors have no
+// EMFILE). Every guest descriptor is a host descriptor, and a guest that opened them without
+// end exhausted the host's own (an embedded database keeps a handful open).
+const DefaultMaxOpenFiles = 256

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/rootfs"
 	"log/slog"
 	"math"
 	"os"
@@ -22,7 +23,7 @@ type transport struct {
 	dir   string   // the host data directory, "" for none
 	root  *os.Root // the data directory, nil for none
 	lock  *dirLock
-	quota *quota // of the data directory, nil for none
+	quota *rootfs.Quota // of the data directory, nil for none
 
 	stdout, stderr *lineWriter
 
@@ -71,7 +72,7 @@ func newTransport(m *Module, dsn string) (_ *transport, err error) {
 		t.root.Close()
 		return nil, fmt.Errorf("wasmhost: data directory %s changed while it was being opened", t.dir)
 	}
-	t.quota = newQuota(t.root, m.cfg.diskQuota, m.cfg.logger, t.name)
+	t.quota = rootfs.NewQuota(t.root, m.cfg.diskQuota, m.cfg.logger, t.name)
 	return t, nil
 }
 

@@ -1,4 +1,8 @@
-package wasmhost
+// Package rootfs is a WebAssembly guest's data directory as wazero's experimental/sys.FS, on
+// top of an os.Root, with a limit of open files and an optional disk quota shared by every
+// instance that mounts the directory. host/wasmhost mounts one for each store; the package is a
+// self-contained library, as wazero keeps its machinery under internal/.
+package rootfs
 
 import (
 	"errors"
@@ -14,14 +18,14 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// rootFS is the guest's data directory: wazero's experimental/sys.FS on top of an os.Root.
+// FS is the guest's data directory: wazero's experimental/sys.FS on top of an os.Root.
 //
 // wazero's own sysfs.DirFS resolves guest paths by joining strings, so a symlink created inside
 // the directory and pointing outside it is followed by the host kernel (wazero issue #2321).
 // os.Root resolves every path component itself, relative to the directory's descriptor, and
 // refuses any "..", absolute or relative symlink that would leave it. The guest may create
 // symlinks as it likes; what it cannot do is follow one out.
-type rootFS struct {
+type FS struct {
 	experimentalsys.UnimplementedFS
 	root   *os.Root
 	log    *slog.Logger // where escape attempts are reported
@@ -29,11 +33,18 @@ type rootFS struct {
 
 	open       atomic.Int32 // files open, up to maxOpen
 	warnedOpen atomic.Bool
-	quota      *quota // of the data directory; nil for none
+	quota      *Quota // of the data directory; nil for none
 	maxOpen    int32  // files open at most (WithMaxOpenFiles)
 }
 
-var _ experimentalsys.FS = (*rootFS)(nil)
+var _ experimentalsys.FS = (*FS)(nil)
+
+// New returns the FS of root for the guest module (named in log records, which go to log):
+// at most maxOpen files open at once (an open past it fails with EIO), and the bytes of its
+// files bounded by quota (nil: none).
+func New(root *os.Root, log *slog.Logger, module string, quota *Quota, maxOpen int) *FS {
+	return &FS{root: root, log: log, module: module, quota: quota, maxOpen: int32(maxOpen)}
+}
 
 // rel turns a path wazero passes (cleaned, relative to the mount, possibly ending in "/") into
 // one os.Root takes.
@@ -46,7 +57,7 @@ func rel(p string) string {
 
 // errno maps an os error to a WASI errno. os.Root's refusal to leave the directory ("path
 // escapes from parent") becomes EPERM, and is logged.
-func (r *rootFS) errno(op, path string, err error) experimentalsys.Errno {
+func (r *FS) errno(op, path string, err error) experimentalsys.Errno {
 	if err == nil {
 		return 0
 	}
@@ -99,7 +110,7 @@ func osFlags(f experimentalsys.Oflag) int {
 
 // OpenFile opens path inside the root. os.Root follows symlinks itself (inside the root only),
 // so O_NOFOLLOW is honoured by refusing a final symlink here.
-func (r *rootFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
+func (r *FS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
 	path = rel(path)
 	if flag&experimentalsys.O_DIRECTORY != 0 && flag&(experimentalsys.O_WRONLY|experimentalsys.O_RDWR) != 0 {
 		return nil, experimentalsys.EISDIR
@@ -134,14 +145,8 @@ func (r *rootFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileM
 	return file, errno
 }
 
-// DefaultMaxOpenFiles is how many files and directories one instance may have open at once in
-// its data directory (WithMaxOpenFiles); an open past it fails with EIO (wazero's errors have no
-// EMFILE). Every guest descriptor is a host descriptor, and a guest that opened them without
-// end exhausted the host's own (an embedded database keeps a handful open).
-const DefaultMaxOpenFiles = 256
-
 // Lstat returns the status of path without following a final symlink.
-func (r *rootFS) Lstat(path string) (sys.Stat_t, experimentalsys.Errno) {
+func (r *FS) Lstat(path string) (sys.Stat_t, experimentalsys.Errno) {
 	fi, err := r.root.Lstat(rel(path))
 	if err != nil {
 		return sys.Stat_t{}, r.errno("lstat", path, err)
@@ -150,7 +155,7 @@ func (r *rootFS) Lstat(path string) (sys.Stat_t, experimentalsys.Errno) {
 }
 
 // Stat returns the status of path, following symlinks inside the root.
-func (r *rootFS) Stat(path string) (sys.Stat_t, experimentalsys.Errno) {
+func (r *FS) Stat(path string) (sys.Stat_t, experimentalsys.Errno) {
 	fi, err := r.root.Stat(rel(path))
 	if err != nil {
 		return sys.Stat_t{}, r.errno("stat", path, err)
@@ -159,7 +164,7 @@ func (r *rootFS) Stat(path string) (sys.Stat_t, experimentalsys.Errno) {
 }
 
 // Mkdir creates a directory.
-func (r *rootFS) Mkdir(path string, perm fs.FileMode) experimentalsys.Errno {
+func (r *FS) Mkdir(path string, perm fs.FileMode) experimentalsys.Errno {
 	errno := r.errno("mkdir", path, r.root.Mkdir(rel(path), perm&fs.ModePerm))
 	if errno == experimentalsys.ENOTDIR {
 		errno = experimentalsys.ENOENT // as wazero's DirFS: a parent is missing
@@ -168,12 +173,12 @@ func (r *rootFS) Mkdir(path string, perm fs.FileMode) experimentalsys.Errno {
 }
 
 // Chmod changes permission bits.
-func (r *rootFS) Chmod(path string, perm fs.FileMode) experimentalsys.Errno {
+func (r *FS) Chmod(path string, perm fs.FileMode) experimentalsys.Errno {
 	return r.errno("chmod", path, r.root.Chmod(rel(path), perm&fs.ModePerm))
 }
 
 // Rename renames a file or directory; both paths are inside the root.
-func (r *rootFS) Rename(from, to string) experimentalsys.Errno {
+func (r *FS) Rename(from, to string) experimentalsys.Errno {
 	replaced := r.quota.freed(r.root, rel(to))
 	err := r.root.Rename(rel(from), rel(to))
 	if err == nil {
@@ -191,7 +196,7 @@ func (r *rootFS) Rename(from, to string) experimentalsys.Errno {
 }
 
 // Rmdir removes an empty directory.
-func (r *rootFS) Rmdir(path string) experimentalsys.Errno {
+func (r *FS) Rmdir(path string) experimentalsys.Errno {
 	p := rel(path)
 	fi, err := r.root.Lstat(p)
 	if err != nil {
@@ -204,7 +209,7 @@ func (r *rootFS) Rmdir(path string) experimentalsys.Errno {
 }
 
 // Unlink removes a file or symlink (not the file a symlink points to).
-func (r *rootFS) Unlink(path string) experimentalsys.Errno {
+func (r *FS) Unlink(path string) experimentalsys.Errno {
 	p := rel(path)
 	fi, err := r.root.Lstat(p)
 	if err != nil {
@@ -222,18 +227,18 @@ func (r *rootFS) Unlink(path string) experimentalsys.Errno {
 }
 
 // Link creates a hard link; both paths are resolved inside the root.
-func (r *rootFS) Link(oldPath, newPath string) experimentalsys.Errno {
+func (r *FS) Link(oldPath, newPath string) experimentalsys.Errno {
 	return r.errno("link", oldPath+" -> "+newPath, r.root.Link(rel(oldPath), rel(newPath)))
 }
 
 // Symlink creates linkName pointing to target, whatever target says: the link is only text
 // until followed, and os.Root never follows it out of the root.
-func (r *rootFS) Symlink(target, linkName string) experimentalsys.Errno {
+func (r *FS) Symlink(target, linkName string) experimentalsys.Errno {
 	return r.errno("symlink", linkName, r.root.Symlink(target, rel(linkName)))
 }
 
 // Readlink returns a symlink's text.
-func (r *rootFS) Readlink(path string) (string, experimentalsys.Errno) {
+func (r *FS) Readlink(path string) (string, experimentalsys.Errno) {
 	dst, err := r.root.Readlink(rel(path))
 	if err != nil {
 		return "", r.errno("readlink", path, err)
@@ -243,7 +248,7 @@ func (r *rootFS) Readlink(path string) (string, experimentalsys.Errno) {
 
 // Utimens sets access and modification times, following symlinks inside the root.
 // UTIME_OMIT leaves a time unchanged.
-func (r *rootFS) Utimens(path string, atim, mtim int64) experimentalsys.Errno {
+func (r *FS) Utimens(path string, atim, mtim int64) experimentalsys.Errno {
 	return r.errno("utimens", path, r.root.Chtimes(rel(path), toTime(atim), toTime(mtim)))
 }
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package wasmhost
+package rootfs
 
 import (
 	"os"

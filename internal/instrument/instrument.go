@@ -1,4 +1,9 @@
-package wasmhost
+// Package instrument rewrites a WebAssembly module so that a host can stop it: it adds a fuel
+// counter and checks that call an imported host function, YieldModule.YieldName, at least once
+// every FuelInterval checks, whatever the module does. host/wasmhost instruments every untrusted
+// module before compiling it; the package is a library of its own, self-contained, as wazero
+// keeps its machinery under internal/.
+package instrument
 
 import (
 	"errors"
@@ -7,15 +12,15 @@ import (
 )
 
 // The call deadline of an untrusted module is enforced by instrumenting the module before it is
-// compiled. instrument adds one mutable i32 global, the fuel, and one imported host function,
-// yield (yieldModule.yieldName), and puts a check at the entry of every function and at the head
+// compiled. Module adds one mutable i32 global, the fuel, and one imported host function,
+// yield (YieldModule.YieldName), and puts a check at the entry of every function and at the head
 // of every loop:
 //
 //	global.get $fuel
 //	i32.eqz
 //	if
 //	  call $yield          ;; into Go: traps if the call is past its deadline
-//	  i32.const fuelInterval
+//	  i32.const FuelInterval
 //	  global.set $fuel
 //	end
 //	global.get $fuel
@@ -24,7 +29,7 @@ import (
 //	global.set $fuel
 //
 // A guest can only run for long by looping or by calling (recursion, tail calls, a tree of
-// calls), and each of those passes a check, so it calls yield at least once every fuelInterval
+// calls), and each of those passes a check, so it calls yield at least once every FuelInterval
 // checks, whatever it does. The check itself stays in native code; the call into Go is what
 // matters: the Go runtime cannot preempt a goroutine running compiled wasm, so without it a
 // garbage collection's stop-the-world waits for the guest to return — for ever, for a looping
@@ -40,20 +45,20 @@ import (
 // reference (calls, ref.func, exports, the start function, element segments, global
 // initialisers, the name section). It refuses what it does not understand — an instruction
 // outside the features wazero compiles, a malformed section, a module that imports from
-// yieldModule itself — and Compile then refuses an untrusted module with that reason.
+// YieldModule itself — and Compile then refuses an untrusted module with that reason.
 
-// The host function instrumented code calls every fuelInterval checks.
+// The host function instrumented code calls every FuelInterval checks.
 const (
-	yieldModule = "dockyard:sandbox"
-	yieldName   = "yield"
+	YieldModule = "dockyard:sandbox"
+	YieldName   = "yield"
 )
 
-// fuelInterval is the number of checks between two calls of yield: a tight guest loop runs
+// FuelInterval is the number of checks between two calls of yield: a tight guest loop runs
 // about 20 µs between two of them, a Go guest's code about as long; a yield costs about 0.1 µs.
-const fuelInterval = 1 << 14
+const FuelInterval = 1 << 14
 
-// errNotInstrumentable wraps every reason instrument gives up.
-var errNotInstrumentable = errors.New("cannot instrument the module")
+// ErrNotInstrumentable wraps every reason Module gives up.
+var ErrNotInstrumentable = errors.New("cannot instrument the module")
 
 // Section ids.
 const (
@@ -106,14 +111,46 @@ func (x *instrumenter) remap(f uint32) uint32 {
 	return f
 }
 
-// instrument returns wasm with the fuel, the yield import and their checks (see above), or an
-// error wrapping errNotInstrumentable.
-func instrument(wasm []byte) ([]byte, error) {
+// Module returns wasm with the fuel, the yield import and their checks (see above), or an
+// error wrapping ErrNotInstrumentable.
+func Module(wasm []byte) ([]byte, error) {
 	out, _, err := instrumentModule(wasm)
 	return out, err
 }
 
-// instrumentModule is instrument, also returning what it measured of the module.
+// Shape is what Measure found of a module: its deepest nesting of blocks in one function and
+// its largest br_table, which the compiler's time and memory grow with.
+type Shape struct {
+	MaxDepth, MaxBrTable int
+}
+
+// The bounds Module enforces, beyond which a module is refused before it reaches the compiler.
+const (
+	MaxNesting      = maxNesting
+	MaxBrTable      = maxBrTable
+	MaxTableEntries = maxTableEntries
+)
+
+// Measure instruments wasm as Module does and returns its Shape.
+func Measure(wasm []byte) (Shape, error) {
+	_, x, err := instrumentModule(wasm)
+	if err != nil {
+		return Shape{}, err
+	}
+	return Shape{MaxDepth: int(x.maxDepth), MaxBrTable: int(x.maxTargets)}, nil
+}
+
+// Check returns the code of one check, as Module inserts it, on the fuel global of index fuel
+// calling the function of index yield.
+func Check(fuel, yield uint32) []byte { return appendCheck(nil, fuel, yield) }
+
+// CheckSections parses wasm's section headers: nil for a sequence of whole sections in order.
+func CheckSections(wasm []byte) error {
+	_, err := parseSections(wasm)
+	return err
+}
+
+// instrumentModule is Module, also returning what it measured of the module.
 func instrumentModule(wasm []byte) ([]byte, *instrumenter, error) {
 	secs, err := parseSections(wasm)
 	if err != nil {
@@ -238,7 +275,7 @@ func instrumentModule(wasm []byte) ([]byte, *instrumenter, error) {
 }
 
 func notInstrumentable(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errNotInstrumentable, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrNotInstrumentable, fmt.Sprintf(format, args...))
 }
 
 // appendCheck appends the check (see above) for global fuel and function yield.
@@ -248,7 +285,7 @@ func appendCheck(dst []byte, fuel, yield uint32) []byte {
 	dst = append(dst, getFuel...)
 	dst = append(dst, 0x45, 0x04, 0x40) // i32.eqz, if (no result)
 	dst = appendU32(append(dst, opCall), yield)
-	dst = appendS32(append(dst, 0x41), fuelInterval) // i32.const
+	dst = appendS32(append(dst, 0x41), FuelInterval) // i32.const
 	dst = append(dst, setFuel...)
 	dst = append(dst, 0x0b) // end
 	dst = append(dst, getFuel...)
@@ -262,18 +299,18 @@ func appendYieldType(dst []byte) []byte { return append(dst, 0x60, 0x00, 0x00) }
 // appendYieldImport appends the import of yield, of type number typ, to an import section's
 // entries.
 func appendYieldImport(dst []byte, typ uint32) []byte {
-	dst = appendU32(dst, uint32(len(yieldModule)))
-	dst = append(dst, yieldModule...)
-	dst = appendU32(dst, uint32(len(yieldName)))
-	dst = append(dst, yieldName...)
+	dst = appendU32(dst, uint32(len(YieldModule)))
+	dst = append(dst, YieldModule...)
+	dst = appendU32(dst, uint32(len(YieldName)))
+	dst = append(dst, YieldName...)
 	return appendU32(append(dst, 0x00), typ)
 }
 
-// appendFuel appends the fuel, (mut i32) initialised to fuelInterval, to a global section's
+// appendFuel appends the fuel, (mut i32) initialised to FuelInterval, to a global section's
 // entries.
 func appendFuel(dst []byte) []byte {
 	dst = append(dst, 0x7f, 0x01, 0x41)
-	return append(appendS32(dst, fuelInterval), 0x0b)
+	return append(appendS32(dst, FuelInterval), 0x0b)
 }
 
 // parseSections splits a module into its sections.
@@ -306,12 +343,12 @@ func customName(content []byte) (string, bool) {
 }
 
 // countImports returns how many functions and globals an import section imports, refusing a
-// module that imports from yieldModule itself.
+// module that imports from YieldModule itself.
 func countImports(content []byte) (funcs, globals uint32, err error) {
 	r := reader{b: content}
 	for n := r.u32(); n > 0 && r.err == nil; n-- {
-		if mod := r.bytes(int(r.u32())); string(mod) == yieldModule {
-			return 0, 0, notInstrumentable("the module imports from %q itself", yieldModule)
+		if mod := r.bytes(int(r.u32())); string(mod) == YieldModule {
+			return 0, 0, notInstrumentable("the module imports from %q itself", YieldModule)
 		}
 		r.bytes(int(r.u32())) // name
 		switch kind := r.byte(); kind {

@@ -1,4 +1,4 @@
-package wasmhost
+package rootfs
 
 import (
 	"io"
@@ -8,10 +8,10 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// rootFile is an open file or directory of a rootFS: an *os.File opened through the os.Root.
+// rootFile is an open file or directory of a FS: an *os.File opened through the os.Root.
 // wazero calls it from one goroutine at a time (the guest's).
 type rootFile struct {
-	fs     *rootFS
+	fs     *FS
 	path   string // relative to the root, for error reports
 	f      *os.File
 	append bool
@@ -26,7 +26,7 @@ var _ experimentalsys.File = (*rootFile)(nil)
 // return an Errno; vet compares the parameter's spelling, the compiler its identity.
 type fileOffset = int64
 
-func newRootFile(r *rootFS, path string, flag experimentalsys.Oflag, f *os.File) (experimentalsys.File, experimentalsys.Errno) {
+func newRootFile(r *FS, path string, flag experimentalsys.Oflag, f *os.File) (experimentalsys.File, experimentalsys.Errno) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()

@@ -1,4 +1,4 @@
-package wasmhost
+package rootfs
 
 import (
 	"io/fs"
@@ -10,16 +10,12 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// DefaultDiskQuota is how many bytes of files a guest may hold in its data directory
-// (WithDiskQuota): a guest that wrote without end filled the disk at 1.4 GB/s.
-const DefaultDiskQuota = 8 << 30
-
-// quota bounds the bytes of the files in one data directory, shared by every instance that
+// Quota bounds the bytes of the files in one data directory, shared by every instance that
 // mounts it. It counts sizes, not blocks: a sparse file counts at its full length, so a
 // guest cannot slip past it by seeking far and writing one byte. A write or truncate that
 // would take the total past max fails with EIO (wazero's errors have no ENOSPC), and is
 // logged once.
-type quota struct {
+type Quota struct {
 	max    int64
 	used   atomic.Int64
 	warned atomic.Bool
@@ -27,9 +23,9 @@ type quota struct {
 	module string
 }
 
-// newQuota returns the quota of the directory root, counting what it holds already.
-func newQuota(root *os.Root, max int64, log *slog.Logger, module string) *quota {
-	q := &quota{max: max, log: log, module: module}
+// NewQuota returns the quota of the directory root, counting what it holds already.
+func NewQuota(root *os.Root, max int64, log *slog.Logger, module string) *Quota {
+	q := &Quota{max: max, log: log, module: module}
 	_ = fs.WalkDir(root.FS(), ".", func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
@@ -42,7 +38,7 @@ func newQuota(root *os.Root, max int64, log *slog.Logger, module string) *quota 
 }
 
 // grow reserves n more bytes, or reports EIO if that would pass the quota.
-func (q *quota) grow(n int64) experimentalsys.Errno {
+func (q *Quota) grow(n int64) experimentalsys.Errno {
 	if q == nil || n <= 0 {
 		return 0
 	}
@@ -62,7 +58,7 @@ func (q *quota) grow(n int64) experimentalsys.Errno {
 }
 
 // shrink gives back n bytes.
-func (q *quota) shrink(n int64) {
+func (q *Quota) shrink(n int64) {
 	if q != nil && n > 0 {
 		q.used.Add(-n)
 	}
@@ -70,7 +66,7 @@ func (q *quota) shrink(n int64) {
 
 // freed gives back the bytes of the file at path if removing or replacing its name frees them
 // (a regular file with no other link). Called before the name goes; given back only if done.
-func (q *quota) freed(root *os.Root, path string) (bytes int64) {
+func (q *Quota) freed(root *os.Root, path string) (bytes int64) {
 	if q == nil {
 		return 0
 	}
