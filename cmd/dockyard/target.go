@@ -24,24 +24,20 @@ const (
 type dsnForm string
 
 const (
-	dsnEmpty  dsnForm = "empty"  // the DSN is ignored: "" (inmem)
-	dsnFile   dsnForm = "file"   // a file path inside a fresh directory (sqlite)
-	dsnDir    dsnForm = "dir"    // a fresh, existing directory (buntdb, wasm and plugin artifacts)
-	dsnServer dsnForm = "server" // a server: no throwaway DSN can be made (postgres)
+	dsnEmpty  = dsnForm(pdk.DSNEmpty)  // the DSN is ignored: ""
+	dsnFile   = dsnForm(pdk.DSNFile)   // a file path inside a fresh directory
+	dsnDir    = dsnForm(pdk.DSNDir)    // a fresh, existing directory
+	dsnServer = dsnForm(pdk.DSNServer) // a server: no throwaway DSN can be made in general
 )
 
-// defaultDSNForm is the DSN form the CLI assumes for a driver; conform --dsn-form overrides it.
+// defaultDSNForm is the DSN form the CLI assumes for a driver: the one an in-process driver
+// declares (pdk.DeclareDSN), a directory for an artifact or a driver that declares none;
+// conform --dsn-form overrides it.
 func defaultDSNForm(name, transport string) dsnForm {
-	if transport != transportInProcess {
-		return dsnDir
-	}
-	switch name {
-	case "inmem":
-		return dsnEmpty
-	case "sqlite":
-		return dsnFile
-	case "postgres":
-		return dsnServer
+	if transport == transportInProcess {
+		if f, ok := pdk.DSNOf(name); ok {
+			return dsnForm(f)
+		}
 	}
 	return dsnDir
 }

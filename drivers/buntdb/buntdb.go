@@ -40,6 +40,7 @@ const DefaultCompactMinSize = 32 << 20
 const maxPageBytes = 8 << 20
 
 func init() {
+	pdk.DeclareDSN(Name, pdk.DSNDir)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
 		return Open(ctx, dsn)
 	})

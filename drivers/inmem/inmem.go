@@ -29,6 +29,7 @@ import (
 const Name = "inmem"
 
 func init() {
+	pdk.DeclareDSN(Name, pdk.DSNEmpty)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
 		return Open(), nil
 	})

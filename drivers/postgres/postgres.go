@@ -42,6 +42,7 @@ const closeTimeout = 10 * time.Second
 const maxTableLen = 63 - len(metaSuffix)
 
 func init() {
+	pdk.DeclareDSN(Name, pdk.DSNServer)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
 		return Open(ctx, dsn)
 	})

@@ -35,6 +35,7 @@ const SchemaVersion = 1
 const DefaultBusyTimeout = 5 * time.Second
 
 func init() {
+	pdk.DeclareDSN(Name, pdk.DSNFile)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
 		return Open(ctx, dsn)
 	})
