@@ -27,12 +27,7 @@ func (transportOf) Open(ctx context.Context, a *artifact.Artifact, dsn string) (
 	if err != nil {
 		return nil, err
 	}
-	d, err := m.newDriver(ctx, dsn, true)
-	if err != nil {
-		m.Close(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	return d, nil
+	return m.ownedDriver(ctx, dsn)
 }
 
 // Prepare compiles the module once for every driver opened on the result.

@@ -263,6 +263,12 @@ func NewDriver(ctx context.Context, modulePath, dsn string, opts ...Option) (pdk
 	if err != nil {
 		return nil, err
 	}
+	return m.ownedDriver(ctx, dsn)
+}
+
+// ownedDriver opens a driver that owns m: closing the driver closes the module. A driver that
+// fails to open closes m at once.
+func (m *Module) ownedDriver(ctx context.Context, dsn string) (pdk.Driver, error) {
 	d, err := m.newDriver(ctx, dsn, true)
 	if err != nil {
 		m.Close(context.WithoutCancel(ctx))

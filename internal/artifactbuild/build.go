@@ -67,35 +67,21 @@ func build(pkgDir string, tg target) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(cache, key[:32])
-	out := filepath.Join(dir, filepath.Base(abs)+tg.ext)
-	if _, err := os.Stat(out); err == nil {
-		return out, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("artifactbuild: %w", err)
-	}
-	unlock, err := lock(filepath.Join(dir, ".lock"))
+	out := filepath.Join(cache, key[:32], filepath.Base(abs)+tg.ext)
+	err = cached(out, func(tmp string) error {
+		args := append(append([]string{"build"}, tg.args...), "-trimpath", "-o", tmp, "./"+filepath.ToSlash(relPkg))
+		cmd := exec.Command(goCommand(), args...)
+		cmd.Dir = modRoot
+		cmd.Env = append(append(os.Environ(), tg.env...), "GOFLAGS="+buildFlags())
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stderr, &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("artifactbuild: %s go %s: %w\n%s", strings.Join(tg.env, " "), strings.Join(args, " "), err, stderr.Bytes())
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
-	}
-	defer unlock()
-	if _, err := os.Stat(out); err == nil { // built by another process while we waited
-		return out, nil
-	}
-	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
-	args := append(append([]string{"build"}, tg.args...), "-trimpath", "-o", tmp, "./"+filepath.ToSlash(relPkg))
-	cmd := exec.Command(goCommand(), args...)
-	cmd.Dir = modRoot
-	cmd.Env = append(append(os.Environ(), tg.env...), "GOFLAGS="+buildFlags())
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("artifactbuild: %s go %s: %w\n%s", strings.Join(tg.env, " "), strings.Join(args, " "), err, stderr.Bytes())
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return "", fmt.Errorf("artifactbuild: %w", err)
 	}
 	return out, nil
 }
@@ -174,3 +160,33 @@ func cacheDir() (string, error) {
 
 // goCommand is the go command: go test puts its toolchain's bin directory first in PATH.
 func goCommand() string { return "go" }
+
+// cached makes the cache entry out with build, unless it is there: under an flock of the
+// entry's directory (so concurrent builds of one entry run once), build writes a temporary
+// file, which lands at out by an atomic rename.
+func cached(out string, build func(tmp string) error) error {
+	if _, err := os.Stat(out); err == nil {
+		return nil
+	}
+	dir := filepath.Dir(out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("artifactbuild: %w", err)
+	}
+	unlock, err := lock(filepath.Join(dir, ".lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(out); err == nil { // built by another process while we waited
+		return nil
+	}
+	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
+	if err := build(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("artifactbuild: %w", err)
+	}
+	return nil
+}

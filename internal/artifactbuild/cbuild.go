@@ -104,34 +104,20 @@ func BuildC(srcs, flags []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(cache, "c-"+key[:32])
-	out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(srcs[0]), filepath.Ext(srcs[0]))+".wasm")
-	if _, err := os.Stat(out); err == nil {
-		return out, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("artifactbuild: %w", err)
-	}
-	unlock, err := lock(filepath.Join(dir, ".lock"))
+	out := filepath.Join(cache, "c-"+key[:32], strings.TrimSuffix(filepath.Base(srcs[0]), filepath.Ext(srcs[0]))+".wasm")
+	err = cached(out, func(tmp string) error {
+		args := append(append(slices.Clone(CReactorFlags), flags...), "-o", tmp)
+		args = append(args, cfiles...)
+		var stderr bytes.Buffer
+		cmd := exec.Command(Clang(), args...)
+		cmd.Stdout, cmd.Stderr = &stderr, &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("artifactbuild: %s %s: %w\n%s", Clang(), strings.Join(args, " "), err, stderr.Bytes())
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
-	}
-	defer unlock()
-	if _, err := os.Stat(out); err == nil { // built by another process while we waited
-		return out, nil
-	}
-	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
-	args := append(append(slices.Clone(CReactorFlags), flags...), "-o", tmp)
-	args = append(args, cfiles...)
-	var stderr bytes.Buffer
-	cmd := exec.Command(Clang(), args...)
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("artifactbuild: %s %s: %w\n%s", Clang(), strings.Join(args, " "), err, stderr.Bytes())
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return "", fmt.Errorf("artifactbuild: %w", err)
 	}
 	return out, nil
 }
