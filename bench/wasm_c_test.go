@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -17,18 +18,15 @@ import (
 // Go driver compiled to wasm) and inmem (the Go driver in process).
 const implWasmC = "wasm-c"
 
-// cinmemSources and cinmemFlags build plugins/cinmem as `make cwasm` does (the Makefile's
-// CWASM_FLAGS; pdk/c/ctest uses the same), relative to this package.
+// cinmemSources and cinmemFlags build plugins/cinmem as `make cwasm` does (artifactbuild.CFlags,
+// which pdk/c/ctest uses too), relative to this package.
 var (
 	cinmemSources = []string{
 		"../plugins/cinmem/cinmem.c", "../plugins/cinmem/kv.c", "../plugins/cinmem/kv.h",
 		"../pdk/c/dockyard.c", "../pdk/c/frame.c", "../pdk/c/request.c", "../pdk/c/wasm.c",
 		"../pdk/c/dockyard.h", "../pdk/c/frame.h", "../pdk/c/request.h",
 	}
-	cinmemFlags = []string{
-		"-O2", "-flto", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-		"-Wmissing-prototypes", "-I../pdk/c",
-	}
+	cinmemFlags = append(slices.Clone(artifactbuild.CFlags), "-I../pdk/c")
 )
 
 // cinmemWasm is plugins/cinmem built to wasm (through internal/artifactbuild's cache), once per

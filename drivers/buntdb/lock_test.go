@@ -9,7 +9,8 @@ import (
 )
 
 // TestSecondOpenOfADirectoryFails runs where the driver locks its directory with flock (the
-// build constraint of lock_flock.go); elsewhere keeping a second store out is the host's job.
+// platforms of this file's build constraint; internal/flock elsewhere takes no lock, and keeping
+// a second store out is the host's job).
 func TestSecondOpenOfADirectoryFails(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
