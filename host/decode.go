@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dockyard/dockyard/host/artifact"
 	"io"
-	"net"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -380,12 +379,6 @@ func checkSandboxPath(p string) error {
 
 // checkEndpoint checks a sandbox.connect entry: host:port, the port a number.
 func checkEndpoint(ep string) error {
-	_, port, err := net.SplitHostPort(ep)
-	if err != nil {
-		return errors.New("want host:port, such as \"db.internal:5432\"")
-	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
-	}
-	return nil
+	_, err := artifact.EndpointPort(ep)
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strconv"
 	"time"
@@ -151,4 +152,18 @@ func (b ByteSize) String() string {
 		}
 	}
 	return strconv.FormatUint(uint64(b), 10) + "B"
+}
+
+// EndpointPort checks a sandbox.connect entry, "host:port", and returns its port: the part of
+// the endpoint the operating system can enforce (Landlock restricts TCP by port).
+func EndpointPort(ep string) (uint16, error) {
+	_, ps, err := net.SplitHostPort(ep)
+	if err != nil {
+		return 0, errors.New("want host:port, such as \"db.internal:5432\"")
+	}
+	port, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil || port == 0 {
+		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", ps)
+	}
+	return uint16(port), nil
 }

@@ -5,10 +5,9 @@ package pluginhost
 import (
 	"errors"
 	"fmt"
-	"net"
+	"github.com/dockyard/dockyard/host/artifact"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
 
@@ -46,7 +45,7 @@ func newSandbox(cfg config, dsn string) (*sandbox, error) {
 		sb.write = append(sb.write, abs)
 	}
 	for _, ep := range cfg.connect {
-		port, err := endpointPort(ep)
+		port, err := artifact.EndpointPort(ep)
 		if err != nil {
 			return nil, fmt.Errorf("connect endpoint %q: %w", ep, err)
 		}
@@ -66,19 +65,6 @@ func absPath(p string) (string, error) {
 		return "", errors.New("not a path")
 	}
 	return filepath.Abs(p)
-}
-
-// endpointPort returns the port of a "host:port" endpoint.
-func endpointPort(ep string) (uint16, error) {
-	_, ps, err := net.SplitHostPort(ep)
-	if err != nil {
-		return 0, err
-	}
-	port, err := strconv.ParseUint(ps, 10, 16)
-	if err != nil || port == 0 {
-		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", ps)
-	}
-	return uint16(port), nil
 }
 
 // dataPath returns where a plugin keeps its data, from its DSN, as the path its sandbox lets
