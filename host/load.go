@@ -169,17 +169,18 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 			"name %q is already registered (a compiled-in driver, or one registered by other code)", m.Name)}
 	}
 
-	p, err := m.prepare(ctx, cfg)
+	t, a, err := m.verified(cfg)
 	if err != nil {
-		if _, bad := err.(*ManifestError); bad {
-			return nil, err
-		}
-		field := "artifact"
 		if errors.Is(err, ErrTransportNotLinked) {
-			field = "transport"
+			return nil, &ManifestError{Path: path, Field: "transport", Err: err}
 		}
-		return nil, &ManifestError{Path: path, Field: field, Err: err}
+		return nil, err
 	}
+	tp, err := t.Prepare(ctx, a)
+	if err != nil {
+		return nil, &ManifestError{Path: path, Field: "artifact", Err: err}
+	}
+	p := &Prepared{Manifest: m, p: tp}
 	release := p.Close
 	factory := p.Open
 	artifact := m.ArtifactPath()

@@ -69,26 +69,13 @@ func (p *Prepared) Close() { p.p.Close() }
 // compiles a wasm module once; every store opened on the result shares the module (a plugin
 // binary's sum is checked again by go-plugin at each start). Errors are Open's.
 func (m *Manifest) Prepare(ctx context.Context, opts ...Option) (*Prepared, error) {
-	p, err := m.prepare(ctx, resolve(opts))
-	if err != nil {
-		if _, bad := err.(*ManifestError); bad {
-			return nil, err
-		}
-		return nil, m.openErr(err)
-	}
-	return p, nil
-}
-
-// prepare is Prepare, returning a transport's error unwrapped (LoadDir wraps it as a
-// *ManifestError).
-func (m *Manifest) prepare(ctx context.Context, cfg config) (*Prepared, error) {
-	t, a, err := m.verified(cfg)
+	t, a, err := m.verified(resolve(opts))
 	if err != nil {
 		return nil, err
 	}
 	p, err := t.Prepare(ctx, a)
 	if err != nil {
-		return nil, err
+		return nil, m.openErr(err)
 	}
 	return &Prepared{Manifest: m, p: p}, nil
 }

@@ -58,6 +58,10 @@ func TestTransportNotLinked(t *testing.T) {
 	if !errors.Is(err, host.ErrTransportNotLinked) || !strings.Contains(err.Error(), "host/pluginhost") {
 		t.Fatalf("Open without the plugin transport: %v, want ErrTransportNotLinked naming host/pluginhost", err)
 	}
+	// Prepare says it the same way, once: not wrapped again as a transport's failure to open.
+	if _, perr := m.Prepare(context.Background()); !errors.Is(perr, host.ErrTransportNotLinked) || perr.Error() != err.Error() {
+		t.Fatalf("Prepare without the plugin transport: %v, want Open's error, %v", perr, err)
+	}
 }
 
 // TestKind tells artifacts by their content.
