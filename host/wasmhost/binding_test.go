@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/dockyard/dockyard/internal/logtest"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,32 +15,7 @@ import (
 )
 
 // logRecorder is a slog.Handler keeping every record, for tests that look at logs.
-type logRecorder struct {
-	mu      sync.Mutex
-	records []slog.Record
-}
-
-func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.records = append(h.records, r.Clone())
-	return nil
-}
-func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
-
-// find returns the first record whose message contains msg.
-func (h *logRecorder) find(msg string) (slog.Record, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, r := range h.records {
-		if strings.Contains(r.Message, msg) {
-			return r, true
-		}
-	}
-	return slog.Record{}, false
-}
+type logRecorder = logtest.Recorder
 
 func attr(r slog.Record, key string) string {
 	var v string
@@ -165,7 +140,7 @@ func TestBufferPastMemory(t *testing.T) {
 	// The host asks for at least minRequestBuffer bytes, and the whole of what it asked for
 	// must lie in memory.
 	wantInstanceError(t, err, ErrBadResponse, "guest's dockyard_buffer(16384) returned buffer [65530,81914) past its 65536-byte memory")
-	if _, ok := rec.find("wasm instance discarded"); !ok {
+	if _, ok := rec.Find("wasm instance discarded"); !ok {
 		t.Errorf("no log of the discarded instance")
 	}
 }

@@ -198,7 +198,7 @@ func TestGuestLogsReachSlog(t *testing.T) {
 		{"hello from the guest's stdout", slog.LevelInfo, "stdout"},
 		{"hello from the guest's stderr", slog.LevelWarn, "stderr"},
 	} {
-		r, ok := rec.find(c.msg)
+		r, ok := rec.Find(c.msg)
 		if !ok {
 			t.Fatalf("%q was not logged", c.msg)
 		}
@@ -208,7 +208,7 @@ func TestGuestLogsReachSlog(t *testing.T) {
 	}
 	// A fault is logged too, with the runtime's error.
 	hostileGet(t, s, "trap")
-	if r, ok := rec.find("wasm instance discarded"); !ok || !strings.Contains(attr(r, "err"), "out of bounds") {
+	if r, ok := rec.Find("wasm instance discarded"); !ok || !strings.Contains(attr(r, "err"), "out of bounds") {
 		t.Errorf("the discarded instance was not logged with its cause")
 	}
 }

@@ -17,11 +17,11 @@ func TestLineWriter(t *testing.T) {
 		t.Fatalf("Last = %q, want the fatal line", got)
 	}
 	w.Flush()
-	r, ok := rec.find("three")
+	r, ok := rec.Find("three")
 	if !ok || r.Level != slog.LevelWarn || attr(r, "module") != "m" || attr(r, "stream") != "stderr" {
 		t.Fatalf("flushed line logged as %+v, %v", r, ok)
 	}
-	if _, ok := rec.find("two"); !ok {
+	if _, ok := rec.Find("two"); !ok {
 		t.Fatal("a line split across writes was not logged")
 	}
 	w.ResetLast()
@@ -42,15 +42,15 @@ func TestLineWriterCutsLongLines(t *testing.T) {
 		t.Fatalf("the writer holds %d bytes of one line", len(w.buf))
 	}
 	w.Write([]byte("yyy\nnext\n"))
-	if len(rec.records) != 2 {
-		t.Fatalf("%d records, want the cut line and the next", len(rec.records))
+	if len(rec.Records()) != 2 {
+		t.Fatalf("%d records, want the cut line and the next", len(rec.Records()))
 	}
-	r := rec.records[0]
+	r := rec.Records()[0]
 	if len(r.Message) != maxLogLine || attr(r, "cut_bytes") != fmt.Sprint(200<<20+3-maxLogLine) {
 		t.Errorf("cut line: %d bytes, cut_bytes %s", len(r.Message), attr(r, "cut_bytes"))
 	}
-	if rec.records[1].Message != "next" {
-		t.Errorf("next line %q", rec.records[1].Message)
+	if rec.Records()[1].Message != "next" {
+		t.Errorf("next line %q", rec.Records()[1].Message)
 	}
 }
 
@@ -66,7 +66,7 @@ func TestLineWriterRate(t *testing.T) {
 		w.Write(line)
 	}
 	logged := 0
-	for _, r := range rec.records {
+	for _, r := range rec.Records() {
 		logged += len(r.Message)
 	}
 	if logged > logRate {
@@ -77,14 +77,14 @@ func TestLineWriterRate(t *testing.T) {
 	}
 	clock = clock.Add(time.Second)
 	w.Write([]byte("after\n"))
-	d, ok := rec.find("guest output dropped")
+	d, ok := rec.Find("guest output dropped")
 	if !ok {
 		t.Fatal("the dropped lines were not reported")
 	}
-	if got, want := attr(d, "lines"), fmt.Sprint(4<<10-len(rec.records)+2); got != want {
+	if got, want := attr(d, "lines"), fmt.Sprint(4<<10-len(rec.Records())+2); got != want {
 		t.Errorf("dropped lines = %s, want %s", got, want)
 	}
-	if last := rec.records[len(rec.records)-1]; last.Message != "after" {
+	if last := rec.Records()[len(rec.Records())-1]; last.Message != "after" {
 		t.Errorf("the line after the pause was %q", last.Message)
 	}
 }

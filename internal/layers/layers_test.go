@@ -19,7 +19,7 @@ var rank = []struct {
 	prefix string
 	layer  int
 }{
-	{"internal/regfile", 0}, {"internal/flock", 0}, {"internal/testenv", 0}, {"internal/benchratio", 0},
+	{"internal/regfile", 0}, {"internal/flock", 0}, {"internal/testenv", 0}, {"internal/benchratio", 0}, {"internal/logtest", 0},
 	{"store", 1},
 	{"storetest/history", 2}, {"storetest", 3}, {"internal/crashtest", 3},
 	{"pdk/abi", 5}, {"pdk/c", 8}, {"pdk/wasmguest", 7}, {"pdk/pluginguest", 7}, {"pdk", 4},

@@ -1,15 +1,13 @@
 package rootfs
 
 import (
-	"context"
 	"fmt"
+	"github.com/dockyard/dockyard/internal/logtest"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,33 +18,8 @@ import (
 // maxOpen is the open-file limit of the tests' FS (host/wasmhost's default).
 const maxOpen = 256
 
-// logRecorder keeps the records logged to it.
-type logRecorder struct {
-	mu      sync.Mutex
-	records []slog.Record
-}
-
-func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.records = append(h.records, r.Clone())
-	return nil
-}
-func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
-
-// find returns the first record whose message contains msg.
-func (h *logRecorder) find(msg string) (slog.Record, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, r := range h.records {
-		if strings.Contains(r.Message, msg) {
-			return r, true
-		}
-	}
-	return slog.Record{}, false
-}
+// logRecorder keeps what the FS logged.
+type logRecorder = logtest.Recorder
 
 func newTestFS(t *testing.T) (*FS, string, *logRecorder) {
 	t.Helper()
@@ -130,7 +103,7 @@ func TestRootFSRefusesEscapes(t *testing.T) {
 		t.Fatalf("lstat of the link = %v, %v", st.Mode, errno)
 	}
 	must(t, "unlink link", fsys.Unlink("abs"))
-	if _, ok := rec.find("tried to leave its data directory"); !ok {
+	if _, ok := rec.Find("tried to leave its data directory"); !ok {
 		t.Error("escape attempts were not logged")
 	}
 }
@@ -286,7 +259,7 @@ func TestOpenFileLimit(t *testing.T) {
 	if _, errno := fsys.OpenFile("one-more", experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0o644); errno != experimentalsys.EIO {
 		t.Fatalf("open past the limit: errno %v, want EIO", errno)
 	}
-	if _, ok := rec.find("limit of open files"); !ok {
+	if _, ok := rec.Find("limit of open files"); !ok {
 		t.Error("reaching the limit was not logged")
 	}
 	must(t, "close", files[0].Close())
@@ -323,7 +296,7 @@ func TestDiskQuota(t *testing.T) {
 	wantErrno(t, "truncate to 1 GiB", f.Truncate(1<<30), experimentalsys.EIO)
 	_, errno = f.Pwrite(make([]byte, 100), 0)
 	must(t, "overwriting takes nothing", errno)
-	if _, ok := rec.find("disk quota"); !ok {
+	if _, ok := rec.Find("disk quota"); !ok {
 		t.Error("reaching the quota was not logged")
 	}
 	must(t, "unlink old", fsys.Unlink("old"))
