@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockyard/dockyard/drivers/postgres"
 	"github.com/dockyard/dockyard/internal/crashtest"
+	"github.com/dockyard/dockyard/internal/multiproc"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -60,11 +61,10 @@ func TestKillClient(t *testing.T) {
 	crashtest.Run(t, cfg)
 }
 
-func init() { childRoles["holdlock"] = holdLock }
+func init() { multiproc.Register("holdlock", holdLock) }
 
 // holdLock is a child that takes the write lock, writes, says "holding" and waits to be killed.
-func holdLock(dsn, _ string, out io.Writer) error {
-	ctx := context.Background()
+func holdLock(ctx context.Context, dsn, _ string, out io.Writer) error {
 	s, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		return err
@@ -91,13 +91,13 @@ func TestKillLockHolder(t *testing.T) {
 	dsn := dsnWithTable(t, "holder")
 	s := openT(t, dsn)
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.Put("ns", "k", []byte("committed")) })
-	c := startChildren(t, 1, "holdlock", dsn, func(int) string { return "" })[0]
-	c.start()
+	c := multiproc.Start(t, 1, "holdlock", dsn, nil)[0]
+	c.Go()
 	select {
-	case l, ok := <-c.lines:
+	case l, ok := <-c.Lines:
 		if !ok || l != "holding" {
-			c.wait()
-			t.Fatalf("the child said %q (exit %v), want holding; stderr:\n%s", l, c.cmd.ProcessState, c.stderr.String())
+			c.Kill()
+			t.Fatalf("the child said %q, want holding: %v", l, c.Err())
 		}
 	case <-time.After(time.Minute):
 		t.Fatalf("the child did not take the lock within a minute")
@@ -109,8 +109,7 @@ func TestKillLockHolder(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("an Update beside the lock holder returned %v, want it to wait past its deadline", err)
 	}
-	_ = c.cmd.Process.Kill()
-	c.wait()
+	c.Kill()
 	ctx, cancel = context.WithTimeout(t.Context(), lockPromptly)
 	defer cancel()
 	start := time.Now()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/drivers/postgres"
+	"github.com/dockyard/dockyard/internal/multiproc"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -42,11 +43,10 @@ func migrationSet() *store.MigrationSet {
 	return set
 }
 
-func init() { childRoles["migrate"] = migrateChild }
+func init() { multiproc.Register("migrate", migrateChild) }
 
 // migrateChild opens the store (racing the others to create its tables) and migrates it.
-func migrateChild(dsn, _ string, out io.Writer) error {
-	ctx := context.Background()
+func migrateChild(ctx context.Context, dsn, _ string, out io.Writer) error {
 	s, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		return err
@@ -63,8 +63,7 @@ func migrateChild(dsn, _ string, out io.Writer) error {
 // tables) and migrate it with the same set: every migration is applied exactly once.
 func TestMigrateProcesses(t *testing.T) {
 	dsn := dsnWithTable(t, "mig")
-	cs := startChildren(t, 4, "migrate", dsn, func(int) string { return "" })
-	runChildren(t, cs, 2*time.Minute)
+	multiproc.Run(t, multiproc.Start(t, 4, "migrate", dsn, nil), 2*time.Minute)
 	checkMigratedOnce(t, openT(t, dsn))
 }
 
