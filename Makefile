@@ -7,8 +7,9 @@ GO ?= go
 ## when clang is there; plugin binaries), the taskstore example and the dockyard CLI, puts the
 ## artifacts with their manifests in ./data/drivers, and runs the conformance suite and the
 ## unchanged taskstore binary (which loads them through DOCKYARD_DRIVERS) on every driver,
-## the embedded default sqlite among them, printing a table. Needs nothing but Go.
-demo: wasm plugins
+## the embedded default sqlite among them, printing a table; the etcd rows run on a 3-member
+## cluster of the etcd server that etcdtools builds. Needs nothing but Go.
+demo: wasm plugins etcdtools
 	@$(MAKE) --no-print-directory cwasm
 	$(GO) build -o bin/taskstore ./examples/taskstore
 	$(GO) build -o bin/dockyard ./cmd/dockyard
@@ -20,8 +21,9 @@ test: deps check wasm cwasm plugins
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 ## deps: what the tests need besides Go, installed when missing (as root, with apt-get): the C
-## toolchain for wasm32-wasi (tools) and the PostgreSQL server programs (pgtools).
-deps: tools pgtools
+## toolchain for wasm32-wasi (tools), the PostgreSQL server programs (pgtools) and the etcd
+## server (etcdtools).
+deps: tools pgtools etcdtools
 
 ## check: formatting, go vet, staticcheck (a tool of go.mod: `go tool staticcheck`), go.mod and
 ## go.sum tidy, and cross-builds. The module's packages build on Windows, macOS and FreeBSD too
@@ -63,7 +65,7 @@ wasm:
 ## plugins: the driver artifacts that ship as go-plugin binaries (plugins/*, built for this
 ## machine), for host/pluginhost, in bin/plugins/. Tests do not need this: they build what they
 ## start through internal/artifactbuild.BuildPlugin.
-PLUGINS = sqlite inmem buntdb postgres
+PLUGINS = sqlite inmem buntdb postgres etcd
 plugins:
 	$(ARTIFACTS) $(addprefix plugin:,$(PLUGINS))
 
@@ -131,3 +133,16 @@ pgtools:
 		echo "!!! The PostgreSQL tests (drivers/postgres, internal/pgtest, bench) will SKIP, or FAIL under CI=true."; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi
+
+## etcdtools: what the etcd tests need besides Go: the etcd server, built from its Go module
+## (go.etcd.io/etcd/server/v3, the version pinned by tools/etcd/go.mod, a module of its own so
+## that the server's dependencies stay out of Dockyard's) into bin/etcd, which internal/etcdtest
+## finds there; it starts throwaway clusters from it, in temporary directories (under /dev/shm
+## when it has room), for each test process. Needs nothing but Go; rebuilt when tools/etcd
+## changes. (Debian's etcd-server package is etcd 3.4, whose transactions are several times
+## slower than 3.7's: see tools/etcd/main.go.) With DOCKYARD_TEST_ETCD set to a cluster's client
+## endpoints the tests use that cluster instead.
+.PHONY: etcdtools
+etcdtools: bin/etcd
+bin/etcd: tools/etcd/main.go tools/etcd/go.mod tools/etcd/go.sum
+	$(GO) build -C tools/etcd -o $(CURDIR)/bin/etcd .

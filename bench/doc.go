@@ -44,6 +44,14 @@
 //	         Commit or Rollback: three round trips; 100 Puts as one pgx.Batch; a View at
 //	         REPEATABLE READ READ ONLY like the driver's). It takes no lock row and keeps no
 //	         namespace catalog: those are the driver's, and part of what is measured
+//	etcd     store.Open("etcd", dsn): the etcd driver through the pdk adapter, under a fresh key
+//	         prefix of the shared 3-member test cluster (internal/etcdtest: DOCKYARD_TEST_ETCD,
+//	         or a throwaway cluster started once per test binary and stopped by TestMain)
+//	etcdclient
+//	         the same operations in plain go.etcd.io/etcd/client/v3 on the same cluster and the
+//	         driver's key layout: a linearizable Get, a Put, 100 Puts as one Txn, one range Get
+//	         for a prefix. It takes no lock and keeps no fence and no namespace catalog: those
+//	         are the driver's, and part of what is measured
 //	sqlite-plugin
 //	         plugins/sqlite, the sqlite driver built as a go-plugin binary, run by host/pluginhost:
 //	         the same engine one process away, over gRPC with mutual TLS
@@ -84,8 +92,9 @@
 //
 // All files live in b.TempDir(), so every durable implementation writes to the same disk, and
 // every write transaction is durable when it returns: synchronous=FULL fsyncs the SQLite log
-// on each commit, bbolt fsyncs its file on each commit. The PostgreSQL implementations are the
-// exception: pgtest's throwaway server runs with fsync=off, so their times are round trips
+// on each commit, bbolt fsyncs its file on each commit. The PostgreSQL and etcd implementations
+// are the exception: pgtest's throwaway server runs with fsync=off, and etcdtest's members keep
+// their data on tmpfs when there is room, so their times are round trips
 // and server work without a disk flush, comparable with each other only.
 //
 // # Why
@@ -100,7 +109,10 @@
 // of the seam and of the driver's design for many processes (the lock row every Update takes,
 // the namespace catalog) over plain pgx on the same server; the driver pipelines its
 // statements (a View with one Get, and an Update that only writes, are two round trips), so it
-// can be faster than the idiomatic baseline. Absolute numbers depend on the machine and above
+// can be faster than the idiomatic baseline. etcd / etcdclient is the same price for a
+// replicated store: a View's first read is the baseline's Get; an Update that only writes is one
+// transaction with the fence and a comparison of the lock queue, where the baseline sends a
+// plain Put. Absolute numbers depend on the machine and above
 // all on its disk's fsync, so only ratios between implementations measured in the same run are
 // compared: internal/benchratio reads the benchmark output and prints them against their
 // targets. The exceptions are WasmOpen's, which have absolute
@@ -112,6 +124,7 @@
 //	go test -run '^$' -bench GetInView ./bench/
 //	go test ./bench/                  # no benchmarks: checks every implementation agrees
 //	go test -run '^$' -bench '/^(postgres|pgx)$' ./bench/   # only the PostgreSQL ones
+//	go test -run '^$' -bench '/^(etcd|etcdclient)$' ./bench/  # only the etcd ones
 //
 // TestImplementationsAgree drives every implementation through the very functions the
 // benchmarks time and requires identical results, so a baseline cannot be fast by being wrong.

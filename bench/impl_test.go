@@ -70,7 +70,7 @@ type impl interface {
 }
 
 // implNames is the order in which implementations run and are reported.
-var implNames = []string{"inmem", "sqlite", "modernc", "bbolt", implWasm, implWasmTrusted, implWasmC, implSQLitePlugin, implPostgres, implPgx}
+var implNames = []string{"inmem", "sqlite", "modernc", "bbolt", implWasm, implWasmTrusted, implWasmC, implSQLitePlugin, implPostgres, implPgx, implEtcd, implEtcdClient}
 
 // openImpl opens a new, empty implementation named name, its files (if any) in a new
 // temporary directory of tb, and closes it when tb ends.
@@ -105,6 +105,10 @@ func openImpl(tb testing.TB, name string) impl {
 		im, err = openPostgres(ctx, tb)
 	case implPgx:
 		im, err = openPgx(ctx, tb)
+	case implEtcd:
+		im, err = openEtcd(ctx, tb)
+	case implEtcdClient:
+		im, err = openEtcdClient(ctx, tb)
 	default:
 		err = fmt.Errorf("unknown implementation %q", name)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockyard/dockyard/host/wasmhost"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
+	"github.com/dockyard/dockyard/internal/etcdtest"
 	"github.com/dockyard/dockyard/internal/pgtest"
 	"github.com/dockyard/dockyard/pdk"
 )
@@ -80,7 +81,8 @@ func TestMain(m *testing.M) {
 	for _, mod := range wasmModules.modules {
 		mod.Close(context.Background())
 	}
-	pgtest.Shutdown() // the throwaway PostgreSQL server of postgres_test.go, if one was started
+	pgtest.Shutdown()   // the throwaway PostgreSQL server of postgres_test.go, if one was started
+	etcdtest.Shutdown() // the throwaway etcd cluster of etcd_test.go, if one was started
 	os.Exit(code)
 }
 

@@ -96,7 +96,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "dockyard",
 		Short: "Inspect, check, copy and benchmark Dockyard stores and drivers",
 		Long: `dockyard works with Dockyard stores through any driver: compiled in (inmem, sqlite,
-buntdb, postgres), or loaded from driver directories (a manifest beside a .wasm module or a
+buntdb, postgres, etcd), or loaded from driver directories (a manifest beside a .wasm module or a
 plugin binary) named by the environment variable DOCKYARD_DRIVERS (a path list) and by
 --drivers.
 

@@ -108,8 +108,10 @@ func TestDriversJSON(t *testing.T) {
 			t.Errorf("driver %s: %+v (caps %+v)", c.name, d, d.Caps)
 		}
 	}
-	if pg, ok := byName["postgres"]; !ok || pg.Caps != nil || !strings.Contains(pg.Note, "--dsn postgres=") {
-		t.Errorf("postgres: %+v, want it listed without capabilities and a note", pg)
+	for _, name := range []string{"postgres", "etcd"} {
+		if d, ok := byName[name]; !ok || d.Caps != nil || !strings.Contains(d.Note, "--dsn "+name+"=") {
+			t.Errorf("%s: %+v, want it listed without capabilities and a note", name, d)
+		}
 	}
 	r = mustRun(t, exitOK, "", "drivers")
 	if !strings.Contains(r.stdout, "NAME") || !regexp.MustCompile(`(?m)^sqlite +in-process +1 `).MatchString(r.stdout) {

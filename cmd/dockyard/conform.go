@@ -49,10 +49,18 @@ for sqlite, a fresh directory for every other driver and for artifacts (--dsn-fo
 the guess); the directories are made under --dsn-dir (default: the system's temporary
 directory) and removed afterwards. The capabilities checked (durable, concurrent readers) are
 those the driver declares (pdk.InfoOf); for a durable driver, the suite reopens a store on its
-DSN. A driver whose DSN names a server needs one: for postgres, give --dsn with a connection
-string, and every store gets a table of its own there (the driver's dockyard_table parameter),
-dropped afterwards. Other server drivers cannot be checked by conform, as it cannot make a
-fresh, empty store on their server; run the driver's own go test.
+DSN. A driver whose DSN names a server (postgres, etcd) needs one, given with --dsn; the DSN's
+form says which kind of server it is, whatever the driver's name:
+
+  - a PostgreSQL server (postgres://..., postgresql://... or key=value): every store gets a
+    table of its own there (the driver's dockyard_table parameter), dropped afterwards;
+  - an etcd cluster (etcd://host:port[,host:port...][/prefix][?params]): every store gets a
+    key prefix of its own under the DSN's prefix (at the top of the key space when it names
+    none), whose keys are deleted afterwards.
+
+An artifact's DSN form is not known, so for a manifest or an artifact --dsn says that its DSN
+names a server. Other servers cannot be checked by conform, as it cannot make a fresh, empty
+store on them; run the driver's own go test.
 
 One line per case, PASS or FAIL with its duration and, for failures, the case's log; then
 "N passed, M failed". --json prints one object instead.
@@ -61,7 +69,9 @@ Exit codes: 0 every case passed; 1 a case failed, or the driver could not be ope
 error (including a --run that selects no case).`,
 		Example: `  dockyard conform sqlite
   dockyard conform ./bin/wasm/inmem.wasm --run 'Scan|Rollback'
-  dockyard conform ./drivers.d/mydriver.json --json`,
+  dockyard conform ./drivers.d/mydriver.json --json
+  dockyard conform postgres --dsn 'host=db user=app dbname=scratch'
+  dockyard conform ./drivers.d/etcd-plugin.json --dsn etcd://etcd1:2379,etcd2:2379,etcd3:2379/scratch`,
 		Args: args(cobra.RangeArgs(0, 1)),
 		RunE: a.action(func(cmd *cobra.Command, argv []string) error {
 			cases := storetest.Cases()
@@ -103,19 +113,23 @@ error (including a --run that selects no case).`,
 			if err != nil {
 				return err
 			}
+			if serverDSN != "" && (dsnFormFlag == "" || dsnFormFlag == "auto") && !t.declaresForm() {
+				form = dsnServer // the form of an artifact's DSN is a guess: --dsn says it names a server
+			}
 			newDSN := dirDSNs(form, dsnDir)
 			switch {
-			case form == dsnServer && t.Name != "postgres":
-				return fmt.Errorf("conform %s: the driver's DSN names a server, and conform knows how to make a fresh, empty store per case on a server for postgres only (a table per store); run the driver's own go test, or give --dsn-form if its DSN is in fact a file or a directory", t.Name)
 			case form == dsnServer && serverDSN == "":
-				return usagef("conform %s needs --dsn naming a server (each case gets tables of its own there, dropped afterwards)", t.Name)
+				return usagef("conform %s needs --dsn naming a server: a PostgreSQL server (each case gets tables of its own there) or an etcd cluster (key prefixes of its own), removed afterwards", t.Name)
 			case form == dsnServer:
-				ss := newServerStores(serverDSN)
+				ss, err := newServerStores(serverDSN)
+				if err != nil {
+					return err
+				}
 				defer func() {
 					ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 					defer cancel()
 					if err := ss.drop(ctx); err != nil {
-						a.logger.Warn("conform: tables left on the server", "prefix", ss.prefix, "err", err)
+						a.logger.Warn("conform: stores left on the server", "stores", ss.what(), "err", err)
 					}
 				}()
 				newDSN = func() (string, func(), error) {
@@ -123,7 +137,7 @@ error (including a --run that selects no case).`,
 					return dsn, func() {}, err
 				}
 			case serverDSN != "":
-				return usagef("--dsn is for drivers whose DSN names a server (postgres); %s makes its stores in --dsn-dir", t.Name)
+				return usagef("--dsn is for drivers whose DSN names a server (postgres, etcd); %s makes its stores in --dsn-dir", t.Name)
 			}
 			info, err := probe(ctx, t, newDSN)
 			if err != nil {
@@ -137,7 +151,7 @@ error (including a --run that selects no case).`,
 	f.BoolVar(&list, "list", false, "list the cases (those --run selects) and exit")
 	f.StringVar(&runRE, "run", "", "run only the cases whose names match `REGEXP`")
 	f.StringVar(&dsnDir, "dsn-dir", "", "make the cases' data directories under `DIR`")
-	f.StringVar(&serverDSN, "dsn", "", "for postgres: the server's `DSN`; every store gets its own table there (dockyard_table), all dropped at the end")
+	f.StringVar(&serverDSN, "dsn", "", "for a driver whose DSN names a server (postgres, etcd): the server's `DSN`; every store gets a table (postgres) or a key prefix (etcd) of its own there, all removed at the end")
 	f.StringVar(&dsnFormFlag, "dsn-form", "auto", "what a DSN of the driver is: auto, empty, file (a file path) or dir (a directory)")
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "fail a case still running after `D`")
 	return cmd

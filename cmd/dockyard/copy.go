@@ -54,7 +54,8 @@ func (a *app) copyCommand() *cobra.Command {
 		Short: "Copy every namespace of one store into another, and verify",
 		Long: `copy copies every namespace of the source store into the destination, e.g. from sqlite to a
 bigger backend. DRIVER:DSN is split at the first ':', so DSNs may hold colons
-(postgres:postgres://u:p@host/db). DRIVER may be a driver name, a manifest or an artifact.
+(postgres:postgres://u:p@host/db, etcd:etcd://host:port,host:port/prefix). DRIVER may be a
+driver name, a manifest or an artifact.
 
 What is copied: every namespace in the source's catalog, Dockyard's reserved ones included (the
 migration records travel, so the application does not run its migrations again on the
@@ -80,7 +81,8 @@ Progress (keys and bytes) goes to stderr when it is a terminal (or --progress).
 Exit codes: 0 copied and verified; 1 a store failed or the verification found differences;
 2 usage error.`,
 		Example: `  dockyard copy --from sqlite:./app.db --to buntdb:./app.bunt
-  dockyard copy --from sqlite:./app.db --to postgres:postgres://app@db/app --batch 2000 --json`,
+  dockyard copy --from sqlite:./app.db --to postgres:postgres://app@db/app --batch 2000 --json
+  dockyard copy --from sqlite:./app.db --to etcd:etcd://etcd1:2379,etcd2:2379,etcd3:2379/app`,
 		Args: args(cobra.NoArgs),
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			if batch <= 0 {

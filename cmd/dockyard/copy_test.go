@@ -192,6 +192,8 @@ func TestSplitDriverDSN(t *testing.T) {
 		{"sqlite:./a.db", "sqlite", "./a.db"},
 		{"inmem:", "inmem", ""},
 		{"postgres:postgres://u:p@host:5432/db?x=y", "postgres", "postgres://u:p@host:5432/db?x=y"},
+		{"etcd:etcd://h:2379/x", "etcd", "etcd://h:2379/x"},
+		{"etcd:etcd://u:p@127.0.0.1:2379,127.0.0.1:2380/a/b?lock_ttl=2s", "etcd", "etcd://u:p@127.0.0.1:2379,127.0.0.1:2380/a/b?lock_ttl=2s"},
 		{"sqlite:C:\\data\\a.db", "sqlite", "C:\\data\\a.db"},
 	} {
 		d, dsn, err := splitDriverDSN("from", c.in)

@@ -1,6 +1,6 @@
 // Command dockyard inspects, checks, copies and benchmarks Dockyard stores and drivers.
 //
-// Drivers are the compiled-in ones (inmem, sqlite, buntdb, postgres) and those loaded by
+// Drivers are the compiled-in ones (inmem, sqlite, buntdb, postgres, etcd) and those loaded by
 // package host from driver directories (a manifest beside a .wasm module or a plugin binary,
 // see docs/manifest.md): every directory in $DOCKYARD_DRIVERS (a path list), then every
 // --drivers DIR. Wherever a command takes a driver it also takes a manifest (*.json) or a bare
@@ -12,12 +12,16 @@
 //	    every driver available: transport (in-process, wasm, plugin), version, ABI version
 //	    and sha256 of artifacts, and the capabilities the driver declares (durable,
 //	    concurrent readers, size limits), read from a store opened on a throwaway DSN;
-//	    postgres, which needs a server, only with --dsn postgres=DSN ("-" otherwise).
-//	dockyard conform <name | manifest.json | artifact> [--run RE] [--json] [--timeout D]
+//	    postgres and etcd, which need a server, only with --dsn NAME=DSN ("-" otherwise).
+//	dockyard conform <name | manifest.json | artifact> [--run RE] [--json] [--timeout D] [--dsn DSN]
 //	    the storetest conformance suite, outside go test: a PASS/FAIL line per case with
 //	    its duration (and its log when it fails), then "N passed, M failed". Each store gets
 //	    a fresh DSN ("" for inmem, a file for sqlite, a directory for others, under
-//	    --dsn-dir; for postgres a table of its own on the --dsn server, dropped afterwards).
+//	    --dsn-dir). A driver whose DSN names a server gets its stores on the --dsn server,
+//	    removed afterwards, as the DSN's form says: a table of its own on a PostgreSQL
+//	    server (postgres://..., or key=value), a key prefix of its own under the prefix of
+//	    an etcd cluster (etcd://host:port,.../prefix); for an artifact, --dsn says its DSN
+//	    names a server.
 //	dockyard get|put|delete|scan|namespaces --driver NAME --dsn DSN ...
 //	    (or --store DRIVER:DSN, or $DOCKYARD_STORE, for every command on one store)
 //	    read and edit a store, binary-safe (see below). get, scan and namespaces (and

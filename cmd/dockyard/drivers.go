@@ -53,8 +53,9 @@ version and sha256 of loaded artifacts.
 The capabilities (durable, concurrent readers, size limits) are what each driver declares when a
 store is opened (pdk.InfoOf), so drivers opens one store of each on a throwaway DSN: "" for
 inmem, a file in a fresh temporary directory for sqlite, a fresh directory for the others.
-A driver that needs a server (postgres) is probed only when --dsn NAME=DSN names one; otherwise,
-or if the probe fails, its capabilities show as "-" (null in JSON, with a "note" saying why).
+A driver that needs a server (postgres, etcd) is probed only when --dsn NAME=DSN names one
+(--dsn etcd=etcd://host:port,host:port/prefix); otherwise, or if the probe fails, its
+capabilities show as "-" (null in JSON, with a "note" saying why).
 
 Exit codes: 0 listed, even if a probe or a driver directory failed (shown in the output);
 2 usage error.`,
@@ -105,7 +106,7 @@ Exit codes: 0 listed, even if a probe or a driver directory failed (shown in the
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object {\"drivers\": [...], \"load_errors\": [...]}")
-	cmd.Flags().StringArrayVar(&dsns, "dsn", nil, "probe driver NAME on this DSN instead of a throwaway one, `NAME=DSN` (repeatable; needed for postgres)")
+	cmd.Flags().StringArrayVar(&dsns, "dsn", nil, "probe driver NAME on this DSN instead of a throwaway one, `NAME=DSN` (repeatable; needed for postgres and etcd)")
 	return cmd
 }
 

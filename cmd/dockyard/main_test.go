@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dockyard/dockyard/cmd/dockyard/internal/broken"
+	"github.com/dockyard/dockyard/internal/etcdtest"
 	"github.com/dockyard/dockyard/internal/pgtest"
 )
 
@@ -16,8 +17,12 @@ func TestMain(m *testing.M) {
 	// The tests load only the driver directories they name, whatever the environment says.
 	os.Setenv("DOCKYARD_DRIVERS", "")
 	broken.Register()
-	pgtest.Main(m) // runs the tests, then stops the PostgreSQL server if one was started
-
+	code := m.Run()
+	// Stop the test servers that were started for the tests: the PostgreSQL server and the
+	// etcd cluster.
+	pgtest.Shutdown()
+	etcdtest.Shutdown()
+	os.Exit(code)
 }
 
 // result is what one run of the CLI did.

@@ -4,39 +4,135 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
-// serverStores makes fresh stores on a database server for conform: the postgres driver keeps a
-// store in one table, named by the DSN's dockyard_table parameter, so every store conform opens
-// gets a table of its own on the server the user's DSN names, and drop removes them all
-// afterwards.
-type serverStores struct {
-	dsn    string // the user's DSN
-	prefix string // of the table names: unique to this run
+// serverKind is the kind of server a conform --dsn names, told by the DSN's form (not by the
+// driver's name, so that an artifact of a server driver is checked like the compiled-in one).
+type serverKind string
 
-	mu     sync.Mutex
-	tables []string
+const (
+	// serverPostgres: a PostgreSQL server, as drivers/postgres takes it: a postgres:// or
+	// postgresql:// URL, or a key=value connection string. A store is a table.
+	serverPostgres serverKind = "postgres"
+	// serverEtcd: an etcd cluster, as drivers/etcd takes it: etcd://host:port[,host:port...]
+	// [/prefix][?params]. A store is a key prefix.
+	serverEtcd serverKind = "etcd"
+)
+
+// serverKindOf tells the kind of server dsn names.
+func serverKindOf(dsn string) (serverKind, error) {
+	switch {
+	case strings.HasPrefix(dsn, "etcd://"):
+		return serverEtcd, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return serverPostgres, nil
+	case !strings.Contains(dsn, "://") && strings.Contains(dsn, "="):
+		return serverPostgres, nil // key=value
+	}
+	return "", usagef("--dsn %q: conform makes fresh stores on a PostgreSQL server (a postgres:// URL or a key=value connection string: a table per store) or an etcd cluster (etcd://host:port[,host:port...][/prefix]: a key prefix per store) only", redactDSN(dsn))
 }
 
-func newServerStores(dsn string) *serverStores {
+// redactDSN hides the password of a URL DSN's user information, for errors.
+func redactDSN(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	hosts, tail, hasTail := strings.Cut(rest, "/")
+	i := strings.LastIndex(hosts, "@")
+	if i < 0 {
+		return dsn
+	}
+	user, _, hasPass := strings.Cut(hosts[:i], ":")
+	if !hasPass {
+		return dsn
+	}
+	out := scheme + "://" + user + ":xxxxx" + hosts[i:]
+	if hasTail {
+		out += "/" + tail
+	}
+	return out
+}
+
+// serverStores makes fresh stores on a database server for conform, each one named under a
+// prefix unique to this run, and drop removes them all afterwards:
+//
+//   - postgres: the driver keeps a store in one table, named by the DSN's dockyard_table
+//     parameter, so every store gets a table of its own on the server the user's DSN names;
+//   - etcd: the driver keeps a store under one key prefix, the DSN's path, so every store gets
+//     a prefix of its own under the user's DSN's prefix (at the top of the key space when the
+//     DSN names none), and drop deletes every key under this run's prefixes.
+type serverStores struct {
+	kind   serverKind
+	dsn    string // the user's DSN
+	prefix string // of the tables' names, or of the key prefixes' last element: unique to this run
+
+	mu sync.Mutex
+	n  int // stores made
+}
+
+func newServerStores(dsn string) (*serverStores, error) {
+	kind, err := serverKindOf(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if kind == serverEtcd {
+		if _, err := splitEtcdDSN(dsn); err != nil {
+			return nil, err
+		}
+	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &serverStores{dsn: dsn, prefix: "dockyard_conform_" + hex.EncodeToString(b[:]) + "_"}
+	return &serverStores{kind: kind, dsn: dsn, prefix: "dockyard_conform_" + hex.EncodeToString(b[:]) + "_"}, nil
 }
 
-// next returns the DSN of a new store: the user's DSN naming a new table.
+// what names the stores made, for messages: "tables dockyard_conform_…_*".
+func (s *serverStores) what() string {
+	if s.kind == serverEtcd {
+		return "key prefixes " + s.prefix + "*"
+	}
+	return "tables " + s.prefix + "*"
+}
+
+// next returns the DSN of a new store: the user's DSN naming a new table or key prefix.
 func (s *serverStores) next() (string, error) {
 	s.mu.Lock()
-	table := fmt.Sprintf("%s%d", s.prefix, len(s.tables))
-	s.tables = append(s.tables, table)
+	name := s.prefix + strconv.Itoa(s.n)
+	s.n++
 	s.mu.Unlock()
-	return withParam(s.dsn, "dockyard_table", table)
+	if s.kind == serverEtcd {
+		d, err := splitEtcdDSN(s.dsn)
+		if err != nil {
+			return "", err
+		}
+		return d.under(name), nil
+	}
+	return withParam(s.dsn, "dockyard_table", name)
+}
+
+// drop removes every store made.
+func (s *serverStores) drop(ctx context.Context) error {
+	s.mu.Lock()
+	n := s.n
+	s.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	if s.kind == serverEtcd {
+		return s.dropEtcd(ctx)
+	}
+	return s.dropPostgres(ctx, n)
 }
 
 // withParam adds the connection parameter key=value to a PostgreSQL DSN, in its URL or its
@@ -55,25 +151,105 @@ func withParam(dsn, key, value string) (string, error) {
 	return strings.TrimSpace(dsn + " " + key + "=" + value), nil
 }
 
-// drop drops every table the stores were given (and the driver's companion <table>_meta).
-func (s *serverStores) drop(ctx context.Context) error {
-	s.mu.Lock()
-	tables := append([]string(nil), s.tables...)
-	s.mu.Unlock()
-	if len(tables) == 0 {
-		return nil
-	}
+// dropPostgres drops the n tables the stores were given (and the driver's companion
+// <table>_meta).
+func (s *serverStores) dropPostgres(ctx context.Context, n int) error {
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
 		return fmt.Errorf("connect to drop the conformance tables: %w", err)
 	}
 	defer conn.Close(context.Background())
 	var idents []string
-	for _, t := range tables {
+	for i := range n {
+		t := s.prefix + strconv.Itoa(i)
 		idents = append(idents, pgx.Identifier{t}.Sanitize(), pgx.Identifier{t + "_meta"}.Sanitize())
 	}
 	if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+strings.Join(idents, ", ")); err != nil {
 		return fmt.Errorf("drop the conformance tables %s*: %w", s.prefix, err)
+	}
+	return nil
+}
+
+// etcdDSN is an etcd DSN, etcd://[user[:password]@]host:port[,host:port...][/prefix][?params],
+// split as drivers/etcd splits it.
+type etcdDSN struct {
+	userinfo string // "user[:password]", still escaped, or ""
+	hosts    string // host:port[,host:port...]
+	path     string // the key prefix, still escaped, without a trailing '/'
+	query    string // the parameters, without '?'
+}
+
+func splitEtcdDSN(dsn string) (etcdDSN, error) {
+	var d etcdDSN
+	rest, ok := strings.CutPrefix(dsn, "etcd://")
+	if !ok {
+		return d, usagef("--dsn %q: want etcd://host:port[,host:port...][/prefix]", redactDSN(dsn))
+	}
+	rest, d.query, _ = strings.Cut(rest, "?")
+	d.hosts, d.path, _ = strings.Cut(rest, "/")
+	d.path = strings.TrimSuffix(d.path, "/")
+	if i := strings.LastIndex(d.hosts, "@"); i >= 0 {
+		d.userinfo, d.hosts = d.hosts[:i], d.hosts[i+1:]
+	}
+	for _, h := range strings.Split(d.hosts, ",") {
+		host, port, found := strings.Cut(h, ":")
+		if _, err := strconv.ParseUint(port, 10, 16); host == "" || !found || err != nil {
+			return d, usagef("--dsn %q: endpoint %q: want host:port", redactDSN(dsn), h)
+		}
+	}
+	if _, err := url.PathUnescape(d.path); err != nil {
+		return d, usagef("--dsn %q: key prefix: %v", redactDSN(dsn), err)
+	}
+	return d, nil
+}
+
+// under returns the DSN of the store whose key prefix is name under d's prefix.
+func (d etcdDSN) under(name string) string {
+	p := name
+	if d.path != "" {
+		p = d.path + "/" + name
+	}
+	out := "etcd://"
+	if d.userinfo != "" {
+		out += d.userinfo + "@"
+	}
+	out += d.hosts + "/" + p
+	if d.query != "" {
+		out += "?" + d.query
+	}
+	return out
+}
+
+// dropEtcd deletes every key of the stores made: every key under this run's prefixes.
+func (s *serverStores) dropEtcd(ctx context.Context) error {
+	d, err := splitEtcdDSN(s.dsn)
+	if err != nil {
+		return err
+	}
+	keys, _ := url.PathUnescape(d.path)
+	if keys != "" {
+		keys += "/"
+	}
+	keys += s.prefix
+	user, pass, _ := strings.Cut(d.userinfo, ":")
+	user, err1 := url.PathUnescape(user)
+	pass, err2 := url.PathUnescape(pass)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("delete the conformance stores: the DSN's user information: %w", err)
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   strings.Split(d.hosts, ","),
+		Username:    user,
+		Password:    pass,
+		DialTimeout: 10 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	if err != nil {
+		return fmt.Errorf("connect to delete the conformance stores: %w", err)
+	}
+	defer cli.Close()
+	if _, err := cli.Delete(ctx, keys, clientv3.WithPrefix()); err != nil {
+		return fmt.Errorf("delete the keys under %q: %w", keys, err)
 	}
 	return nil
 }

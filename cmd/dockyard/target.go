@@ -92,6 +92,16 @@ func (t *target) Close() {
 	}
 }
 
+// declaresForm reports whether t's DSN form is the driver's own declaration (an in-process
+// driver's pdk.DeclareDSN) rather than a guess (an artifact's, or an undeclared driver's).
+func (t *target) declaresForm() bool {
+	if t.Transport != transportInProcess {
+		return false
+	}
+	_, ok := pdk.DSNOf(t.Name)
+	return ok
+}
+
 // isPath reports whether spec names a file rather than a driver: it contains a path
 // separator, or ends in .json or .wasm, or a file of that name exists.
 func isPath(spec string) bool {
@@ -173,8 +183,12 @@ func (a *app) openTarget(ctx context.Context, driver, dsn string, mustExist bool
 	return s, t, nil
 }
 
-// checkExists checks the file or directory a DSN of t's form names exists.
+// checkExists checks the file or directory a DSN of t's form names exists. A URL DSN given to
+// a driver whose form is a guess (an artifact) names a server, not a path: nothing to check.
 func checkExists(t *target, dsn string) error {
+	if strings.Contains(dsn, "://") && !t.declaresForm() {
+		return nil
+	}
 	var want string
 	switch t.form {
 	case dsnFile:
@@ -243,7 +257,7 @@ func infoOf(name string, s store.Store) (pdk.Info, error) {
 }
 
 // splitDriverDSN splits a copy endpoint DRIVER:DSN at its first ':' (DSNs, such as postgres
-// URLs and Windows paths, may hold more).
+// and etcd URLs and Windows paths, may hold more).
 func splitDriverDSN(flag, s string) (driver, dsn string, err error) {
 	driver, dsn, ok := strings.Cut(s, ":")
 	if !ok || driver == "" {

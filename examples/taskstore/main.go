@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/dockyard/dockyard/drivers/etcd" // -driver etcd -dsn etcd://host:port,host:port/prefix
 	_ "github.com/dockyard/dockyard/drivers/inmem"
 	_ "github.com/dockyard/dockyard/drivers/sqlite"
 	"github.com/dockyard/dockyard/examples/taskstore/tasks"

@@ -6,11 +6,15 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/dockyard/dockyard/examples/taskstore/tasks"
+	"github.com/dockyard/dockyard/internal/etcdtest"
 	"github.com/dockyard/dockyard/store"
 )
+
+func TestMain(m *testing.M) { etcdtest.Main(m) }
 
 // TestRun runs the demo on both compiled-in drivers, twice on the same sqlite file so the
 // second run finds the first run's tasks and its migrations already applied.
@@ -27,6 +31,22 @@ func TestRun(t *testing.T) {
 	}
 	if err := run(ctx, "no-such-driver", "", 0, io.Discard); err == nil {
 		t.Fatal("unknown driver: no error")
+	}
+}
+
+// TestRunEtcd runs the demo twice on one store of the etcd test cluster, the compiled-in
+// etcd driver: the second run finds the first run's tasks (three of the workflow, two of a
+// workload of six operations), and its migrations applied.
+func TestRunEtcd(t *testing.T) {
+	dsn := etcdtest.DSN(t)
+	for i, want := range []string{"the store already holds 0 tasks\n", "the store already holds 5 tasks\n"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), "etcd", dsn, 6, &out); err != nil {
+			t.Fatalf("etcd run %d: %v\n%s", i+1, err, out.String())
+		}
+		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "workload: 6 ops in") {
+			t.Errorf("etcd run %d: want %q and a workload line:\n%s", i+1, want, out.String())
+		}
 	}
 }
 

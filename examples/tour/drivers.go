@@ -17,6 +17,14 @@ type driver struct {
 	name, transport, artifact, note string
 	dsn                             func(data string) string
 	dsnForm                         string // for dockyard conform --dsn-form, when its guess is wrong
+
+	// server is serverEtcd for a driver whose stores are on the tour's etcd cluster, "" for
+	// one whose stores are files (or memory). startServers sets the rest for it: dsn, the
+	// conformDSN given to dockyard conform --dsn (its stores are key prefixes under it), and
+	// connect, the endpoints its manifest's sandbox lets a plugin connect to.
+	server     string
+	conformDSN string
+	connect    []string
 }
 
 func file(name string) func(string) string {
@@ -34,6 +42,9 @@ var defaultDrivers = []driver{
 	{name: "cinmem-wasm", transport: "wasm", artifact: "wasm/cinmem.wasm", dsn: none,
 		note: "the C driver: `make cwasm` needs clang (`make tools`)"},
 	{name: "sqlite-plugin", transport: "plugin", artifact: "plugins/sqlite", dsn: file("sqlite-plugin.db"), dsnForm: "file"},
+	{name: "etcd", transport: "in-process", server: serverEtcd},
+	{name: "etcd-plugin", transport: "plugin", artifact: "plugins/etcd", server: serverEtcd,
+		note: "`make plugins` builds it"},
 }
 
 // prepare empties the drivers directory and puts in it each artifact that was built, with its
@@ -69,6 +80,7 @@ func prepare(cfg config, drivers []driver, out io.Writer) ([]driver, error) {
 			return nil, err
 		}
 		m.Name, m.Artifact = d.name, name
+		m.Sandbox.Connect = d.connect // a server's endpoints: the plugin may connect to nothing else
 		b, err := json.MarshalIndent(m, "", "  ")
 		if err != nil {
 			return nil, err

@@ -13,6 +13,13 @@
 // and prints a table: driver, transport, conformance result, the workload's ops/s. An
 // artifact that was not built (the C driver needs clang) is reported and left out. The exit
 // status is 1 if any driver failed.
+//
+// The etcd rows (the compiled-in etcd driver, and plugins/etcd as a plugin whose manifest's
+// sandbox lets it connect to the cluster's members only) run on a throwaway cluster of three
+// members that the tour starts on loopback ports (internal/etcdtest) and removes at its end:
+// conform gets each store as a key prefix of its own on it, and taskstore a prefix per row.
+// Without the etcd server on this machine (`make etcdtools` builds it) those rows are left
+// out with a notice.
 package main
 
 import (
@@ -47,6 +54,11 @@ type config struct {
 
 // run tours drivers, printing progress and the table to out. It fails if a driver fails.
 func run(ctx context.Context, cfg config, drivers []driver, out io.Writer) error {
+	drivers, stop, err := startServers(drivers, out)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	available, err := prepare(cfg, drivers, out)
 	if err != nil {
 		return err

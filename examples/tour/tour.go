@@ -35,6 +35,9 @@ func tour(ctx context.Context, cfg config, d driver, out io.Writer) row {
 	if d.dsnForm != "" {
 		args = append(args, "--dsn-form", d.dsnForm)
 	}
+	if d.conformDSN != "" {
+		args = append(args, "--dsn", d.conformDSN)
+	}
 	stdout, err := command(ctx, env, filepath.Join(cfg.bin, "dockyard"), args...)
 	if jerr := json.Unmarshal(stdout, &report); jerr != nil {
 		r.conformErr = fmt.Errorf("dockyard conform %s: %v (%v)", d.name, err, jerr)

@@ -40,8 +40,8 @@ func binary(t testing.TB, name string) string {
 		built = map[string]string{}
 		for name, dir := range map[string]string{
 			"sqlite": "../../plugins/sqlite", "inmem": "../../plugins/inmem", "buntdb": "../../plugins/buntdb",
-			"postgres": "../../plugins/postgres",
-			"hostile":  "testdata/hostile",
+			"postgres": "../../plugins/postgres", "etcd": "../../plugins/etcd",
+			"hostile": "testdata/hostile",
 		} {
 			path, err := artifactbuild.BuildPlugin(dir)
 			if err != nil {
@@ -110,7 +110,8 @@ func children(pid int) []int {
 }
 
 // noneLeft fails t unless, within 5s, this test process has no child left but the test's
-// PostgreSQL server: no plugin process, and nothing a plugin started, outlives its test.
+// PostgreSQL server and etcd members: no plugin process, and nothing a plugin started, outlives
+// its test.
 func noneLeft(t testing.TB) {
 	t.Helper()
 	var left []string
@@ -118,7 +119,7 @@ func noneLeft(t testing.TB) {
 		left = left[:0]
 		for _, c := range children(os.Getpid()) {
 			comm, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(c), "comm"))
-			if name := strings.TrimSpace(string(comm)); name != "postgres" && name != "pg_ctl" && !processGone(c) {
+			if name := strings.TrimSpace(string(comm)); !testServer[name] && !processGone(c) {
 				left = append(left, fmt.Sprintf("%d (%s)", c, name))
 			}
 		}
@@ -130,6 +131,11 @@ func noneLeft(t testing.TB) {
 		}
 	}
 }
+
+// testServer holds the command names (/proc/PID/comm) of the test servers' processes, which
+// this test process starts and keeps until TestMain's end: internal/pgtest's PostgreSQL server
+// and internal/etcdtest's etcd members.
+var testServer = map[string]bool{"postgres": true, "pg_ctl": true, "etcd": true}
 
 // processGone reports whether pid has exited (a zombie nobody reaped counts as gone).
 func processGone(pid int) bool {

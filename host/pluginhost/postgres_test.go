@@ -19,8 +19,6 @@ import (
 	"github.com/dockyard/dockyard/storetest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
 // TestConformancePostgres runs the suite against drivers/postgres built as a plugin binary
 // (plugins/postgres), on the test server: every store is a table of its own in the test's
 // schema, named through the DSN's dockyard_table parameter.

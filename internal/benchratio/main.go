@@ -71,6 +71,12 @@ var comparisons = []comparison{
 	{Op: "PutInUpdate", Subject: "postgres", Baseline: "pgx", Target: 1.3},
 	{Op: "Update100Puts", Subject: "postgres", Baseline: "pgx", Target: 1.3},
 	{Op: "Scan1000", Subject: "postgres", Baseline: "pgx"},
+	// etcd: the etcd driver through the pdk adapter against the same operations in plain
+	// clientv3 on the same 3-member cluster and key layout, in the same run.
+	{Op: "GetInView", Subject: "etcd", Baseline: "etcdclient", Target: 1.3},
+	{Op: "PutInUpdate", Subject: "etcd", Baseline: "etcdclient", Target: 1.3},
+	{Op: "Update100Puts", Subject: "etcd", Baseline: "etcdclient", Target: 1.3},
+	{Op: "Scan1000", Subject: "etcd", Baseline: "etcdclient"},
 
 	// WebAssembly: plugins/inmem under host/wasmhost, sandboxed (memory cap and per-call deadline)
 	// and trusted, against the same driver in process.

@@ -1,0 +1,375 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+
+	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/store"
+)
+
+// Name is the name the driver registers under.
+const Name = "etcd"
+
+// Version is the driver's own version, reported in pdk.Info together with the server's.
+const Version = "1"
+
+// DefaultPrefix is the key prefix of a store whose DSN names none.
+const DefaultPrefix = "dockyard"
+
+// The defaults of Options.
+const (
+	DefaultLockTTL         = 10 * time.Second
+	DefaultDialTimeout     = 5 * time.Second
+	DefaultMaxRequestBytes = 8 << 20
+	DefaultRequestTimeout  = 10 * time.Second
+)
+
+// requestSlack is what a request needs beyond its keys and values: a value of
+// store.MaxValueSize must fit in one request with its key, the fences and the framing.
+const requestSlack = 64 << 10
+
+// keepAlive is the interval of the client's gRPC keepalive pings, and how long it waits for an
+// answer: a member that vanished without closing its connections (a killed machine) is noticed
+// within about twice this, and the client moves to another endpoint.
+const keepAlive = 5 * time.Second
+
+// cleanupTimeout bounds the best-effort requests that tidy up after a transaction (deleting a
+// lock key, revoking a lease) when the transaction's own context may have ended.
+const cleanupTimeout = 5 * time.Second
+
+func init() {
+	pdk.DeclareDSN(Name, pdk.DSNServer)
+	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
+		return Open(ctx, dsn)
+	})
+}
+
+// Options are the driver's settings: the With functions set them one at a time, and a driver
+// artifact decodes them whole from a manifest's "options" (pdk.DecodeOptions onto
+// DefaultOptions; the JSON names are in the tags). A DSN parameter of the same name overrides
+// them. Open refuses an invalid value with an error naming the option.
+type Options struct {
+	// LockTTL is the time-to-live of the lease behind the writers' lock: how long the lock
+	// outlives a writer that vanished (killed, partitioned) before the next writer may take
+	// it. Whole seconds, at least 1s (etcd leases count seconds). A live writer keeps its
+	// lease alive however long its Update runs. JSON "lock_ttl", DSN lock_ttl.
+	LockTTL pdk.Duration `json:"lock_ttl"`
+	// DialTimeout bounds connecting to the cluster at Open. JSON "dial_timeout", DSN
+	// dial_timeout.
+	DialTimeout pdk.Duration `json:"dial_timeout"`
+	// MaxRequestBytes is the largest request the client sends: one commit carries all of an
+	// Update's writes, so this bounds an Update's size. It must not exceed the cluster's
+	// --max-request-bytes (etcd's default is 1.5 MiB; a store needs at least
+	// store.MaxValueSize plus 64 KiB, so DefaultMaxRequestBytes asks the cluster for 8 MiB).
+	// JSON "max_request_bytes", DSN max_request_bytes.
+	MaxRequestBytes int `json:"max_request_bytes"`
+	// RequestTimeout bounds each request to the cluster, beside the caller's context: a
+	// request stranded on a member that vanished without closing its connection, or held by
+	// a cluster that lost its majority, fails after it instead of waiting for the caller's
+	// deadline, which may be none (a commit that times out is store.ErrCommitUnknown). It does
+	// not bound waiting for the write lock, which only the caller's context does. JSON
+	// "request_timeout", DSN request_timeout.
+	RequestTimeout pdk.Duration `json:"request_timeout"`
+}
+
+// DefaultOptions returns the options a store has when none is given.
+func DefaultOptions() Options {
+	return Options{
+		LockTTL:         pdk.Duration(DefaultLockTTL),
+		DialTimeout:     pdk.Duration(DefaultDialTimeout),
+		MaxRequestBytes: DefaultMaxRequestBytes,
+		RequestTimeout:  pdk.Duration(DefaultRequestTimeout),
+	}
+}
+
+// Validate refuses an invalid value, naming the option.
+func (o Options) Validate() error {
+	ttl := time.Duration(o.LockTTL)
+	switch {
+	case ttl < time.Second || ttl%time.Second != 0:
+		return fmt.Errorf("etcd: option lock_ttl %v: want whole seconds, at least 1s", ttl)
+	case o.DialTimeout <= 0:
+		return fmt.Errorf("etcd: option dial_timeout %v: must be positive", time.Duration(o.DialTimeout))
+	case o.RequestTimeout <= 0:
+		return fmt.Errorf("etcd: option request_timeout %v: must be positive", time.Duration(o.RequestTimeout))
+	case o.MaxRequestBytes < store.MaxValueSize+requestSlack:
+		return fmt.Errorf("etcd: option max_request_bytes %d: want at least %d (store.MaxValueSize and 64 KiB)", o.MaxRequestBytes, store.MaxValueSize+requestSlack)
+	}
+	return nil
+}
+
+// Option configures Open and NewDriver.
+type Option func(*Options)
+
+// WithOptions sets every option at once, to o.
+func WithOptions(o Options) Option { return func(c *Options) { *c = o } }
+
+// WithLockTTL sets Options.LockTTL.
+func WithLockTTL(d time.Duration) Option { return func(c *Options) { c.LockTTL = pdk.Duration(d) } }
+
+// WithDialTimeout sets Options.DialTimeout.
+func WithDialTimeout(d time.Duration) Option {
+	return func(c *Options) { c.DialTimeout = pdk.Duration(d) }
+}
+
+// WithRequestTimeout sets Options.RequestTimeout.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *Options) { c.RequestTimeout = pdk.Duration(d) }
+}
+
+// WithMaxRequestBytes sets Options.MaxRequestBytes.
+func WithMaxRequestBytes(n int) Option { return func(c *Options) { c.MaxRequestBytes = n } }
+
+// config is a parsed DSN.
+type config struct {
+	endpoints          []string
+	username, password string
+	prefix             string
+}
+
+// parseDSN parses etcd://[user[:password]@]host:port[,host:port...][/prefix][?params] onto
+// opts (see the package doc). Errors never show the password.
+func parseDSN(dsn string, opts *Options) (config, error) {
+	var c config
+	rest, ok := strings.CutPrefix(dsn, "etcd://")
+	if !ok {
+		return c, fmt.Errorf("etcd: DSN %q: want etcd://host:port[,host:port...][/prefix]", redact(dsn))
+	}
+	rest, query, _ := strings.Cut(rest, "?")
+	hosts, path, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(hosts, "@"); i >= 0 {
+		user := hosts[:i]
+		hosts = hosts[i+1:]
+		u, p, _ := strings.Cut(user, ":")
+		var err1, err2 error
+		c.username, err1 = url.PathUnescape(u)
+		c.password, err2 = url.PathUnescape(p)
+		if err := errors.Join(err1, err2); err != nil || c.username == "" {
+			return c, fmt.Errorf("etcd: DSN %q: invalid user name or password", redact(dsn))
+		}
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		host, port, found := strings.Cut(h, ":")
+		if _, err := strconv.ParseUint(port, 10, 16); host == "" || !found || err != nil {
+			return c, fmt.Errorf("etcd: DSN %q: endpoint %q: want host:port", redact(dsn), h)
+		}
+		c.endpoints = append(c.endpoints, h)
+	}
+	prefix, err := url.PathUnescape(strings.TrimSuffix(path, "/"))
+	if err != nil {
+		return c, fmt.Errorf("etcd: DSN %q: key prefix: %w", redact(dsn), err)
+	}
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	c.prefix = prefix
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return c, fmt.Errorf("etcd: DSN %q: parameters: %w", redact(dsn), err)
+	}
+	for name, vals := range q {
+		v := vals[len(vals)-1]
+		var err error
+		switch name {
+		case "lock_ttl":
+			err = (*durationFlag)(&opts.LockTTL).set(v)
+		case "dial_timeout":
+			err = (*durationFlag)(&opts.DialTimeout).set(v)
+		case "request_timeout":
+			err = (*durationFlag)(&opts.RequestTimeout).set(v)
+		case "max_request_bytes":
+			opts.MaxRequestBytes, err = strconv.Atoi(v)
+		default:
+			err = errors.New("unknown parameter (want lock_ttl, dial_timeout, request_timeout or max_request_bytes)")
+		}
+		if err != nil {
+			return c, fmt.Errorf("etcd: DSN %q: parameter %s=%q: %w", redact(dsn), name, v, err)
+		}
+	}
+	return c, nil
+}
+
+type durationFlag pdk.Duration
+
+func (d *durationFlag) set(s string) error {
+	v, err := time.ParseDuration(s)
+	*d = durationFlag(v)
+	return err
+}
+
+// redact returns dsn with the password of its user information, if any, replaced by "xxxxx".
+func redact(dsn string) string {
+	rest, ok := strings.CutPrefix(dsn, "etcd://")
+	if !ok {
+		if i := strings.Index(dsn, "@"); i >= 0 {
+			return "xxxxx" + dsn[i:]
+		}
+		return dsn
+	}
+	hosts, _, _ := strings.Cut(rest, "/")
+	i := strings.LastIndex(hosts, "@")
+	if i < 0 {
+		return dsn
+	}
+	user, _, hasPass := strings.Cut(hosts[:i], ":")
+	if !hasPass {
+		return dsn
+	}
+	return "etcd://" + user + ":xxxxx" + rest[i:]
+}
+
+// Open connects to the etcd cluster named by dsn and returns the store under the DSN's key
+// prefix, recording its schema there if it is new.
+func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) {
+	d, err := NewDriver(ctx, dsn, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return pdk.NewStore(d), nil
+}
+
+// NewDriver is Open returning the pdk.Driver, for hosts that serve drivers (the plugin guest)
+// rather than use them through a Store. The caller owns the driver and must Close it;
+// pdk.NewStore takes that ownership over.
+func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, error) {
+	o := DefaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := parseDSN(dsn, &o)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:            cfg.endpoints,
+		Username:             cfg.username,
+		Password:             cfg.password,
+		DialTimeout:          time.Duration(o.DialTimeout),
+		DialKeepAliveTime:    keepAlive,
+		DialKeepAliveTimeout: keepAlive,
+		MaxCallSendMsgSize:   o.MaxRequestBytes,
+		MaxCallRecvMsgSize:   maxRecvBytes,
+		Logger:               zap.NewNop(),
+		DialOptions:          []grpc.DialOption{grpc.WithChainUnaryInterceptor(boundRequests(time.Duration(o.RequestTimeout)))},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcd: connect to %s: %w", strings.Join(cfg.endpoints, ","), err)
+	}
+	d := &driver{
+		cli:     cli,
+		prefix:  cfg.prefix,
+		l:       newLayout(cfg.prefix),
+		opts:    o,
+		lockTTL: int64(time.Duration(o.LockTTL) / time.Second),
+	}
+	if err := d.open(ctx); err != nil {
+		_ = cli.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// boundRequests is a gRPC interceptor giving every unary request (every request but watches
+// and lease keepalives, which are streams) a deadline of at most timeout.
+func boundRequests(timeout time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return invoke(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+// driver is the pdk.Driver: one etcd client, shared by every transaction of the store.
+type driver struct {
+	cli     *clientv3.Client
+	prefix  string
+	l       layout
+	opts    Options
+	lockTTL int64 // seconds
+
+	serverVersion string
+
+	mu    sync.Mutex
+	lease *lease   // the writers' lease, granted on first need (lock.go)
+	seq   uint64   // numbers the lock keys of this driver
+	stale []string // lock keys of this driver that could not be deleted (abandon)
+}
+
+// open checks the cluster answers, records its version and brings the schema up to date,
+// within the dial timeout: the client connects lazily, so a cluster that is down shows here.
+func (d *driver) open(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(d.opts.DialTimeout))
+	defer cancel()
+	for _, ep := range d.cli.Endpoints() {
+		st, err := d.cli.Status(leader(ctx), ep)
+		if err == nil {
+			d.serverVersion = st.Version
+			break
+		}
+	}
+	return d.ensureSchema(ctx)
+}
+
+// leader makes every request fail fast when the member it reaches has no leader (a member cut
+// off from the majority), instead of waiting on it: the client then tries another endpoint.
+func leader(ctx context.Context) context.Context { return clientv3.WithRequireLeader(ctx) }
+
+// errorf wraps err as the failure of what, naming the key prefix.
+func (d *driver) errorf(what string, err error) error {
+	return fmt.Errorf("etcd: %s (prefix %q): %w", what, d.prefix, err)
+}
+
+func (d *driver) Info() pdk.Info {
+	v := Version
+	if d.serverVersion != "" {
+		v += " (etcd " + d.serverVersion + ")"
+	}
+	return pdk.Info{
+		Name:    Name,
+		Version: v,
+		Caps:    pdk.Capabilities{Durable: true, ConcurrentReaders: true},
+	}
+}
+
+func (d *driver) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
+	if writable {
+		return &writeTxn{d: d}, nil
+	}
+	return &readTxn{d: d}, nil
+}
+
+// Ping makes a linearizable read of the schema key, which needs a leader and a majority.
+func (d *driver) Ping(ctx context.Context) error {
+	if _, err := d.cli.Get(leader(ctx), d.l.schema); err != nil {
+		return d.errorf("ping", err)
+	}
+	return nil
+}
+
+func (d *driver) Close() error {
+	d.mu.Lock()
+	l := d.lease
+	d.lease = nil
+	d.mu.Unlock()
+	if l != nil {
+		l.revoke(d.cli)
+	}
+	if err := d.cli.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		return d.errorf("close", err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package etcd_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dockyard/dockyard/drivers/etcd"
+	"github.com/dockyard/dockyard/internal/etcdtest"
+	"github.com/dockyard/dockyard/store"
+	"github.com/dockyard/dockyard/storetest"
+)
+
+func TestMain(m *testing.M) { etcdtest.Main(m) }
+
+var storeSeq atomic.Uint64
+
+// harness is storetest's harness over dsn's cluster: each store a prefix of its own under dsn's.
+func harness(dsn string, opts ...etcd.Option) storetest.Harness {
+	var mu sync.Mutex
+	dsns := map[store.Store]string{}
+	open := func(ctx context.Context, dsn string) (store.Store, error) {
+		s, err := etcd.Open(ctx, dsn, opts...)
+		if err == nil {
+			mu.Lock()
+			dsns[s] = dsn
+			mu.Unlock()
+		}
+		return s, err
+	}
+	return storetest.Harness{
+		Open: func(ctx context.Context, t storetest.T) (store.Store, error) {
+			return open(ctx, fmt.Sprintf("%s/s%d", dsn, storeSeq.Add(1)))
+		},
+		Reopen: func(ctx context.Context, t storetest.T, s store.Store) (store.Store, error) {
+			mu.Lock()
+			d, ok := dsns[s]
+			mu.Unlock()
+			if !ok {
+				return nil, errors.New("Reopen of a store this harness did not open")
+			}
+			return open(ctx, d)
+		},
+		Caps: storetest.Capabilities{Durable: true, ConcurrentReaders: true},
+	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, harness(etcdtest.DSN(t)))
+}
+
+// openT opens a store on dsn with opts, closed when t ends.
+func openT(t testing.TB, dsn string, opts ...etcd.Option) store.Store {
+	t.Helper()
+	s, err := etcd.Open(t.Context(), dsn, opts...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestDSNErrors(t *testing.T) {
+	for _, tc := range []struct{ dsn, want string }{
+		{"http://127.0.0.1:2379", "want etcd://host:port"},
+		{"etcd://", `endpoint ""`},
+		{"etcd://127.0.0.1", `endpoint "127.0.0.1": want host:port`},
+		{"etcd://127.0.0.1:99999", "want host:port"},
+		{"etcd://127.0.0.1:2379?lock_ttl=soon", "parameter lock_ttl"},
+		{"etcd://127.0.0.1:2379?lock_ttl=1500ms", "option lock_ttl 1.5s: want whole seconds"},
+		{"etcd://127.0.0.1:2379?color=blue", "parameter color"},
+		{"etcd://127.0.0.1:2379?max_request_bytes=1000", "option max_request_bytes 1000"},
+		{"etcd://u:s3cret@127.0.0.1:2379?color=blue", "u:xxxxx@"},
+	} {
+		_, err := etcd.Open(t.Context(), tc.dsn)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%q) = %v, want an error containing %q", tc.dsn, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Open(%q): the error shows the password: %v", tc.dsn, err)
+		}
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	// A port nothing listens on: Open fails within its dial timeout, naming the endpoint.
+	_, err := etcd.Open(t.Context(), "etcd://127.0.0.1:1/x?dial_timeout=1s")
+	if err == nil || !strings.Contains(err.Error(), "etcd") {
+		t.Fatalf("Open of an unreachable cluster = %v, want an error", err)
+	}
+}
