@@ -3,13 +3,12 @@ package bench
 import (
 	"context"
 	"encoding/binary"
-	"strings"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	_ "github.com/dockyard/dockyard/drivers/etcd"
+	"github.com/dockyard/dockyard/drivers/etcd"
 	"github.com/dockyard/dockyard/internal/etcdtest"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
@@ -52,10 +51,13 @@ func openEtcdClient(ctx context.Context, tb testing.TB) (*etcdClientImpl, error)
 	return &etcdClientImpl{cli: cli, nsp: etcdDataPrefix(prefix, ns)}, nil
 }
 
-// splitEtcdDSN returns the endpoints and key prefix of an etcd://host:port,.../prefix DSN.
+// splitEtcdDSN returns the endpoints and key prefix of an etcd DSN.
 func splitEtcdDSN(dsn string) ([]string, string) {
-	hosts, prefix, _ := strings.Cut(strings.TrimPrefix(dsn, "etcd://"), "/")
-	return strings.Split(hosts, ","), prefix
+	d, err := etcd.ParseDSN(dsn)
+	if err != nil {
+		panic(err) // etcdtest's DSNs parse
+	}
+	return d.Endpoints, d.Prefix
 }
 
 // etcdDataPrefix is the prefix of the data keys of namespace nsName in the store under prefix:

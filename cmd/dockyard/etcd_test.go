@@ -10,6 +10,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/dockyard/dockyard/drivers/etcd"
 	"github.com/dockyard/dockyard/internal/etcdtest"
 )
 
@@ -33,11 +34,11 @@ func etcdKeys(t *testing.T, prefix string) int64 {
 // etcdPrefix returns the key prefix of an etcd DSN (etcdtest's have neither user nor parameters).
 func etcdPrefix(t *testing.T, dsn string) string {
 	t.Helper()
-	d, err := splitEtcdDSN(dsn)
-	if err != nil || d.path == "" {
-		t.Fatalf("DSN %q: prefix %q, %v", dsn, d.path, err)
+	d, err := etcd.ParseDSN(dsn)
+	if err != nil || d.Prefix == "" {
+		t.Fatalf("DSN %q: prefix %q, %v", dsn, d.Prefix, err)
 	}
-	return d.path
+	return d.Prefix
 }
 
 // conformCases are the cases conform runs on a server here: a store's life (Durability reopens
@@ -137,14 +138,14 @@ func TestEtcdDSNUnder(t *testing.T) {
 		{"etcd://h:1", "etcd://h:1/s"},
 		{"etcd://h:1/", "etcd://h:1/s"},
 		{"etcd://h:1,h:2/a/b/", "etcd://h:1,h:2/a/b/s"},
-		{"etcd://u:p@h:1/a%2Fb?lock_ttl=2s", "etcd://u:p@h:1/a%2Fb/s?lock_ttl=2s"},
+		{"etcd://u:p@h:1/a%2Fb?lock_ttl=2s", "etcd://u:p@h:1/a/b/s?lock_ttl=2s"},
 	} {
-		d, err := splitEtcdDSN(c.in)
+		got, err := etcdStoreDSN(c.in, "s")
 		if err != nil {
-			t.Errorf("splitEtcdDSN(%q): %v", c.in, err)
+			t.Errorf("etcdStoreDSN(%q): %v", c.in, err)
 			continue
 		}
-		if got := d.under("s"); got != c.want {
+		if got != c.want {
 			t.Errorf("%q under s = %q, want %q", c.in, got, c.want)
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/dockyard/dockyard/drivers/etcd"
 )
 
 // serverKind is the kind of server a conform --dsn names, told by the DSN's form (not by the
@@ -88,8 +90,8 @@ func newServerStores(dsn string) (*serverStores, error) {
 		return nil, err
 	}
 	if kind == serverEtcd {
-		if _, err := splitEtcdDSN(dsn); err != nil {
-			return nil, err
+		if _, err := etcd.ParseDSN(dsn); err != nil {
+			return nil, usagef("--dsn: %v", err)
 		}
 	}
 	var b [4]byte
@@ -112,11 +114,7 @@ func (s *serverStores) next() (string, error) {
 	s.n++
 	s.mu.Unlock()
 	if s.kind == serverEtcd {
-		d, err := splitEtcdDSN(s.dsn)
-		if err != nil {
-			return "", err
-		}
-		return d.under(name), nil
+		return etcdStoreDSN(s.dsn, name)
 	}
 	return withParam(s.dsn, "dockyard_table", name)
 }
@@ -170,77 +168,28 @@ func (s *serverStores) dropPostgres(ctx context.Context, n int) error {
 	return nil
 }
 
-// etcdDSN is an etcd DSN, etcd://[user[:password]@]host:port[,host:port...][/prefix][?params],
-// split as drivers/etcd splits it.
-type etcdDSN struct {
-	userinfo string // "user[:password]", still escaped, or ""
-	hosts    string // host:port[,host:port...]
-	path     string // the key prefix, still escaped, without a trailing '/'
-	query    string // the parameters, without '?'
-}
-
-func splitEtcdDSN(dsn string) (etcdDSN, error) {
-	var d etcdDSN
-	rest, ok := strings.CutPrefix(dsn, "etcd://")
-	if !ok {
-		return d, usagef("--dsn %q: want etcd://host:port[,host:port...][/prefix]", redactDSN(dsn))
+// etcdStoreDSN returns the DSN of the store whose key prefix is name under dsn's prefix (at
+// the top of the key space when dsn names none).
+func etcdStoreDSN(dsn, name string) (string, error) {
+	d, err := etcd.ParseDSN(dsn)
+	if err != nil {
+		return "", usagef("--dsn: %v", err)
 	}
-	rest, d.query, _ = strings.Cut(rest, "?")
-	d.hosts, d.path, _ = strings.Cut(rest, "/")
-	d.path = strings.TrimSuffix(d.path, "/")
-	if i := strings.LastIndex(d.hosts, "@"); i >= 0 {
-		d.userinfo, d.hosts = d.hosts[:i], d.hosts[i+1:]
-	}
-	for _, h := range strings.Split(d.hosts, ",") {
-		host, port, found := strings.Cut(h, ":")
-		if _, err := strconv.ParseUint(port, 10, 16); host == "" || !found || err != nil {
-			return d, usagef("--dsn %q: endpoint %q: want host:port", redactDSN(dsn), h)
-		}
-	}
-	if _, err := url.PathUnescape(d.path); err != nil {
-		return d, usagef("--dsn %q: key prefix: %v", redactDSN(dsn), err)
-	}
-	return d, nil
-}
-
-// under returns the DSN of the store whose key prefix is name under d's prefix.
-func (d etcdDSN) under(name string) string {
-	p := name
-	if d.path != "" {
-		p = d.path + "/" + name
-	}
-	out := "etcd://"
-	if d.userinfo != "" {
-		out += d.userinfo + "@"
-	}
-	out += d.hosts + "/" + p
-	if d.query != "" {
-		out += "?" + d.query
-	}
-	return out
+	d.Prefix = path.Join(d.Prefix, name)
+	return d.String(), nil
 }
 
 // dropEtcd deletes every key of the stores made: every key under this run's prefixes.
 func (s *serverStores) dropEtcd(ctx context.Context) error {
-	d, err := splitEtcdDSN(s.dsn)
+	d, err := etcd.ParseDSN(s.dsn)
 	if err != nil {
 		return err
 	}
-	keys, _ := url.PathUnescape(d.path)
-	if keys != "" {
-		keys += "/"
-	}
-	keys += s.prefix
-	user, pass, _ := strings.Cut(d.userinfo, ":")
-	user, err1 := url.PathUnescape(user)
-	pass, err2 := url.PathUnescape(pass)
-	if err := errors.Join(err1, err2); err != nil {
-		return fmt.Errorf("delete the conformance stores: the DSN's user information: %w", err)
-	}
+	keys := path.Join(d.Prefix, s.prefix)
 	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   strings.Split(d.hosts, ","),
-		Username:    user,
-		Password:    pass,
+		Endpoints:   d.Endpoints,
+		Username:    d.Username,
+		Password:    d.Password,
 		DialTimeout: 10 * time.Second,
 		Logger:      zap.NewNop(),
 	})

@@ -13,7 +13,8 @@
 // store's key prefix (DefaultPrefix, "dockyard", when empty; percent-escapes allowed): several
 // stores share one cluster under different prefixes, which must not nest ("a" and "a/b"), and a
 // prefix that holds keys that are not a Dockyard store is refused. The parameters set Options
-// of the same names and override them. Errors show the DSN with its password masked.
+// of the same names and override them. Errors show the DSN with its password masked. ParseDSN
+// and DSN.String parse and format DSNs, for tools that make stores of their own under a user's.
 //
 // # The cluster's settings
 //

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -131,104 +129,6 @@ func WithRequestTimeout(d time.Duration) Option {
 // WithMaxRequestBytes sets Options.MaxRequestBytes.
 func WithMaxRequestBytes(n int) Option { return func(c *Options) { c.MaxRequestBytes = n } }
 
-// config is a parsed DSN.
-type config struct {
-	endpoints          []string
-	username, password string
-	prefix             string
-}
-
-// parseDSN parses etcd://[user[:password]@]host:port[,host:port...][/prefix][?params] onto
-// opts (see the package doc). Errors never show the password.
-func parseDSN(dsn string, opts *Options) (config, error) {
-	var c config
-	rest, ok := strings.CutPrefix(dsn, "etcd://")
-	if !ok {
-		return c, fmt.Errorf("etcd: DSN %q: want etcd://host:port[,host:port...][/prefix]", redact(dsn))
-	}
-	rest, query, _ := strings.Cut(rest, "?")
-	hosts, path, _ := strings.Cut(rest, "/")
-	if i := strings.LastIndex(hosts, "@"); i >= 0 {
-		user := hosts[:i]
-		hosts = hosts[i+1:]
-		u, p, _ := strings.Cut(user, ":")
-		var err1, err2 error
-		c.username, err1 = url.PathUnescape(u)
-		c.password, err2 = url.PathUnescape(p)
-		if err := errors.Join(err1, err2); err != nil || c.username == "" {
-			return c, fmt.Errorf("etcd: DSN %q: invalid user name or password", redact(dsn))
-		}
-	}
-	for _, h := range strings.Split(hosts, ",") {
-		host, port, found := strings.Cut(h, ":")
-		if _, err := strconv.ParseUint(port, 10, 16); host == "" || !found || err != nil {
-			return c, fmt.Errorf("etcd: DSN %q: endpoint %q: want host:port", redact(dsn), h)
-		}
-		c.endpoints = append(c.endpoints, h)
-	}
-	prefix, err := url.PathUnescape(strings.TrimSuffix(path, "/"))
-	if err != nil {
-		return c, fmt.Errorf("etcd: DSN %q: key prefix: %w", redact(dsn), err)
-	}
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	c.prefix = prefix
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return c, fmt.Errorf("etcd: DSN %q: parameters: %w", redact(dsn), err)
-	}
-	for name, vals := range q {
-		v := vals[len(vals)-1]
-		var err error
-		switch name {
-		case "lock_ttl":
-			err = (*durationFlag)(&opts.LockTTL).set(v)
-		case "dial_timeout":
-			err = (*durationFlag)(&opts.DialTimeout).set(v)
-		case "request_timeout":
-			err = (*durationFlag)(&opts.RequestTimeout).set(v)
-		case "max_request_bytes":
-			opts.MaxRequestBytes, err = strconv.Atoi(v)
-		default:
-			err = errors.New("unknown parameter (want lock_ttl, dial_timeout, request_timeout or max_request_bytes)")
-		}
-		if err != nil {
-			return c, fmt.Errorf("etcd: DSN %q: parameter %s=%q: %w", redact(dsn), name, v, err)
-		}
-	}
-	return c, nil
-}
-
-type durationFlag pdk.Duration
-
-func (d *durationFlag) set(s string) error {
-	v, err := time.ParseDuration(s)
-	*d = durationFlag(v)
-	return err
-}
-
-// redact returns dsn with the password of its user information, if any, replaced by "xxxxx".
-func redact(dsn string) string {
-	rest, ok := strings.CutPrefix(dsn, "etcd://")
-	if !ok {
-		if i := strings.Index(dsn, "@"); i >= 0 {
-			return "xxxxx" + dsn[i:]
-		}
-		return dsn
-	}
-	hosts, _, _ := strings.Cut(rest, "/")
-	i := strings.LastIndex(hosts, "@")
-	if i < 0 {
-		return dsn
-	}
-	user, _, hasPass := strings.Cut(hosts[:i], ":")
-	if !hasPass {
-		return dsn
-	}
-	return "etcd://" + user + ":xxxxx" + rest[i:]
-}
-
 // Open connects to the etcd cluster named by dsn and returns the store under the DSN's key
 // prefix, recording its schema there if it is new.
 func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) {
@@ -247,17 +147,23 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 	for _, opt := range opts {
 		opt(&o)
 	}
-	cfg, err := parseDSN(dsn, &o)
+	cfg, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if err := cfg.apply(&o); err != nil {
+		return nil, err
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
 	}
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:            cfg.endpoints,
-		Username:             cfg.username,
-		Password:             cfg.password,
+		Endpoints:            cfg.Endpoints,
+		Username:             cfg.Username,
+		Password:             cfg.Password,
 		DialTimeout:          time.Duration(o.DialTimeout),
 		DialKeepAliveTime:    keepAlive,
 		DialKeepAliveTimeout: keepAlive,
@@ -267,12 +173,12 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 		DialOptions:          []grpc.DialOption{grpc.WithChainUnaryInterceptor(boundRequests(time.Duration(o.RequestTimeout)))},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("etcd: connect to %s: %w", strings.Join(cfg.endpoints, ","), err)
+		return nil, fmt.Errorf("etcd: connect to %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
 	d := &driver{
 		cli:     cli,
-		prefix:  cfg.prefix,
-		l:       newLayout(cfg.prefix),
+		prefix:  cfg.Prefix,
+		l:       newLayout(cfg.Prefix),
 		opts:    o,
 		lockTTL: int64(time.Duration(o.LockTTL) / time.Second),
 	}

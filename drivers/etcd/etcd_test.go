@@ -93,3 +93,21 @@ func TestUnreachable(t *testing.T) {
 		t.Fatalf("Open of an unreachable cluster = %v, want an error", err)
 	}
 }
+
+func TestDSNRoundTrip(t *testing.T) {
+	d, err := etcd.ParseDSN("etcd://app:p%40ss@h1:2379,h2:2380/apps/orders%20v2?lock_ttl=3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(d.Endpoints, ",") != "h1:2379,h2:2380" || d.Username != "app" || d.Password != "p@ss" ||
+		d.Prefix != "apps/orders v2" || d.Params.Get("lock_ttl") != "3s" {
+		t.Fatalf("ParseDSN: %+v", d)
+	}
+	back, err := etcd.ParseDSN(d.String())
+	if err != nil || back.String() != d.String() || back.Prefix != d.Prefix || back.Password != d.Password {
+		t.Fatalf("ParseDSN(%q) = %+v, %v; want %+v", d.String(), back, err, d)
+	}
+	if r := d.Redacted(); strings.Contains(r, "p%40ss") || !strings.Contains(r, "app:xxxxx@") {
+		t.Fatalf("Redacted() = %q", r)
+	}
+}

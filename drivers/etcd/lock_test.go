@@ -11,6 +11,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/dockyard/dockyard/drivers/etcd"
 	"github.com/dockyard/dockyard/internal/etcdtest"
 	"github.com/dockyard/dockyard/store"
 )
@@ -19,15 +20,16 @@ import (
 // behind the driver, and dsn's key prefix.
 func plainClient(t testing.TB, dsn string) (*clientv3.Client, string) {
 	t.Helper()
-	rest := strings.TrimPrefix(dsn, "etcd://")
-	hosts, prefix, _ := strings.Cut(rest, "/")
-	prefix, _, _ = strings.Cut(prefix, "?")
-	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(hosts, ","), DialTimeout: 5 * time.Second})
+	d, err := etcd.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: d.Endpoints, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cli.Close() })
-	return cli, prefix
+	return cli, d.Prefix
 }
 
 // holdLock runs an Update of s that takes the lock (it reads), then calls during, then puts
