@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/testenv"
+	"github.com/dockyard/dockyard/internal/testproc"
 )
 
 // ServerFlags are the etcd flags of every member started here, beside its name, ports,
@@ -152,7 +153,7 @@ func startCluster(bin string, size int) (*Cluster, error) {
 	fail := func(err error) (*Cluster, error) {
 		return nil, errors.Join(err, c.Close())
 	}
-	if c.unlock, err = lockOwner(dir); err != nil {
+	if c.unlock, err = testproc.LockOwner(dir); err != nil {
 		return fail(fmt.Errorf("etcdtest: %w", err))
 	}
 	ports, err := freePorts(2 * size)

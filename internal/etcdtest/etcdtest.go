@@ -53,7 +53,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -62,6 +61,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dockyard/dockyard/internal/testenv"
+	"github.com/dockyard/dockyard/internal/testproc"
 )
 
 // EnvEndpoints is the environment variable naming an existing cluster to test against:
@@ -80,29 +80,25 @@ const prefixStart = "dockyard_test_"
 // sharedSize is the number of members of the shared cluster.
 const sharedSize = 3
 
-// shared is the cluster of this test process, started by the first Endpoints or DSN call.
-var shared struct {
-	mu      sync.Mutex
-	started bool
-	cluster *Cluster
-	eps     []string // its endpoints, or those of EnvEndpoints
-	err     error
-}
+// shared is the cluster of this test process, started by the first Endpoints or DSN call: its
+// endpoints, or those of EnvEndpoints.
+var shared testproc.Shared[[]string]
 
 // sharedEndpoints returns the endpoints of the cluster to use, starting the throwaway one on
 // first use.
 func sharedEndpoints() ([]string, error) {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if !shared.started {
-		shared.started = true
+	eps, err := shared.Get(func() ([]string, func() error, error) {
 		if env := os.Getenv(EnvEndpoints); env != "" {
-			shared.eps, shared.err = parseEndpoints(env)
-		} else if shared.cluster, shared.err = StartCluster(sharedSize); shared.err == nil {
-			shared.eps = shared.cluster.Endpoints()
+			eps, err := parseEndpoints(env)
+			return eps, nil, err
 		}
-	}
-	return slices.Clone(shared.eps), shared.err
+		c, err := StartCluster(sharedSize)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c.Endpoints(), c.Close, nil
+	})
+	return slices.Clone(eps), err
 }
 
 // parseEndpoints splits the value of EnvEndpoints.
@@ -126,27 +122,15 @@ func parseEndpoints(env string) ([]string, error) {
 
 // Main runs the tests of m, stops the shared cluster if one was started, and exits with the
 // tests' status. Call it from TestMain.
-func Main(m *testing.M) {
-	code := m.Run()
-	Shutdown()
-	os.Exit(code)
-}
+func Main(m *testing.M) { testproc.Main(m, Shutdown) }
 
 // Shutdown stops the shared cluster of this process, if one was started, and removes its
 // directory. A TestMain that does more than Main calls it after m.Run. Endpoints and DSN may
 // not be called afterwards.
 func Shutdown() {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if shared.cluster != nil {
-		if err := shared.cluster.Close(); err != nil {
-			fmt.Fprintf(os.Stderr, "etcdtest: %v\n", err)
-		}
-		shared.cluster = nil
+	if err := shared.Close(errors.New("etcdtest: Endpoints or DSN called after Shutdown")); err != nil {
+		fmt.Fprintf(os.Stderr, "etcdtest: %v\n", err)
 	}
-	shared.started = true
-	shared.eps = nil
-	shared.err = errors.New("etcdtest: Endpoints or DSN called after Shutdown")
 }
 
 // Endpoints returns the client endpoints (host:port) of the shared cluster: the throwaway

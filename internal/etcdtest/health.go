@@ -26,8 +26,8 @@ func (c *Cluster) runningMembers() ([]int, error) {
 		if m.proc == nil {
 			continue
 		}
-		if m.proc.exited() {
-			return nil, fmt.Errorf("etcdtest: member %d exited by itself (%v); its log:\n%s", i, m.proc.err, m.logTail())
+		if m.proc.Exited() {
+			return nil, fmt.Errorf("etcdtest: member %d exited by itself (%v); its log:\n%s", i, m.proc.Err(), m.logTail())
 		}
 		running = append(running, i)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dockyard/dockyard/internal/testproc"
 )
 
 // member is one etcd member: its directory holds data/, etcd.log and pid.
@@ -18,7 +20,7 @@ type member struct {
 	dir        string
 	clientPort int
 	peerPort   int
-	proc       *process // nil when stopped
+	proc       *testproc.Process // nil when stopped
 }
 
 func (c *Cluster) member(i int) (*member, error) {
@@ -33,7 +35,7 @@ func (c *Cluster) Running(i int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, err := c.member(i)
-	return err == nil && m.proc != nil && !m.proc.exited()
+	return err == nil && m.proc != nil && !m.proc.Exited()
 }
 
 // Start starts the stopped or killed member i again, on the same ports and data. It returns
@@ -50,7 +52,7 @@ func (c *Cluster) startLocked(i int) error {
 	if err != nil {
 		return err
 	}
-	if m.proc != nil && !m.proc.exited() {
+	if m.proc != nil && !m.proc.Exited() {
 		return fmt.Errorf("etcdtest: Start of running member %d", i)
 	}
 	m.proc = nil
@@ -87,12 +89,12 @@ func (c *Cluster) startLocked(i int) error {
 	defer logf.Close() // the member has its own copy
 	fmt.Fprintf(logf, "--- etcdtest: %s starts (%s)\n", m.name, time.Now().Format(time.RFC3339Nano))
 	cmd.Stdout, cmd.Stderr = logf, logf
-	p, err := startProcess(cmd)
+	p, err := testproc.Start(cmd, syscall.SIGKILL)
 	if err != nil {
 		return fmt.Errorf("etcdtest: start %s: %w", c.bin, err)
 	}
 	m.proc = p
-	_ = os.WriteFile(filepath.Join(m.dir, "pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
+	_ = os.WriteFile(filepath.Join(m.dir, "pid"), []byte(strconv.Itoa(p.Pid)), 0o600)
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		conn, err := net.DialTimeout("tcp", endpoint(m.clientPort), time.Second)
@@ -101,9 +103,9 @@ func (c *Cluster) startLocked(i int) error {
 			return nil
 		}
 		select {
-		case <-p.done:
+		case <-p.Done():
 			m.proc = nil
-			return fmt.Errorf("etcdtest: member %d exited while starting (%v); its log:\n%s", i, p.err, m.logTail())
+			return fmt.Errorf("etcdtest: member %d exited while starting (%v); its log:\n%s", i, p.Err(), m.logTail())
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -128,8 +130,7 @@ func (c *Cluster) Kill(i int) error {
 
 func (m *member) kill() {
 	if m.proc != nil {
-		_ = m.proc.cmd.Process.Kill()
-		<-m.proc.done
+		m.proc.Kill()
 		m.proc = nil
 	}
 }
@@ -155,18 +156,9 @@ func (m *member) stop() error {
 		return nil
 	}
 	m.proc = nil
-	if p.exited() {
-		return nil // it died by itself: Kill, a crash
+	if !p.Stop(syscall.SIGTERM, stopTimeout) {
+		return nil // it stopped, or it had died by itself: Kill, a crash
 	}
-	if p.cmd.Process.Signal(syscall.SIGTERM) == nil {
-		select {
-		case <-p.done:
-			return nil
-		case <-time.After(stopTimeout):
-		}
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
 	return fmt.Errorf("etcdtest: %s did not stop within %v of SIGTERM and was killed; its log:\n%s", m.name, stopTimeout, m.logTail())
 }
 
@@ -178,20 +170,4 @@ func (m *member) logTail() string {
 		b = b[len(b)-max:]
 	}
 	return string(b)
-}
-
-// process is a started command and its end.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited and been waited for
-	err  error         // Wait's result, once done is closed
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
 }

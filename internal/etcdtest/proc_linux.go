@@ -2,37 +2,11 @@ package etcdtest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 )
-
-// startProcess starts cmd, arranged so that the kernel kills it (SIGKILL) if this process
-// dies. The parent-death signal is sent when the thread that started the child ends, not the
-// process (go.dev/issue/27505), so the child is started from a goroutine locked to its thread
-// that lives until the child has exited.
-func startProcess(cmd *exec.Cmd) (*process, error) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		return nil, err
-	}
-	return p, nil
-}
 
 // shmDir is tmpfs on Linux: etcd's syncs cost nothing there.
 const shmDir = "/dev/shm"

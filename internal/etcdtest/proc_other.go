@@ -2,24 +2,7 @@
 
 package etcdtest
 
-import (
-	"os"
-	"os/exec"
-)
-
-// startProcess starts cmd. Without Linux's parent-death signal, only Shutdown and Close stop
-// the members.
-func startProcess(cmd *exec.Cmd) (*process, error) {
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
+import "os"
 
 // baseDirs returns the directory that holds clusters' directories.
 func baseDirs() []string { return []string{os.TempDir()} }

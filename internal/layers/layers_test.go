@@ -25,7 +25,7 @@ var rank = []struct {
 	{"pdk/abi", 5}, {"pdk/c", 8}, {"pdk/wasmguest", 7}, {"pdk/pluginguest", 7}, {"pdk", 4},
 	{"internal/wasmbinding", 6}, {"internal/pluginbinding", 6},
 	{"drivers/", 8},
-	{"internal/instrument", 0}, {"internal/rootfs", 0}, {"internal/pgtest", 1}, {"internal/etcdtest", 1},
+	{"internal/instrument", 0}, {"internal/rootfs", 0}, {"internal/testproc", 1}, {"internal/pgtest", 2}, {"internal/etcdtest", 2},
 	{"internal/artifactbuild/cmd/", 12}, {"internal/artifactbuild", 1},
 	{"host/artifact", 9}, {"host/wasmhost", 10}, {"host/pluginhost", 10}, {"host", 10}, // side by side: host imports no transport
 	{"plugins/", 12}, {"cmd/", 12}, {"examples/", 12}, {"bench", 12}, {"internal/layers", 12},

@@ -51,7 +51,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,6 +58,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dockyard/dockyard/internal/testenv"
+	"github.com/dockyard/dockyard/internal/testproc"
 )
 
 // EnvDSN is the environment variable naming an existing server to test against.
@@ -68,51 +68,35 @@ const EnvDSN = "DOCKYARD_TEST_POSTGRES"
 // shared server by a test process that died can be found and dropped.
 const SchemaPrefix = "dockyard_test_"
 
-// shared is the server of this test process, started by the first DSN call.
-var shared struct {
-	mu      sync.Mutex
-	started bool
-	srv     *Server
-	base    string // the DSN of the server's postgres database, or of EnvDSN
-	err     error
-}
+// shared is the server of this test process, started by the first DSN call: the DSN of its
+// postgres database, or that of EnvDSN.
+var shared testproc.Shared[string]
 
 // baseDSN returns the DSN of the server to use, starting the throwaway one on first use.
 func baseDSN() (string, error) {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if !shared.started {
-		shared.started = true
+	return shared.Get(func() (string, func() error, error) {
 		if env := os.Getenv(EnvDSN); env != "" {
-			shared.base = env
-		} else if shared.srv, shared.err = Start(); shared.err == nil {
-			shared.base = shared.srv.DSN()
+			return env, nil, nil
 		}
-	}
-	return shared.base, shared.err
+		srv, err := Start()
+		if err != nil {
+			return "", nil, err
+		}
+		return srv.DSN(), srv.Close, nil
+	})
 }
 
 // Main runs the tests of m, stops the throwaway server if one was started, and exits with the
 // tests' status. Call it from TestMain.
-func Main(m *testing.M) {
-	code := m.Run()
-	Shutdown()
-	os.Exit(code)
-}
+func Main(m *testing.M) { testproc.Main(m, Shutdown) }
 
 // Shutdown stops the throwaway server of this process, if one was started, and removes its
 // directory. A TestMain that does more than Main calls it after m.Run. DSN may not be called
 // afterwards.
 func Shutdown() {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if shared.srv != nil {
-		if err := shared.srv.Close(); err != nil {
-			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
-		}
-		shared.srv = nil
+	if err := shared.Close(errors.New("pgtest: DSN called after Shutdown")); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
 	}
-	shared.err = errors.New("pgtest: DSN called after Shutdown")
 }
 
 // Available reports why no server can be had, or nil when one can. It starts the throwaway

@@ -3,20 +3,16 @@
 package pgtest
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dockyard/dockyard/internal/testproc"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -99,7 +95,7 @@ func TestRestart(t *testing.T) {
 		if err := s.Stop(immediate); err != nil {
 			t.Fatalf("Stop(%v): %v", immediate, err)
 		}
-		waitGone(t, pid)
+		testproc.WaitGone(t, pid)
 		if _, err := pgx.Connect(ctx, s.DSN()); err == nil {
 			t.Fatalf("connected to a stopped server")
 		}
@@ -118,17 +114,6 @@ func TestRestart(t *testing.T) {
 	}
 }
 
-// waitGone waits for process pid to be gone.
-func waitGone(t *testing.T, pid int) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			return
-		}
-	}
-	t.Fatalf("process %d still exists", pid)
-}
-
 // TestClose: Close leaves no process and no directory.
 func TestClose(t *testing.T) {
 	s, err := Start()
@@ -142,75 +127,28 @@ func TestClose(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, pid)
+	testproc.WaitGone(t, pid)
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("%s still exists after Close (%v)", dir, err)
 	}
 }
 
-// orphanEnv makes TestOrphanChild start a server, print its postmaster's PID and directory, and
-// wait to be killed.
-const orphanEnv = "DOCKYARD_PGTEST_ORPHAN_CHILD"
-
-func TestOrphanChild(t *testing.T) {
-	if os.Getenv(orphanEnv) == "" {
-		return
-	}
-	s, err := Start()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start: %v\n", err)
-		os.Exit(2)
-	}
-	fmt.Printf("server %d %s\n", s.PID(), s.Dir())
-	time.Sleep(time.Minute)
-	os.Exit(3) // not killed
-}
-
-// TestNoOrphan kills, with SIGKILL, a test process that started a server: the server stops by
-// itself (the parent-death signal), and the next server started removes the dead one's
-// directory.
+// TestNoOrphan: a server dies with the test process that started it, killed with SIGKILL (the
+// parent-death signal), and the next server started removes the dead one's directory.
 func TestNoOrphan(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Logf("only Linux has a parent-death signal; elsewhere only Shutdown stops the server")
-		return
+	// Whether a server can be had, without starting one: the child runs this test too.
+	_, err := findBinaries()
+	if err == nil {
+		_, err = serverUser()
 	}
-	if err := Available(); err != nil {
-		NewServer(t) // ends t through testenv.Unavailable, or fails
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOrphanChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), orphanEnv+"=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		NewServer(t) // ends t through testenv.Unavailable
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("the child printed no server (%v); stderr:\n%s", err, stderr.String())
-	}
-	var pid int
-	var dir string
-	if _, err := fmt.Sscanf(line, "server %d %s", &pid, &dir); err != nil {
-		t.Fatalf("child said %q: %v", line, err)
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	waitGone(t, pid)
-	// Still there until the next start, which may be another test process's: go test runs
-	// packages side by side, and any of them that starts a server removes stale directories.
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		t.Logf("the dead child's directory %s was already removed, by another process's start", dir)
-	} else if err != nil {
-		t.Fatalf("the dead child's directory %s: %v", dir, err)
-	}
-	removeStaleDirs()
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("%s still exists after removeStaleDirs (%v)", dir, err)
-	}
+	testproc.CheckOrphan(t, func() (int, string, error) {
+		s, err := Start()
+		if err != nil {
+			return 0, "", err
+		}
+		return s.PID(), s.Dir(), nil
+	}, removeStaleDirs)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
 )
 
 // runAs is the user the server's binaries run as; only Linux switches users.
@@ -23,19 +22,8 @@ func serverUser() (*runAs, error) {
 
 func (a *runAs) chown(string) error { return nil }
 
-// startProcess starts cmd. Without Linux's parent-death signal, only Shutdown stops the server.
-func startProcess(cmd *exec.Cmd, _ *runAs, _ syscall.Signal) (*process, error) {
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
+func (a *runAs) setCredential(*exec.Cmd) {}
 
-func lockOwner(string) (func(), error) { return func() {}, nil }
-
+// removeStaleDirs does nothing: the directories of dead test processes are looked for on Linux
+// only.
 func removeStaleDirs() {}

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dockyard/dockyard/internal/testenv"
+	"github.com/dockyard/dockyard/internal/testproc"
 )
 
 // ErrUnavailable is wrapped by the errors of Start and DSN when this machine cannot run a
@@ -54,7 +55,7 @@ type Server struct {
 	unlock func()   // releases the directory's owner lock
 	logf   *os.File // postgres.log, the server's stderr and stdout
 	mu     sync.Mutex
-	proc   *process // the running postmaster, nil when stopped
+	proc   *testproc.Process // the running postmaster, nil when stopped
 }
 
 // NewServer starts a private throwaway server for t, stopped and removed when t ends. Without
@@ -96,7 +97,7 @@ func Start() (*Server, error) {
 		s.cleanup()
 		return nil, err
 	}
-	if s.unlock, err = lockOwner(dir); err != nil {
+	if s.unlock, err = testproc.LockOwner(dir); err != nil {
 		return fail(fmt.Errorf("pgtest: %w", err))
 	}
 	if err := as.chown(dir); err != nil {
@@ -170,6 +171,7 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(s.bin, name), args...)
 	cmd.Dir = s.dir // the server's user may not be able to enter the test's working directory
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "LANG=C", "TZ=UTC", "HOME=" + s.dir}
+	s.as.setCredential(cmd)
 	return cmd
 }
 
@@ -180,9 +182,9 @@ func (s *Server) initdb() error {
 		"--locale=C", "--no-sync", "--no-instructions")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	p, err := startProcess(cmd, s.as, syscall.SIGKILL)
+	p, err := testproc.Start(cmd, syscall.SIGKILL)
 	if err == nil {
-		err = p.wait()
+		err = p.Wait()
 	}
 	if err != nil {
 		return fmt.Errorf("pgtest: initdb in %s: %w\n%s", s.dir, err, out.String())
@@ -206,7 +208,7 @@ func (s *Server) PID() int {
 	if s.proc == nil {
 		return 0
 	}
-	return s.proc.cmd.Process.Pid
+	return s.proc.Pid
 }
 
 // Dir returns the server's temporary directory.
@@ -227,7 +229,7 @@ func (s *Server) Resume() error {
 	cmd := s.command("postgres", args...)
 	cmd.Stdout, cmd.Stderr = s.logf, s.logf
 	// SIGQUIT is an immediate shutdown: the postmaster takes its backends down with it.
-	p, err := startProcess(cmd, s.as, syscall.SIGQUIT)
+	p, err := testproc.Start(cmd, syscall.SIGQUIT)
 	if err != nil {
 		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}
@@ -243,9 +245,9 @@ func (s *Server) Resume() error {
 			return nil
 		}
 		select {
-		case <-p.done:
+		case <-p.Done():
 			s.proc = nil
-			return fmt.Errorf("pgtest: postgres exited while starting (%v); its log:\n%s", p.err, s.logTail())
+			return fmt.Errorf("pgtest: postgres exited while starting (%v); its log:\n%s", p.Err(), s.logTail())
 		case <-ctx.Done():
 			s.stopLocked(false)
 			return fmt.Errorf("pgtest: postgres did not accept connections within %v (last error: %v); its log:\n%s", readyTimeout, err, s.logTail())
@@ -284,14 +286,9 @@ func (s *Server) stopLocked(immediate bool) error {
 	if immediate {
 		sig = syscall.SIGQUIT
 	}
-	_ = p.cmd.Process.Signal(sig)
-	select {
-	case <-p.done:
+	if !p.Stop(sig, stopTimeout) {
 		return nil
-	case <-time.After(stopTimeout):
 	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
 	return fmt.Errorf("pgtest: postgres did not stop within %v of %v and was killed; its log:\n%s", stopTimeout, sig, s.logTail())
 }
 
@@ -312,16 +309,4 @@ func (s *Server) cleanup() error {
 		return fmt.Errorf("pgtest: remove %s: %w", s.dir, err)
 	}
 	return nil
-}
-
-// process is a started command and its end.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited and been waited for
-	err  error         // Wait's result, once done is closed
-}
-
-func (p *process) wait() error {
-	<-p.done
-	return p.err
 }
