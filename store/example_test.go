@@ -153,3 +153,32 @@ func ExampleScanPage() {
 	// user/3 user/4 | more: true
 	// user/5 | more: false
 }
+
+func ExampleIterate() {
+	ctx := context.Background()
+	s, _ := store.Open(ctx, "inmem", "")
+	defer s.Close()
+	_ = s.Update(ctx, func(tx store.Tx) error {
+		for _, id := range []string{"2025-11-30", "2026-01-02", "2026-03-04", "2027-01-01"} {
+			if err := tx.Put("orders", id, []byte("paid")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// The orders of 2026, read a page at a time, however many there are.
+	err := s.View(ctx, func(tx store.Tx) error {
+		for kv, err := range store.Iterate(tx, "orders", "2026-", "") {
+			if err != nil {
+				return err
+			}
+			fmt.Println(kv.Key, string(kv.Value))
+		}
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// 2026-01-02 paid
+	// 2026-03-04 paid
+	// <nil>
+}
