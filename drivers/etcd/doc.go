@@ -6,11 +6,17 @@
 //
 // # DSN
 //
-//	etcd://[user[:password]@]host:port[,host:port...][/prefix][?lock_ttl=10s&dial_timeout=5s&max_request_bytes=8388608]
+//	etcd://[user[:password]@]host:port[,host:port...][/prefix][?param=value&...]
 //
-// The endpoints are the cluster's client URLs without scheme (plain TCP; TLS is not yet
-// supported); the client balances between them and moves on when one fails. The path is the
-// store's key prefix (DefaultPrefix, "dockyard", when empty; percent-escapes allowed): several
+// with the parameters lock_ttl (10s), dial_timeout (5s), request_timeout (10s),
+// max_request_bytes (8388608), and tls_ca, tls_cert, tls_key (none).
+//
+// The endpoints are the cluster's client URLs without scheme; the client balances between them
+// and moves on when one fails. They speak plain TCP unless tls_ca or tls_cert is given: then TLS,
+// trusting the CA file's authorities (or the system's), presenting the client certificate of
+// tls_cert and tls_key to a cluster that requires one (Options.TLSCA, TLSCert, TLSKey).
+//
+// The path is the store's key prefix (DefaultPrefix, "dockyard", when empty; percent-escapes allowed): several
 // stores share one cluster under different prefixes, which must not nest ("a" and "a/b"), and a
 // prefix that holds keys that are not a Dockyard store is refused. The parameters set Options
 // of the same names and override them. Errors show the DSN with its password masked. ParseDSN

@@ -66,7 +66,7 @@ func ParseDSN(dsn string) (DSN, error) {
 }
 
 // dsnParams are the DSN's parameters, each the option of the same JSON name.
-var dsnParams = []string{"lock_ttl", "dial_timeout", "request_timeout", "max_request_bytes"}
+var dsnParams = []string{"lock_ttl", "dial_timeout", "request_timeout", "max_request_bytes", "tls_ca", "tls_cert", "tls_key"}
 
 // String formats d as a DSN that ParseDSN reads back as d.
 func (d DSN) String() string {
@@ -103,6 +103,12 @@ func (d DSN) apply(o *Options) error {
 			err = setDuration(&o.RequestTimeout, v)
 		case "max_request_bytes":
 			o.MaxRequestBytes, err = strconv.Atoi(v)
+		case "tls_ca":
+			o.TLSCA = v
+		case "tls_cert":
+			o.TLSCert = v
+		case "tls_key":
+			o.TLSKey = v
 		}
 		if err != nil {
 			return fmt.Errorf("etcd: DSN %q: parameter %s=%q: %w", d.Redacted(), name, v, err)

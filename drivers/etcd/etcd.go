@@ -2,8 +2,11 @@ package etcd
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +82,14 @@ type Options struct {
 	// not bound waiting for the write lock, which only the caller's context does. JSON
 	// "request_timeout", DSN request_timeout.
 	RequestTimeout pdk.Duration `json:"request_timeout"`
+	// TLSCA, TLSCert and TLSKey turn TLS on: the PEM file of the certificate authorities to
+	// trust (empty: the system's), and the PEM files of a client certificate and its key, for a
+	// cluster that requires one (--client-cert-auth): both or neither. TLS is on when TLSCA or
+	// TLSCert is set; the cluster's certificates must name the endpoints' hosts. JSON "tls_ca",
+	// "tls_cert", "tls_key"; DSN tls_ca, tls_cert, tls_key.
+	TLSCA   string `json:"tls_ca"`
+	TLSCert string `json:"tls_cert"`
+	TLSKey  string `json:"tls_key"`
 }
 
 // DefaultOptions returns the options a store has when none is given.
@@ -99,6 +110,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("etcd: option lock_ttl %v: want whole seconds, at least 1s", ttl)
 	case o.DialTimeout <= 0:
 		return fmt.Errorf("etcd: option dial_timeout %v: must be positive", time.Duration(o.DialTimeout))
+	case (o.TLSCert == "") != (o.TLSKey == ""):
+		return fmt.Errorf("etcd: options tls_cert %q and tls_key %q: give both or neither", o.TLSCert, o.TLSKey)
 	case o.RequestTimeout <= 0:
 		return fmt.Errorf("etcd: option request_timeout %v: must be positive", time.Duration(o.RequestTimeout))
 	case o.MaxRequestBytes < store.MaxValueSize+requestSlack:
@@ -160,7 +173,12 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	tlsCfg, err := o.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
 	cli, err := clientv3.New(clientv3.Config{
+		TLS:                  tlsCfg,
 		Endpoints:            cfg.Endpoints,
 		Username:             cfg.Username,
 		Password:             cfg.Password,
@@ -187,6 +205,32 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 		return nil, err
 	}
 	return d, nil
+}
+
+// tlsConfig returns the client's TLS configuration, nil when TLS is off.
+func (o Options) tlsConfig() (*tls.Config, error) {
+	if o.TLSCA == "" && o.TLSCert == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.TLSCA != "" {
+		pem, err := os.ReadFile(o.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("etcd: option tls_ca: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("etcd: option tls_ca %q: no PEM certificate in it", o.TLSCA)
+		}
+	}
+	if o.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("etcd: options tls_cert %q and tls_key %q: %w", o.TLSCert, o.TLSKey, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }
 
 // boundRequests is a gRPC interceptor giving every unary request (every request but watches
@@ -217,8 +261,8 @@ type driver struct {
 
 // open checks the cluster answers, records its version and brings the schema up to date,
 // within the dial timeout: the client connects lazily, so a cluster that is down shows here.
-func (d *driver) open(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(d.opts.DialTimeout))
+func (d *driver) open(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, time.Duration(d.opts.DialTimeout))
 	defer cancel()
 	for _, ep := range d.cli.Endpoints() {
 		st, err := d.cli.Status(leader(ctx), ep)
@@ -227,7 +271,17 @@ func (d *driver) open(ctx context.Context) error {
 			break
 		}
 	}
-	return d.ensureSchema(ctx)
+	err := d.ensureSchema(ctx)
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
+		// gRPC says only that the deadline passed; say what to look at.
+		tls := "plain TCP"
+		if d.opts.TLSCA != "" || d.opts.TLSCert != "" {
+			tls = "TLS"
+		}
+		return fmt.Errorf("etcd: no answer from %s within dial_timeout %v over %s: is the cluster up and a majority of it running, and does it speak %s (a cluster that wants TLS needs tls_ca, one that wants client certificates tls_cert and tls_key)? %w",
+			strings.Join(d.cli.Endpoints(), ","), time.Duration(d.opts.DialTimeout), tls, tls, err)
+	}
+	return err
 }
 
 // leader makes every request fail fast when the member it reaches has no leader (a member cut

@@ -69,6 +69,7 @@ type Cluster struct {
 	dir     string // holds owner.lock and a directory per member
 	token   string // the --initial-cluster-token
 	unlock  func()
+	tls     *TLSFiles // nil: clients speak plain TCP
 	mu      sync.Mutex
 	members []*member
 }
@@ -77,7 +78,23 @@ type Cluster struct {
 // etcd binary, t ends through testenv.Unavailable.
 func NewCluster(t testing.TB, size int) *Cluster {
 	t.Helper()
-	c, err := StartCluster(size)
+	return newClusterT(t, size, false)
+}
+
+// NewTLSCluster is NewCluster for a cluster that serves its clients over TLS only, and requires
+// a client certificate signed by its certificate authority (Cluster.TLS). Its peers speak plain
+// TCP among themselves.
+func NewTLSCluster(t testing.TB, size int) *Cluster {
+	t.Helper()
+	return newClusterT(t, size, true)
+}
+
+// TLS returns the cluster's certificate files, nil for a cluster without TLS.
+func (c *Cluster) TLS() *TLSFiles { return c.tls }
+
+func newClusterT(t testing.TB, size int, withTLS bool) *Cluster {
+	t.Helper()
+	c, err := startClusterTLS(size, withTLS)
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
 			testenv.Unavailable(t, "etcd server", err.Error())
@@ -124,7 +141,9 @@ func fileExists(path string) bool {
 
 // StartCluster starts a throwaway cluster of size members and waits until it is healthy. The
 // caller must Close it. Without the etcd binary, the error wraps ErrUnavailable.
-func StartCluster(size int) (*Cluster, error) {
+func StartCluster(size int) (*Cluster, error) { return startClusterTLS(size, false) }
+
+func startClusterTLS(size int, withTLS bool) (*Cluster, error) {
 	if size < 1 {
 		return nil, fmt.Errorf("etcdtest: a cluster of %d members", size)
 	}
@@ -135,14 +154,14 @@ func StartCluster(size int) (*Cluster, error) {
 	removeStaleDirs()
 	// A free port can be taken by someone else before etcd binds it: try once more.
 	for attempt := 1; ; attempt++ {
-		c, err := startCluster(bin, size)
+		c, err := startCluster(bin, size, withTLS)
 		if err == nil || attempt == 2 || !strings.Contains(err.Error(), "address already in use") {
 			return c, err
 		}
 	}
 }
 
-func startCluster(bin string, size int) (*Cluster, error) {
+func startCluster(bin string, size int, withTLS bool) (*Cluster, error) {
 	dir, err := os.MkdirTemp(baseDir(), dirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("etcdtest: %w", err)
@@ -155,6 +174,11 @@ func startCluster(bin string, size int) (*Cluster, error) {
 	}
 	if c.unlock, err = testproc.LockOwner(dir); err != nil {
 		return fail(fmt.Errorf("etcdtest: %w", err))
+	}
+	if withTLS {
+		if c.tls, err = writeTLS(filepath.Join(dir, "tls")); err != nil {
+			return fail(fmt.Errorf("etcdtest: certificates: %w", err))
+		}
 	}
 	ports, err := freePorts(2 * size)
 	if err != nil {
@@ -210,6 +234,14 @@ func freePorts(n int) ([]int, error) {
 }
 
 func httpURL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
+
+// clientURL is the URL a member serves its clients on.
+func (c *Cluster) clientURL(port int) string {
+	if c.tls != nil {
+		return "https://127.0.0.1:" + strconv.Itoa(port)
+	}
+	return httpURL(port)
+}
 
 func endpoint(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 

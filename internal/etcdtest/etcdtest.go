@@ -47,6 +47,7 @@ package etcdtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -187,11 +188,27 @@ func deletePrefix(eps []string, prefix string) error {
 }
 
 // newClient returns a client of the endpoints that logs nothing: the tests' output is theirs.
-func newClient(eps ...string) (*clientv3.Client, error) {
+func newClient(eps ...string) (*clientv3.Client, error) { return newClientTLS(nil, eps...) }
+
+// Client returns a client of the cluster (of eps, when given: some of its endpoints) that logs
+// nothing, over TLS with the client certificate for a TLS cluster. The caller closes it.
+func (c *Cluster) Client(eps ...string) (*clientv3.Client, error) {
+	if len(eps) == 0 {
+		eps = c.Endpoints()
+	}
+	cfg, err := c.tls.config()
+	if err != nil {
+		return nil, fmt.Errorf("etcdtest: %w", err)
+	}
+	return newClientTLS(cfg, eps...)
+}
+
+func newClientTLS(cfg *tls.Config, eps ...string) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   eps,
 		DialTimeout: 5 * time.Second,
 		Logger:      zap.NewNop(),
+		TLS:         cfg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcdtest: client of %v: %w", eps, err)

@@ -49,7 +49,7 @@ func (c *Cluster) eachRunning(ctx context.Context, f func(ctx context.Context, c
 	var wg sync.WaitGroup
 	for k, i := range running {
 		wg.Go(func() {
-			cli, err := newClient(eps[i])
+			cli, err := c.Client(eps[i])
 			if err != nil {
 				errs[k] = err
 				return

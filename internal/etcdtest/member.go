@@ -67,14 +67,17 @@ func (c *Cluster) startLocked(i int) error {
 	args := append([]string{
 		"--name=" + m.name,
 		"--data-dir=" + filepath.Join(m.dir, "data"),
-		"--listen-client-urls=" + httpURL(m.clientPort),
-		"--advertise-client-urls=" + httpURL(m.clientPort),
+		"--listen-client-urls=" + c.clientURL(m.clientPort),
+		"--advertise-client-urls=" + c.clientURL(m.clientPort),
 		"--listen-peer-urls=" + httpURL(m.peerPort),
 		"--initial-advertise-peer-urls=" + httpURL(m.peerPort),
 		"--initial-cluster=" + strings.Join(initial, ","),
 		"--initial-cluster-token=" + c.token,
 		"--initial-cluster-state=" + state,
 	}, ServerFlags...)
+	if c.tls != nil {
+		args = append(args, c.tls.memberFlags()...)
+	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Dir = m.dir
 	// A plain environment: etcd takes every ETCD_* variable for a flag.

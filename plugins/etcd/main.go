@@ -8,7 +8,8 @@
 // and load it with host/pluginhost (or a manifest with "transport": "plugin"). The DSN is the
 // driver's, etcd://host:port[,host:port...][/prefix]. The plugin reaches the cluster over the
 // network, so a manifest that confines the plugin must allow the cluster's endpoints in its
-// sandbox's "connect" list. The manifest's options, if any, are a JSON object:
+// sandbox's "connect" list. TLS files (tls_ca, tls_cert, tls_key) are read by the plugin, inside
+// its sandbox: they must be where the sandbox lets it read. The manifest's options, if any, are a JSON object:
 //
 //	{"lock_ttl": "10s", "dial_timeout": "5s", "request_timeout": "10s", "max_request_bytes": 8388608}
 //
