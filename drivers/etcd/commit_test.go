@@ -3,7 +3,6 @@ package etcd_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -89,18 +88,21 @@ func (p *cutProxy) serve() {
 		go func() { // client -> cluster
 			defer s.Close()
 			buf := make([]byte, 32<<10)
+			var tail []byte // the end of the bytes before, so that a marker split across reads is found
 			for {
 				n, err := c.Read(buf)
 				if n > 0 {
-					if _, werr := s.Write(buf[:n]); werr != nil {
-						return
-					}
-					if p.trip(buf[:n]) {
+					seen := append(tail, buf[:n]...)
+					if !silent.Load() && p.trip(seen) {
+						// Silent before the request goes on, so that no answer can slip back;
+						// the rest of the request still goes through, and in a moment the
+						// client's connection is closed.
 						silent.Store(true)
 						p.cuts.Add(1)
-						time.Sleep(500 * time.Millisecond) // the cluster applies it meanwhile
-						_ = c.Close()
-						_, _ = io.Copy(io.Discard, s)
+						time.AfterFunc(500*time.Millisecond, func() { _ = c.Close() })
+					}
+					tail = append(tail[:0], seen[max(0, len(seen)-64):]...)
+					if _, werr := s.Write(buf[:n]); werr != nil {
 						return
 					}
 				}
