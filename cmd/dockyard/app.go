@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/spf13/cobra"
@@ -27,6 +28,10 @@ type app struct {
 	verbose    bool
 	progress   bool
 	progressOK bool // --progress was given explicitly (its value then wins over the terminal test)
+
+	// callTimeout is conform --call-timeout: the per-call deadline of the transport of the
+	// manifest or artifact checked (0: the manifest's, or the transport's default).
+	callTimeout time.Duration
 
 	loadOnce sync.Once
 	loadErrs []error // driver directories that failed to load, each naming the directory
@@ -132,6 +137,7 @@ wrong arguments, an unknown driver, a read command without its --dsn).`,
 	root.AddCommand(
 		a.driversCommand(),
 		a.conformCommand(),
+		a.manifestCommand(),
 		a.getCommand(),
 		a.putCommand(),
 		a.deleteCommand(),

@@ -35,7 +35,7 @@ type conformJSON struct {
 func (a *app) conformCommand() *cobra.Command {
 	var asJSON, list bool
 	var runRE, dsnDir, dsnFormFlag, serverDSN string
-	var timeout time.Duration
+	var timeout, callTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "conform <name | manifest.json | artifact>",
 		Short: "Run the conformance suite against a driver",
@@ -62,6 +62,13 @@ An artifact's DSN form is not known, so for a manifest or an artifact --dsn says
 names a server. Other servers cannot be checked by conform, as it cannot make a fresh, empty
 store on them; run the driver's own go test.
 
+Every call into a wasm or plugin driver has a deadline, its manifest's sandbox.call_timeout
+(30s for a bare artifact). --call-timeout replaces it for the run, so that a slow but correct
+driver can pass a case with long calls (ScanOfManyPages); any positive deadline up to 1h is
+taken, one below a manifest's least (10ms) too, to try a driver at a short deadline. For a
+driver loaded from a drivers directory, conform opens its manifest anew with that deadline; an
+in-process driver has no calls to bound. --timeout bounds each case as a whole.
+
 One line per case, PASS or FAIL with its duration and, for failures, the case's log; then
 "N passed, M failed". --json prints one object instead.
 
@@ -70,6 +77,7 @@ error (including a --run that selects no case).`,
 		Example: `  dockyard conform sqlite
   dockyard conform ./bin/wasm/inmem.wasm --run 'Scan|Rollback'
   dockyard conform ./drivers.d/mydriver.json --json
+  dockyard conform ./drivers.d/slowdriver.json --call-timeout 2m --timeout 10m
   dockyard conform postgres --dsn 'host=db user=app dbname=scratch'
   dockyard conform ./drivers.d/etcd-plugin.json --dsn etcd://etcd1:2379,etcd2:2379,etcd3:2379/scratch`,
 		Args: args(cobra.RangeArgs(0, 1)),
@@ -102,6 +110,12 @@ error (including a --run that selects no case).`,
 			}
 			if timeout <= 0 {
 				return usagef("--timeout %v: must be positive", timeout)
+			}
+			if cmd.Flags().Changed("call-timeout") {
+				if callTimeout <= 0 || callTimeout > maxCallTimeout {
+					return usagef("--call-timeout %v: want a positive duration, at most %v", callTimeout, maxCallTimeout)
+				}
+				a.callTimeout = callTimeout
 			}
 			ctx := cmd.Context()
 			t, err := a.resolve(ctx, argv[0])
@@ -140,6 +154,9 @@ error (including a --run that selects no case).`,
 				return usagef("--dsn is for drivers whose DSN names a server (postgres, etcd); %s makes its stores in --dsn-dir", t.Name)
 			}
 			info, err := probe(ctx, t, newDSN)
+			if err != nil && a.callTimeout != 0 {
+				return fmt.Errorf("conform: %w (each call's deadline: --call-timeout %v)", err, a.callTimeout)
+			}
 			if err != nil {
 				return fmt.Errorf("conform: %w", err)
 			}
@@ -154,6 +171,7 @@ error (including a --run that selects no case).`,
 	f.StringVar(&serverDSN, "dsn", "", "for a driver whose DSN names a server (postgres, etcd): the server's `DSN`; every store gets a table (postgres) or a key prefix (etcd) of its own there, all removed at the end")
 	f.StringVar(&dsnFormFlag, "dsn-form", "auto", "what a DSN of the driver is: auto, empty, file (a file path) or dir (a directory)")
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "fail a case still running after `D`")
+	f.DurationVar(&callTimeout, "call-timeout", 0, "the deadline `D` of each call into a wasm or plugin driver (default: its manifest's sandbox.call_timeout, else 30s)")
 	return cmd
 }
 

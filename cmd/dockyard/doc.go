@@ -13,7 +13,7 @@
 //	    and sha256 of artifacts, and the capabilities the driver declares (durable,
 //	    concurrent readers, size limits), read from a store opened on a throwaway DSN;
 //	    postgres and etcd, which need a server, only with --dsn NAME=DSN ("-" otherwise).
-//	dockyard conform <name | manifest.json | artifact> [--run RE] [--json] [--timeout D] [--dsn DSN]
+//	dockyard conform <name | manifest.json | artifact> [--run RE] [--json] [--timeout D] [--call-timeout D] [--dsn DSN]
 //	    the storetest conformance suite, outside go test: a PASS/FAIL line per case with
 //	    its duration (and its log when it fails), then "N passed, M failed". Each store gets
 //	    a fresh DSN ("" for inmem, a file for sqlite, a directory for others, under
@@ -21,7 +21,19 @@
 //	    removed afterwards, as the DSN's form says: a table of its own on a PostgreSQL
 //	    server (postgres://..., or key=value), a key prefix of its own under the prefix of
 //	    an etcd cluster (etcd://host:port,.../prefix); for an artifact, --dsn says its DSN
-//	    names a server.
+//	    names a server. --call-timeout replaces the deadline of each call into a wasm or
+//	    plugin driver (its manifest's sandbox.call_timeout, 30s by default).
+//	dockyard manifest write ARTIFACT [--name N] [--dsn-form F | --dsn DSN] [--options JSON] [-o PATH] [--force] [--json]
+//	    writes the manifest of a .wasm module or plugin binary, beside it as NAME.json by
+//	    default: its transport (told from the file), its sha256, and the ABI version the
+//	    artifact reports in its own handshake (its driver opened once on a throwaway DSN).
+//	dockyard manifest update MANIFEST... [--json]
+//	    sets each manifest's sha256 to its rebuilt artifact's, changing nothing else
+//	    ("old -> new").
+//	dockyard manifest verify DIR [--json]
+//	    checks every manifest of a drivers directory as host.LoadDir would (fields, ABI,
+//	    options, artifact, sha256, wasm compilation, names declared twice), registering
+//	    nothing: OK or BAD per manifest; exit 1 if any is bad.
 //	dockyard get|put|delete|scan|namespaces --driver NAME --dsn DSN ...
 //	    (or --store DRIVER:DSN, or $DOCKYARD_STORE, for every command on one store)
 //	    read and edit a store, binary-safe (see below). get, scan and namespaces (and
@@ -43,7 +55,8 @@
 //	0  success
 //	1  the operation failed: an error from a store or driver, a key not found (get,
 //	   delete), a failed conformance case, a copy that does not verify, an unknown driver
-//	   while some driver directory failed to load (it may be one of those)
+//	   while some driver directory failed to load (it may be one of those), an artifact
+//	   that is not a driver or a bad manifest (manifest)
 //	2  usage error: unknown command, unknown or malformed flag, wrong number of arguments,
 //	   a malformed argument (bad hex, bad --run regexp, a --run that selects no case), an
 //	   unknown driver, a read command without the --dsn its driver needs

@@ -1,7 +1,8 @@
 package main
 
 // This file is the CLI's only contact with package host (driver directories, manifests, bare
-// artifacts), so that the rest of the CLI does not depend on its API.
+// artifacts) besides the manifest command's (manifest.go, whose subject is host's manifests), so
+// that the rest of the CLI does not depend on its API.
 
 import (
 	"context"
@@ -17,6 +18,21 @@ import (
 
 // loadedInfo describes a driver loaded from a driver directory.
 type loadedInfo = host.Loaded
+
+// maxCallTimeout is the longest --call-timeout: a manifest's longest sandbox.call_timeout.
+const maxCallTimeout = host.MaxCallTimeout
+
+// withCallTimeout gives m the call timeout of conform --call-timeout, if one was given.
+func (a *app) withCallTimeout(m *host.Manifest, what string) error {
+	if a.callTimeout == 0 {
+		return nil
+	}
+	if m.Sandbox.Trusted {
+		return usagef("--call-timeout %v: %s is trusted (sandbox.trusted): its module runs without a call deadline", a.callTimeout, what)
+	}
+	m.Sandbox.CallTimeout = a.callTimeout
+	return nil
+}
 
 // loadDrivers loads, once, the driver directories of $DOCKYARD_DRIVERS and then those of
 // --drivers. A manifest or directory that fails to load is logged and remembered (a.loadErrs,
@@ -63,6 +79,9 @@ func (a *app) manifestTarget(_ context.Context, path string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.withCallTimeout(m, "manifest "+path); err != nil {
+		return nil, err
+	}
 	t := &target{Name: m.Name, Transport: m.Transport, Artifact: m.ArtifactPath(), Manifest: path, SHA256: strings.ToLower(m.SHA256), ABI: m.ABI}
 	t.form = defaultDSNForm(t.Name, t.Transport)
 	a.prepareOnce(t, func(ctx context.Context) (*host.Prepared, error) {
@@ -97,6 +116,9 @@ func (a *app) prepareOnce(t *target, prepare func(context.Context) (*host.Prepar
 func (a *app) artifactTarget(_ context.Context, path string) (*target, error) {
 	m, err := host.Inspect(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.withCallTimeout(m, "artifact "+path); err != nil {
 		return nil, err
 	}
 	t := &target{Name: m.Name, Transport: m.Transport, Artifact: path, SHA256: m.SHA256}

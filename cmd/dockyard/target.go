@@ -141,7 +141,15 @@ func (a *app) resolve(ctx context.Context, spec string) (*target, error) {
 		return nil, fmt.Errorf("driver %q: %w (available: %s%s)", spec, store.ErrUnknownDriver, strings.Join(store.Drivers(), ", "), more)
 	}
 	t := &target{Name: spec, Transport: transportInProcess}
-	if l, ok := a.loadedDriver(spec); ok {
+	l, loaded := a.loadedDriver(spec)
+	switch {
+	case a.callTimeout != 0 && loaded:
+		// The registered driver runs with its manifest's deadline: open the manifest anew.
+		return a.manifestTarget(ctx, l.Manifest)
+	case a.callTimeout != 0:
+		return nil, usagef("--call-timeout is the deadline of each call into a wasm or plugin driver; %s runs in process", spec)
+	}
+	if loaded {
 		t.Transport, t.Artifact, t.Manifest, t.SHA256, t.ABI = l.Transport, l.Artifact, l.Manifest, l.SHA256, l.ABI
 	}
 	t.form = defaultDSNForm(t.Name, t.Transport)

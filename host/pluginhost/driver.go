@@ -117,6 +117,15 @@ func (d *driver) Close() error {
 	return d.closeErr
 }
 
+// Guest returns the plugin's answer to the ABI handshake (HELLO): the ABI version it speaks and
+// what its driver declares. host.Prepared.Handshake reports it.
+func (d *driver) Guest() abi.HelloReply {
+	if c, ok := d.Driver.(interface{ Guest() abi.HelloReply }); ok {
+		return c.Guest()
+	}
+	return abi.HelloReply{}
+}
+
 // TransportStats implements pdk.StatsReporter: the ABI client's counters and the process's
 // (its PID, how many were started, log records dropped).
 func (d *driver) TransportStats() (pdk.TransportStats, bool) {

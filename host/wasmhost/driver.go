@@ -62,6 +62,15 @@ func (d *driver) Close() error {
 	return d.closeErr
 }
 
+// Guest returns the guest's answer to the ABI handshake (HELLO): the ABI version it speaks and
+// what its driver declares. host.Prepared.Handshake reports it.
+func (d *driver) Guest() abi.HelloReply {
+	if c, ok := d.Driver.(interface{ Guest() abi.HelloReply }); ok {
+		return c.Guest()
+	}
+	return abi.HelloReply{}
+}
+
 // TransportStats implements pdk.StatsReporter: the ABI client's counters, crossings into the
 // guest and sessions reopened after a lost instance. Benchmarks and tests use it to check
 // batching.
