@@ -5,17 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/dockyard/dockyard/host/artifact"
 	"io"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/dockyard/dockyard/host/artifact"
 )
 
 // The fields of a manifest and of its sandbox object, in the order they are checked.
 var (
-	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "sandbox", "options"}
+	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "dsn_form", "sandbox", "options"}
 	requiredFields = []string{"name", "transport", "artifact", "sha256", "abi"}
 	sandboxFields  = []string{"memory_limit", "disk_quota", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment",
 		"max_memory", "max_open_files", "max_processes", "max_cpu_time",
@@ -61,6 +62,11 @@ func parseManifest(path string, data []byte) (*Manifest, error) {
 		}
 	}
 	m.SHA256 = strings.ToLower(m.SHA256)
+	if raw, ok := fields["dsn_form"]; ok {
+		if m.DSNForm, err = decodeDSNForm(raw); err != nil {
+			return nil, &ManifestError{Path: path, Field: "dsn_form", Err: err}
+		}
+	}
 	var sandbox map[string]json.RawMessage
 	if raw, ok := fields["sandbox"]; ok {
 		if sandbox, err = parseSandbox(path, raw, &m.Sandbox); err != nil {

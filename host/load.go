@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -31,6 +32,9 @@ type Loaded struct {
 	SHA256 string `json:"sha256"`
 	// ABI is the ABI version the manifest declares.
 	ABI string `json:"abi"`
+	// DSNForm is the form of the driver's DSN the manifest declares (also declared with
+	// pdk.DeclareDSN), or "" if it declares none (a directory, the transports' default).
+	DSNForm pdk.DSNForm `json:"dsn_form,omitempty"`
 	// Manifest is the absolute path of the manifest the driver was loaded from.
 	Manifest string `json:"manifest"`
 }
@@ -196,8 +200,11 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 		release()
 		return nil, &ManifestError{Path: path, Field: "name", Err: err}
 	}
+	if m.DSNForm != "" { // after Register: a name that failed to register keeps its declaration
+		pdk.DeclareDSN(m.Name, m.DSNForm)
+	}
 	info := Loaded{Name: m.Name, Transport: m.Transport, Artifact: artifact, SHA256: strings.ToLower(m.SHA256),
-		ABI: m.ABI, Manifest: manifest}
+		ABI: m.ABI, DSNForm: m.DSNForm, Manifest: manifest}
 	tableMu.Lock()
 	table[m.Name] = &loaded{info: info, m: *m}
 	tableMu.Unlock()
@@ -231,6 +238,8 @@ func differs(a, b *Manifest) string {
 		return "transport"
 	case a.ABI != b.ABI:
 		return "abi"
+	case a.DSNForm != b.DSNForm:
+		return "dsn_form"
 	case a.Sandbox.MemoryLimit != b.Sandbox.MemoryLimit:
 		return "sandbox.memory_limit"
 	case a.Sandbox.DiskQuota != b.Sandbox.DiskQuota:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockyard/dockyard/host/artifact"
 	"github.com/dockyard/dockyard/internal/regfile"
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
@@ -44,6 +45,11 @@ type Manifest struct {
 	SHA256 string `json:"sha256"`
 	// ABI is the version of the Dockyard ABI the artifact speaks, "MAJOR.MINOR".
 	ABI string `json:"abi"`
+	// DSNForm is what a DSN of the driver names, as the manifest declares it ("dsn_form"), or
+	// "" when it declares none: tools then take the DSN for a directory, the transports'
+	// default. A wasm driver's DSN is a directory or empty, never a file or a server. LoadDir
+	// declares it (pdk.DeclareDSN) with the driver's name.
+	DSNForm pdk.DSNForm `json:"dsn_form,omitempty"`
 	// Sandbox limits the driver.
 	Sandbox Sandbox `json:"sandbox"`
 	// Options is a JSON object handed to the driver in the ABI handshake, or nil.
@@ -164,6 +170,9 @@ func (m *Manifest) validate() error {
 	}
 	if _, _, err := parseABI(m.ABI); err != nil {
 		return &ManifestError{Path: path, Field: "abi", Err: err}
+	}
+	if err := checkDSNForm(m.Transport, m.DSNForm); err != nil {
+		return &ManifestError{Path: path, Field: "dsn_form", Err: err}
 	}
 	sb := m.Sandbox
 	switch {

@@ -131,6 +131,16 @@ func TestManifestErrors(t *testing.T) {
 		{name: "negative processes", manifest: plugin(`{"max_processes": -1}`), field: "sandbox.max_processes", want: "positive whole number"},
 		{name: "short cpu time", manifest: plugin(`{"max_cpu_time": "10ms"}`), field: "sandbox.max_cpu_time", want: "at least 1s"},
 		{name: "require not bool", manifest: plugin(`{"require_containment": 1}`), field: "sandbox.require_containment", want: "true or false"},
+		{name: "unknown dsn_form", manifest: with("dsn_form", q("url")), field: "dsn_form", want: `unknown DSN form "url"`},
+		{name: "dsn_form case", manifest: with("dsn_form", q("Dir")), field: "dsn_form", want: `unknown DSN form "Dir"`},
+		{name: "empty dsn_form", manifest: with("dsn_form", q("")), field: "dsn_form", want: "leave the field out"},
+		{name: "null dsn_form", manifest: with("dsn_form", "null"), field: "dsn_form", want: "must be a string, not null"},
+		{name: "array dsn_form", manifest: with("dsn_form", `["dir"]`), field: "dsn_form", want: "must be a string, not an array"},
+		{name: "wasm dsn_form file", manifest: with("dsn_form", q("file")), field: "dsn_form", want: `"file" is not a DSN form of the wasm transport`},
+		{name: "wasm dsn_form server", manifest: with("dsn_form", q("server")), field: "dsn_form", want: `"server" is not a DSN form of the wasm transport`},
+		{name: "plugin unknown dsn_form", manifest: func(n string) string {
+			return plugin(`{}`)(n)[:2] + `"dsn_form": "database", ` + plugin(`{}`)(n)[2:]
+		}, field: "dsn_form", want: `unknown DSN form "database"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,19 @@
 // kind of state needs no change here), and migration sets are explicit values the caller owns
 // (no process-wide registry, so independent stores migrate independently).
 //
+// # Naming a store
+//
+// Open takes a driver's name and a DSN, whose form is the driver's own (each driver's package
+// documentation gives it). OpenDSN takes both as one string, DRIVER:DSN, split at the first
+// ':' by SplitDSN: the form for a configuration file or an environment variable, and the one
+// the dockyard CLI takes (--store, $DOCKYARD_STORE, copy's --from and --to):
+//
+//	s, err := store.OpenDSN(ctx, "sqlite:./data/app.db")
+//	s, err := store.OpenDSN(ctx, "postgres:postgres://app@db/app")
+//
+// A string that is not DRIVER:DSN is ErrInvalidDSN; a driver not registered is
+// ErrUnknownDriver, as for Open.
+//
 // Every driver must pass the shared conformance suite in package storetest; a new persistence
 // concern adds a migration and is proven by that suite, never bolted onto one driver.
 //

@@ -26,6 +26,31 @@ func ExampleOpen() {
 	// true
 }
 
+// OpenDSN opens a store named by one string, DRIVER:DSN: the form for a configuration file or
+// an environment variable ($DOCKYARD_STORE for the dockyard CLI).
+func ExampleOpenDSN() {
+	ctx := context.Background()
+	s, err := store.OpenDSN(ctx, "inmem:") // sqlite:./data/app.db, postgres:postgres://app@db/app, ...
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	fmt.Println(s.Ping(ctx))
+
+	_, err = store.OpenDSN(ctx, "inmem") // no ':'
+	fmt.Println(errors.Is(err, store.ErrInvalidDSN))
+	_, err = store.OpenDSN(ctx, "no-such-driver:x")
+	fmt.Println(errors.Is(err, store.ErrUnknownDriver))
+
+	driver, dsn, _ := store.SplitDSN("postgres:postgres://app@db/app?dockyard_table=orders")
+	fmt.Println(driver, dsn)
+	// Output:
+	// <nil>
+	// true
+	// true
+	// postgres postgres://app@db/app?dockyard_table=orders
+}
+
 func ExampleStore_Update() {
 	ctx := context.Background()
 	s, _ := store.Open(ctx, "inmem", "")

@@ -105,9 +105,21 @@ buntdb, postgres, etcd), or loaded from driver directories (a manifest beside a 
 plugin binary) named by the environment variable DOCKYARD_DRIVERS (a path list) and by
 --drivers.
 
+A store is named by its driver and DSN, --driver NAME --dsn DSN, or as one string,
+--store DRIVER:DSN (split at the first ':', as an application's store.OpenDSN splits it:
+sqlite:./data/app.db, inmem:, postgres:postgres://app@db/app, etcd:etcd://h1:2379,h2:2379/app);
+copy takes its two stores in that form. Each driver's DSN form is in its package's
+documentation and in the README; dockyard drivers shows it.
+
+Environment:
+  DOCKYARD_DRIVERS  drivers directories to load, a path list (as PATH)
+  DOCKYARD_STORE    the store, DRIVER:DSN, of a command on one store (get, put, delete,
+                    scan, namespaces, migrations, bench) given neither --driver nor --store
+
 Exit codes: 0 success; 1 the operation failed (an error, a key not found, a failed
 conformance case, a copy that does not verify); 2 a usage error (unknown command, bad flag,
-wrong arguments, an unknown driver, a read command without its --dsn).`,
+wrong arguments, an unknown driver, a read command without its --dsn, a malformed
+DRIVER:DSN).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       version(),

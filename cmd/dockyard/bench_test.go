@@ -113,8 +113,13 @@ func TestDriversJSON(t *testing.T) {
 			t.Errorf("%s: %+v, want it listed without capabilities and a note", name, d)
 		}
 	}
+	for name, form := range map[string]string{"inmem": "empty", "sqlite": "file", "buntdb": "dir", "postgres": "server", "etcd": "server"} {
+		if d := byName[name]; d.DSNForm != form || !d.Declared {
+			t.Errorf("drivers --json: %s's DSN form is %q (declared %v), want %q, declared", name, d.DSNForm, d.Declared, form)
+		}
+	}
 	r = mustRun(t, exitOK, "", "drivers")
-	if !strings.Contains(r.stdout, "NAME") || !regexp.MustCompile(`(?m)^sqlite +in-process +1 `).MatchString(r.stdout) {
+	if !strings.Contains(r.stdout, "NAME") || !regexp.MustCompile(`(?m)^sqlite +in-process +file +1 `).MatchString(r.stdout) {
 		t.Errorf("drivers text:\n%s", r.stdout)
 	}
 	mustRun(t, exitUsage, "", "drivers", "--dsn", "nameonly")

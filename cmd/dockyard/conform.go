@@ -44,9 +44,10 @@ under go test, against a driver: a registered driver's NAME, a manifest (*.json)
 artifact (a .wasm module, or a plugin executable). This is what a driver author runs before
 shipping.
 
-Every case gets fresh stores, each on a fresh DSN: "" for inmem, a file in a fresh directory
-for sqlite, a fresh directory for every other driver and for artifacts (--dsn-form overrides
-the guess); the directories are made under --dsn-dir (default: the system's temporary
+Every case gets fresh stores, each on a fresh DSN of the form the driver declares (an
+in-process driver's, or a manifest's dsn_form): "" for inmem and for the empty form, a file in
+a fresh directory for sqlite and the file form, a fresh directory for buntdb, the dir form, and
+an artifact that declares none (--dsn-form overrides it); the directories are made under --dsn-dir (default: the system's temporary
 directory) and removed afterwards. The capabilities checked (durable, concurrent readers) are
 those the driver declares (pdk.InfoOf); for a durable driver, the suite reopens a store on its
 DSN. A driver whose DSN names a server (postgres, etcd) needs one, given with --dsn; the DSN's
@@ -58,8 +59,8 @@ form says which kind of server it is, whatever the driver's name:
     key prefix of its own under the DSN's prefix (at the top of the key space when it names
     none), whose keys are deleted afterwards.
 
-An artifact's DSN form is not known, so for a manifest or an artifact --dsn says that its DSN
-names a server. Other servers cannot be checked by conform, as it cannot make a fresh, empty
+A manifest whose dsn_form is server needs --dsn as postgres does; for a bare artifact, or a
+manifest that declares no form, --dsn says that its DSN names a server. Other servers cannot be checked by conform, as it cannot make a fresh, empty
 store on them; run the driver's own go test.
 
 Every call into a wasm or plugin driver has a deadline, its manifest's sandbox.call_timeout
@@ -169,7 +170,7 @@ error (including a --run that selects no case).`,
 	f.StringVar(&runRE, "run", "", "run only the cases whose names match `REGEXP`")
 	f.StringVar(&dsnDir, "dsn-dir", "", "make the cases' data directories under `DIR`")
 	f.StringVar(&serverDSN, "dsn", "", "for a driver whose DSN names a server (postgres, etcd): the server's `DSN`; every store gets a table (postgres) or a key prefix (etcd) of its own there, all removed at the end")
-	f.StringVar(&dsnFormFlag, "dsn-form", "auto", "what a DSN of the driver is: auto, empty, file (a file path) or dir (a directory)")
+	f.StringVar(&dsnFormFlag, "dsn-form", "auto", "what a DSN of the driver is: auto (as the driver or its manifest declares, else a directory), empty, file (a file path), dir (a directory) or server (with --dsn)")
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "fail a case still running after `D`")
 	f.DurationVar(&callTimeout, "call-timeout", 0, "the deadline `D` of each call into a wasm or plugin driver (default: its manifest's sandbox.call_timeout, else 30s)")
 	return cmd
@@ -214,6 +215,9 @@ func (a *app) runConform(ctx context.Context, t *target, info pdk.Info, cases []
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("conform interrupted: %w", err)
+	}
+	if out.Failed > 0 && a.callTimeout != 0 {
+		return fmt.Errorf("conform %s: %d of %d cases failed (each call's deadline: --call-timeout %v)", t.Name, out.Failed, len(cases), a.callTimeout)
 	}
 	if out.Failed > 0 {
 		return fmt.Errorf("conform %s: %d of %d cases failed", t.Name, out.Failed, len(cases))

@@ -91,11 +91,11 @@ Exit codes: 0 copied and verified; 1 a store failed or the verification found di
 			if from == "" || to == "" {
 				return usagef("copy needs --from DRIVER:DSN and --to DRIVER:DSN")
 			}
-			srcDriver, srcDSN, err := splitDriverDSN("from", from)
+			srcDriver, srcDSN, err := splitDriverDSN("--from", from)
 			if err != nil {
 				return err
 			}
-			dstDriver, dstDSN, err := splitDriverDSN("to", to)
+			dstDriver, dstDSN, err := splitDriverDSN("--to", to)
 			if err != nil {
 				return err
 			}

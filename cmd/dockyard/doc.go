@@ -6,18 +6,29 @@
 // --drivers DIR. Wherever a command takes a driver it also takes a manifest (*.json) or a bare
 // artifact (a path), opened without registering anything.
 //
+// # Naming a store
+//
+// A command on one store takes it as --driver NAME --dsn DSN, or as one string, --store
+// DRIVER:DSN, split at the first ':' by store.SplitDSN, the parser of an application's
+// store.OpenDSN (sqlite:./data/app.db, inmem:, postgres:postgres://app@db/app,
+// etcd:etcd://h1:2379,h2:2379/app, ./drivers/kv.json:/var/lib/kv). Given neither, it takes
+// $DOCKYARD_STORE, in the same form. copy takes its --from and --to so, and drivers --dsn
+// NAME:DSN as well as NAME=DSN. A malformed string is a usage error naming where it came from.
+// Each driver's DSN form (empty, file, dir, server) is the driver's own declaration, or its
+// manifest's dsn_form, and drivers shows it.
+//
 // # Commands
 //
 //	dockyard drivers [--json] [--dsn NAME=DSN]
-//	    every driver available: transport (in-process, wasm, plugin), version, ABI version
-//	    and sha256 of artifacts, and the capabilities the driver declares (durable,
+//	    every driver available: transport (in-process, wasm, plugin), DSN form, version, ABI
+//	    version and sha256 of artifacts, and the capabilities the driver declares (durable,
 //	    concurrent readers, size limits), read from a store opened on a throwaway DSN;
 //	    postgres and etcd, which need a server, only with --dsn NAME=DSN ("-" otherwise).
 //	dockyard conform <name | manifest.json | artifact> [--run RE] [--json] [--timeout D] [--call-timeout D] [--dsn DSN]
 //	    the storetest conformance suite, outside go test: a PASS/FAIL line per case with
 //	    its duration (and its log when it fails), then "N passed, M failed". Each store gets
-//	    a fresh DSN ("" for inmem, a file for sqlite, a directory for others, under
-//	    --dsn-dir). A driver whose DSN names a server gets its stores on the --dsn server,
+//	    a fresh DSN of the form the driver or its manifest declares ("" for inmem, a file
+//	    for sqlite, a directory for buntdb and artifacts declaring none, under --dsn-dir). A driver whose DSN names a server gets its stores on the --dsn server,
 //	    removed afterwards, as the DSN's form says: a table of its own on a PostgreSQL
 //	    server (postgres://..., or key=value), a key prefix of its own under the prefix of
 //	    an etcd cluster (etcd://host:port,.../prefix); for an artifact, --dsn says its DSN
@@ -26,7 +37,8 @@
 //	dockyard manifest write ARTIFACT [--name N] [--dsn-form F | --dsn DSN] [--options JSON] [-o PATH] [--force] [--json]
 //	    writes the manifest of a .wasm module or plugin binary, beside it as NAME.json by
 //	    default: its transport (told from the file), its sha256, and the ABI version the
-//	    artifact reports in its own handshake (its driver opened once on a throwaway DSN).
+//	    artifact reports in its own handshake (its driver opened once on a throwaway DSN
+//	    of --dsn-form, or on --dsn), and --dsn-form as its dsn_form.
 //	dockyard manifest update MANIFEST... [--json]
 //	    sets each manifest's sha256 to its rebuilt artifact's, changing nothing else
 //	    ("old -> new").
@@ -39,12 +51,12 @@
 //	    read and edit a store, binary-safe (see below). get, scan and namespaces (and
 //	    migrations, and copy's source) only read: a file or directory store must exist
 //	    already, and a missing one is an error, not a new empty store.
-//	dockyard migrations --driver NAME --dsn DSN [--json]
+//	dockyard migrations --driver NAME --dsn DSN [--json]     (or --store, $DOCKYARD_STORE)
 //	    the applied migrations: ordinal, ID, applied_at.
 //	dockyard copy --from DRIVER:DSN --to DRIVER:DSN [--batch N] [--prune] [--json]
 //	    every namespace, reserved ones included (the migration records travel; the
 //	    namespace catalog is rebuilt by the destination), in batches, then verified.
-//	dockyard bench --driver NAME --dsn DSN [--duration D | --ops N] [--json]
+//	dockyard bench --driver NAME --dsn DSN [--duration D | --ops N] [--json]     (or --store, $DOCKYARD_STORE)
 //	    a standard mix (get, put, update of 100, scan) with ops/s and p50/p90/p99/max.
 //
 // Every command has --help; dockyard --version prints the build's version (module version or

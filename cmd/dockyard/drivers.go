@@ -25,6 +25,8 @@ type capsJSON struct {
 type driverJSON struct {
 	Name      string    `json:"name"`
 	Transport string    `json:"transport"`
+	DSNForm   string    `json:"dsn_form"`          // what a DSN of the driver names: empty, file, dir, server
+	Declared  bool      `json:"dsn_form_declared"` // the driver (or its manifest) declares DSNForm; else it is a guess
 	Version   string    `json:"version,omitempty"`
 	ABI       string    `json:"abi,omitempty"`
 	Artifact  string    `json:"artifact,omitempty"`
@@ -48,14 +50,17 @@ func (a *app) driversCommand() *cobra.Command {
 		Short: "List the available drivers and their capabilities",
 		Long: `drivers lists every driver available: compiled in ("in-process") and loaded from driver
 directories ($DOCKYARD_DRIVERS, --drivers) over the "wasm" or "plugin" transport, with the ABI
-version and sha256 of loaded artifacts.
+version and sha256 of loaded artifacts, and the form of each driver's DSN: empty (ignored),
+file (a file's path), dir (a directory) or server (a server's address or URL), as the driver
+declares it (pdk.DeclareDSN) or its manifest does (dsn_form); "dir (guess)" for an artifact whose
+manifest declares none.
 
 The capabilities (durable, concurrent readers, size limits) are what each driver declares when a
 store is opened (pdk.InfoOf), so drivers opens one store of each on a throwaway DSN: "" for
 inmem, a file in a fresh temporary directory for sqlite, a fresh directory for the others.
-A driver that needs a server (postgres, etcd) is probed only when --dsn NAME=DSN names one
-(--dsn etcd=etcd://host:port,host:port/prefix); otherwise, or if the probe fails, its
-capabilities show as "-" (null in JSON, with a "note" saying why).
+A driver that needs a server (postgres, etcd) is probed only when --dsn names one, as NAME=DSN
+or, as everywhere else, DRIVER:DSN (--dsn etcd:etcd://host:port,host:port/prefix); otherwise,
+or if the probe fails, its capabilities show as "-" (null in JSON, with a "note" saying why).
 
 Exit codes: 0 listed, even if a probe or a driver directory failed (shown in the output);
 2 usage error.`,
@@ -63,9 +68,9 @@ Exit codes: 0 listed, even if a probe or a driver directory failed (shown in the
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			given := map[string]string{}
 			for _, d := range dsns {
-				name, dsn, ok := strings.Cut(d, "=")
-				if !ok || name == "" {
-					return usagef("--dsn %q: want NAME=DSN", d)
+				name, dsn, err := splitProbeDSN(d)
+				if err != nil {
+					return err
 				}
 				given[name] = dsn
 			}
@@ -82,14 +87,18 @@ Exit codes: 0 listed, even if a probe or a driver directory failed (shown in the
 				return writeJSON(a.stdout, out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tTRANSPORT\tVERSION\tABI\tDURABLE\tCONCURRENT READERS\tMAX KEY\tMAX VALUE\tMAX NAMESPACE\tSHA256")
+			fmt.Fprintln(tw, "NAME\tTRANSPORT\tDSN\tVERSION\tABI\tDURABLE\tCONCURRENT READERS\tMAX KEY\tMAX VALUE\tMAX NAMESPACE\tSHA256")
 			for _, d := range out.Drivers {
 				c := []string{"-", "-", "-", "-", "-"}
 				if d.Caps != nil {
 					c = []string{yesNo(d.Caps.Durable), yesNo(d.Caps.ConcurrentReaders),
 						strconv.Itoa(d.Caps.MaxKeySize), strconv.Itoa(d.Caps.MaxValueSize), strconv.Itoa(d.Caps.MaxNamespaceSize)}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Transport, dash(d.Version), dash(d.ABI), strings.Join(c, "\t"), dash(d.SHA256))
+				form := d.DSNForm
+				if !d.Declared && form != "" {
+					form += " (guess)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Transport, dash(form), dash(d.Version), dash(d.ABI), strings.Join(c, "\t"), dash(d.SHA256))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -106,7 +115,7 @@ Exit codes: 0 listed, even if a probe or a driver directory failed (shown in the
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object {\"drivers\": [...], \"load_errors\": [...]}")
-	cmd.Flags().StringArrayVar(&dsns, "dsn", nil, "probe driver NAME on this DSN instead of a throwaway one, `NAME=DSN` (repeatable; needed for postgres and etcd)")
+	cmd.Flags().StringArrayVar(&dsns, "dsn", nil, "probe driver NAME on this DSN instead of a throwaway one, `NAME=DSN` or NAME:DSN (repeatable; needed for postgres and etcd)")
 	return cmd
 }
 
@@ -120,6 +129,7 @@ func (a *app) describeDriver(ctx context.Context, name string, given map[string]
 	}
 	defer t.Close()
 	d.Transport, d.ABI, d.Artifact, d.Manifest, d.SHA256 = t.Transport, t.ABI, t.Artifact, t.Manifest, t.SHA256
+	d.DSNForm, d.Declared = string(t.form), t.declared
 	var info pdk.Info
 	if dsn, ok := given[name]; ok {
 		info, err = probeDSN(ctx, t, dsn)
@@ -136,6 +146,19 @@ func (a *app) describeDriver(ctx context.Context, name string, given map[string]
 	d.Version = info.Version
 	d.Caps = capsOf(info.Caps)
 	return d
+}
+
+// splitProbeDSN splits a drivers --dsn value: NAME=DSN, or DRIVER:DSN as --store takes it,
+// whichever separator comes first (a driver's name holds neither, a DSN may hold both).
+func splitProbeDSN(s string) (name, dsn string, err error) {
+	if i, j := strings.IndexByte(s, ':'), strings.IndexByte(s, '='); i >= 0 && (j < 0 || i < j) {
+		return splitDriverDSN("--dsn", s)
+	}
+	name, dsn, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return "", "", usagef("--dsn %q: want NAME=DSN or NAME:DSN", s)
+	}
+	return name, dsn, nil
 }
 
 // probeDSN opens a store of t on dsn and returns what its driver declares.

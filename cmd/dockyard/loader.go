@@ -83,7 +83,7 @@ func (a *app) manifestTarget(_ context.Context, path string) (*target, error) {
 		return nil, err
 	}
 	t := &target{Name: m.Name, Transport: m.Transport, Artifact: m.ArtifactPath(), Manifest: path, SHA256: strings.ToLower(m.SHA256), ABI: m.ABI}
-	t.form = defaultDSNForm(t.Name, t.Transport)
+	t.form, t.declared = formOf(t.Name, t.Transport, m.DSNForm)
 	a.prepareOnce(t, func(ctx context.Context) (*host.Prepared, error) {
 		return m.Prepare(ctx, host.WithLogger(a.logger))
 	})
@@ -122,7 +122,7 @@ func (a *app) artifactTarget(_ context.Context, path string) (*target, error) {
 		return nil, err
 	}
 	t := &target{Name: m.Name, Transport: m.Transport, Artifact: path, SHA256: m.SHA256}
-	t.form = defaultDSNForm(t.Name, t.Transport)
+	t.form, t.declared = formOf(t.Name, t.Transport, "") // a bare artifact declares no form
 	a.prepareOnce(t, func(ctx context.Context) (*host.Prepared, error) {
 		return m.Prepare(ctx, host.WithLogger(a.logger))
 	})

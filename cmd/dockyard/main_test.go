@@ -16,6 +16,7 @@ import (
 func TestMain(m *testing.M) {
 	// The tests load only the driver directories they name, whatever the environment says.
 	os.Setenv("DOCKYARD_DRIVERS", "")
+	os.Unsetenv(EnvStore) // nor a default store of the environment's
 	broken.Register()
 	code := m.Run()
 	// Stop the test servers that were started for the tests: the PostgreSQL server and the

@@ -18,6 +18,7 @@ type manifestFile struct {
 	Artifact  string          `json:"artifact"`
 	SHA256    string          `json:"sha256"`
 	ABI       string          `json:"abi"`
+	DSNForm   string          `json:"dsn_form,omitempty"`
 	Options   json.RawMessage `json:"options,omitempty"`
 }
 
@@ -29,6 +30,7 @@ type manifestWriteJSON struct {
 	Artifact      string          `json:"artifact"` // as the manifest has it: relative to its directory
 	SHA256        string          `json:"sha256"`
 	ABI           string          `json:"abi"`
+	DSNForm       string          `json:"dsn_form,omitempty"` // "" when none is declared
 	Options       json.RawMessage `json:"options,omitempty"`
 	Driver        string          `json:"driver"`         // the name the artifact's driver declares in the handshake
 	DriverVersion string          `json:"driver_version"` // the version it declares
@@ -52,6 +54,7 @@ type manifestVerifyJSON struct {
 	Artifact  string   `json:"artifact,omitempty"` // absolute
 	SHA256    string   `json:"sha256,omitempty"`
 	ABI       string   `json:"abi,omitempty"`
+	DSNForm   string   `json:"dsn_form,omitempty"`
 	Field     string   `json:"field,omitempty"` // the field at fault, when one is
 	Error     string   `json:"error,omitempty"`
 	Warnings  []string `json:"warnings"`

@@ -77,13 +77,35 @@ func TestManifestWriteDSNForm(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "sqlite-written.json")); err == nil {
 		t.Error("a manifest was written though the handshake failed")
 	}
-	mustRun(t, exitOK, "", "manifest", "write", "--name", "sqlite-written", "--dsn-form", "file", art)
+	manifest := filepath.Join(dir, "sqlite-written.json")
 	db := filepath.Join(t.TempDir(), "given.db")
-	mustRun(t, exitOK, "", "manifest", "write", "--name", "sqlite-written", "--dsn", db, "--force", art)
+	mustRun(t, exitOK, "", "manifest", "write", "--name", "sqlite-written", "--dsn", db, art)
 	if _, err := os.Stat(db); err != nil {
 		t.Errorf("--dsn %s was not the DSN of the handshake: %v", db, err)
 	}
-	mustRun(t, exitOK, "", "conform", "--dsn-form", "file", "--run", "^(Ping|Durability)$", filepath.Join(dir, "sqlite-written.json"))
+	if text := readFile(t, manifest); strings.Contains(text, "dsn_form") {
+		t.Errorf("a manifest written without --dsn-form declares a DSN form:\n%s", text)
+	}
+	// Without dsn_form, conform takes the artifact's DSN for a directory, which sqlite refuses.
+	mustRun(t, exitFailed, "", "conform", "--run", "^Ping$", manifest)
+
+	// --dsn-form is the handshake's and the manifest's, so conform needs no --dsn-form, nor
+	// does a drivers directory's user.
+	mustRun(t, exitOK, "", "manifest", "write", "--name", "sqlite-written", "--dsn-form", "file", "--force", art)
+	if text := readFile(t, manifest); !strings.Contains(text, `"dsn_form": "file"`) {
+		t.Errorf("manifest write --dsn-form file:\n%s", text)
+	}
+	mustRun(t, exitOK, "", "conform", "--run", "^(Ping|Durability)$", manifest)
+	mustRun(t, exitOK, "", "conform", "--run", "^Ping$", "--drivers", dir, "sqlite-written")
+	// --dsn-form and --dsn together: the form written, the handshake on the DSN given.
+	db2 := filepath.Join(t.TempDir(), "given2.db")
+	mustRun(t, exitOK, "", "manifest", "write", "--name", "sqlite-written", "--dsn-form", "file", "--dsn", db2, "--force", art)
+	if _, err := os.Stat(db2); err != nil || !strings.Contains(readFile(t, manifest), `"dsn_form": "file"`) {
+		t.Errorf("--dsn-form file --dsn %s: %v\n%s", db2, err, readFile(t, manifest))
+	}
+	// A read command on the loaded driver takes its DSN for the file it is, not a directory.
+	r = mustRun(t, exitFailed, "", "get", "--drivers", dir, "--store", "sqlite-written:"+db2, "ns", "k")
+	wantStderr(t, r, "not found: key k in namespace ns")
 }
 
 // TestManifestWriteNotAPlugin: an executable that is no plugin is refused, naming it.

@@ -47,7 +47,11 @@ read; 2 usage error.`,
 			} else {
 				for _, m := range out.Manifests {
 					if m.OK {
-						fmt.Fprintf(a.stdout, "OK   %s: driver %s, transport %s, ABI %s, artifact %s, sha256 %s\n", m.Manifest, m.Name, m.Transport, m.ABI, m.Artifact, m.SHA256)
+						form := ""
+						if m.DSNForm != "" {
+							form = ", DSN form " + m.DSNForm
+						}
+						fmt.Fprintf(a.stdout, "OK   %s: driver %s, transport %s, ABI %s%s, artifact %s, sha256 %s\n", m.Manifest, m.Name, m.Transport, m.ABI, form, m.Artifact, m.SHA256)
 					} else {
 						fmt.Fprintf(a.stdout, "BAD  %s\n", m.Error)
 					}
@@ -121,7 +125,7 @@ func (a *app) verifyManifest(ctx context.Context, dir, path string, seen map[str
 	if err != nil {
 		return bad(err)
 	}
-	r.Name, r.Transport, r.Artifact, r.SHA256, r.ABI = m.Name, m.Transport, m.ArtifactPath(), m.SHA256, m.ABI
+	r.Name, r.Transport, r.Artifact, r.SHA256, r.ABI, r.DSNForm = m.Name, m.Transport, m.ArtifactPath(), m.SHA256, m.ABI, string(m.DSNForm)
 	if other, dup := seen[m.Name]; dup {
 		return bad(&host.ManifestError{Path: path, Field: "name", Err: fmt.Errorf("driver %q is declared by %s too: one name, one manifest per directory", m.Name, other)})
 	}

@@ -19,27 +19,26 @@ const EnvStore = "DOCKYARD_STORE"
 
 func (f *storeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.driver, "driver", "", "the driver: a registered `NAME`, a manifest (.json) or an artifact (.wasm, plugin binary)")
-	cmd.Flags().StringVar(&f.dsn, "dsn", "", "the store's data source name (sqlite: a file; buntdb: a directory; inmem: ignored)")
-	cmd.Flags().StringVar(&f.store, "store", "", "the store as one `DRIVER:DSN` (instead of --driver and --dsn; default $"+EnvStore+")")
+	cmd.Flags().StringVar(&f.dsn, "dsn", "", "the store's data source name (sqlite: a file; buntdb: a directory; inmem: ignored; postgres, etcd: a URL; see dockyard drivers)")
+	cmd.Flags().StringVar(&f.store, "store", "", "the store as one `DRIVER:DSN`, split at the first ':' (instead of --driver and --dsn; default $"+EnvStore+")")
 }
 
 // spec returns the driver and DSN the command works on: --driver and --dsn, or --store, or
-// $DOCKYARD_STORE, in that order.
+// $DOCKYARD_STORE, in that order. --store and $DOCKYARD_STORE are parsed by store.SplitDSN,
+// as an application's store.OpenDSN parses them.
 func (f *storeFlags) spec() (driver, dsn string, err error) {
 	switch {
-	case f.driver != "" && f.store != "":
-		return "", "", usagef("give --store or --driver, not both")
-	case f.driver != "" || f.dsn != "":
+	case f.store != "" && (f.driver != "" || f.dsn != ""):
+		return "", "", usagef("give --store DRIVER:DSN, or --driver and --dsn, not both")
+	case f.driver != "":
 		return f.driver, f.dsn, nil
+	case f.dsn != "":
+		return "", "", usagef("--dsn needs --driver (or give the store as one --store DRIVER:DSN)")
 	case f.store != "":
-		return splitDriverDSN("store", f.store)
+		return splitDriverDSN("--store", f.store)
 	}
 	if env := os.Getenv(EnvStore); env != "" {
-		d, dsn, err := splitDriverDSN("store", env)
-		if err != nil {
-			return "", "", usagef("$%s: %w", EnvStore, err)
-		}
-		return d, dsn, nil
+		return splitDriverDSN("$"+EnvStore, env)
 	}
 	return "", "", nil // openStore says --driver is required
 }

@@ -19,57 +19,6 @@ const (
 	transportPlugin    = "plugin"
 )
 
-// dsnForm is the kind of DSN a driver takes, which decides how the CLI makes a throwaway one
-// (for conform, and to read a driver's capabilities in drivers).
-type dsnForm string
-
-const (
-	dsnEmpty  = dsnForm(pdk.DSNEmpty)  // the DSN is ignored: ""
-	dsnFile   = dsnForm(pdk.DSNFile)   // a file path inside a fresh directory
-	dsnDir    = dsnForm(pdk.DSNDir)    // a fresh, existing directory
-	dsnServer = dsnForm(pdk.DSNServer) // a server: no throwaway DSN can be made in general
-)
-
-// defaultDSNForm is the DSN form the CLI assumes for a driver: the one an in-process driver
-// declares (pdk.DeclareDSN), a directory for an artifact or a driver that declares none;
-// conform --dsn-form overrides it.
-func defaultDSNForm(name, transport string) dsnForm {
-	if transport == transportInProcess {
-		if f, ok := pdk.DSNOf(name); ok {
-			return dsnForm(f)
-		}
-	}
-	return dsnDir
-}
-
-// parseDSNForm parses a --dsn-form value; "auto" (or "") is def.
-func parseDSNForm(s string, def dsnForm) (dsnForm, error) {
-	switch f := dsnForm(s); f {
-	case "", "auto":
-		return def, nil
-	case dsnEmpty, dsnFile, dsnDir:
-		return f, nil
-	}
-	return "", usagef("--dsn-form %q: want auto, empty, file or dir", s)
-}
-
-// throwawayDSN makes a fresh DSN of form f inside dir (which exists and is fresh).
-func throwawayDSN(f dsnForm, dir string) (string, error) {
-	switch f {
-	case dsnEmpty:
-		return "", nil
-	case dsnFile:
-		return filepath.Join(dir, "store.db"), nil
-	case dsnDir:
-		d := filepath.Join(dir, "data")
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return "", fmt.Errorf("make a data directory: %w", err)
-		}
-		return d, nil
-	}
-	return "", fmt.Errorf("no throwaway DSN can be made for a driver whose DSN names a %s", f)
-}
-
 // target is a driver the CLI opens stores of: a registered driver (compiled in, or loaded from
 // a driver directory), a manifest, or a bare artifact.
 type target struct {
@@ -80,6 +29,7 @@ type target struct {
 	SHA256    string // the artifact's sha256, hex
 	ABI       string // the artifact's ABI version, e.g. "1.0"
 	form      dsnForm
+	declared  bool // form is the driver's own declaration, not a guess (see formOf)
 
 	open    func(ctx context.Context, dsn string) (store.Store, error)
 	release func() // frees what open shares between stores (a compiled module); may be nil
@@ -93,14 +43,8 @@ func (t *target) Close() {
 }
 
 // declaresForm reports whether t's DSN form is the driver's own declaration (an in-process
-// driver's pdk.DeclareDSN) rather than a guess (an artifact's, or an undeclared driver's).
-func (t *target) declaresForm() bool {
-	if t.Transport != transportInProcess {
-		return false
-	}
-	_, ok := pdk.DSNOf(t.Name)
-	return ok
-}
+// driver's pdk.DeclareDSN, a manifest's dsn_form) rather than a guess (a directory).
+func (t *target) declaresForm() bool { return t.declared }
 
 // isPath reports whether spec names a file rather than a driver: it contains a path
 // separator, or ends in .json or .wasm, or a file of that name exists.
@@ -149,10 +93,12 @@ func (a *app) resolve(ctx context.Context, spec string) (*target, error) {
 	case a.callTimeout != 0:
 		return nil, usagef("--call-timeout is the deadline of each call into a wasm or plugin driver; %s runs in process", spec)
 	}
+	var declared pdk.DSNForm
 	if loaded {
 		t.Transport, t.Artifact, t.Manifest, t.SHA256, t.ABI = l.Transport, l.Artifact, l.Manifest, l.SHA256, l.ABI
+		declared = l.DSNForm
 	}
-	t.form = defaultDSNForm(t.Name, t.Transport)
+	t.form, t.declared = formOf(t.Name, t.Transport, declared)
 	t.open = func(ctx context.Context, dsn string) (store.Store, error) { return store.Open(ctx, spec, dsn) }
 	return t, nil
 }
@@ -171,7 +117,7 @@ func (a *app) openExisting(ctx context.Context, driver, dsn string) (store.Store
 
 func (a *app) openTarget(ctx context.Context, driver, dsn string, mustExist bool) (store.Store, *target, error) {
 	if driver == "" {
-		return nil, nil, usagef("--driver is required")
+		return nil, nil, usagef("--driver is required (or the store as one --store DRIVER:DSN, or $%s)", EnvStore)
 	}
 	t, err := a.resolve(ctx, driver)
 	if err != nil {
@@ -189,55 +135,6 @@ func (a *app) openTarget(ctx context.Context, driver, dsn string, mustExist bool
 		return nil, nil, fmt.Errorf("open %s store %q: %w", t.Name, dsn, err)
 	}
 	return s, t, nil
-}
-
-// checkExists checks the file or directory a DSN of t's form names exists. A URL DSN given to
-// a driver whose form is a guess (an artifact) names a server, not a path: nothing to check.
-func checkExists(t *target, dsn string) error {
-	if strings.Contains(dsn, "://") && !t.declaresForm() {
-		return nil
-	}
-	var want string
-	switch t.form {
-	case dsnFile:
-		want = "file"
-	case dsnDir:
-		want = "directory"
-	default:
-		return nil
-	}
-	if dsn == "" {
-		return usagef("--dsn is required: the %s store's %s", t.Name, want)
-	}
-	fi, err := os.Stat(dsn)
-	switch {
-	case err != nil:
-		return fmt.Errorf("no %s store at %s (%w): a command that only reads never creates one", t.Name, dsn, err)
-	case (want == "directory") != fi.IsDir():
-		return fmt.Errorf("no %s store at %s: it is not a %s", t.Name, dsn, want)
-	}
-	return nil
-}
-
-// dsnMaker makes the DSN of a new, empty store, and a function that removes it.
-type dsnMaker func() (dsn string, remove func(), err error)
-
-// dirDSNs makes DSNs of form, each inside a fresh directory under parent ("" for the system's
-// temporary directory).
-func dirDSNs(form dsnForm, parent string) dsnMaker {
-	return func() (string, func(), error) {
-		dir, err := os.MkdirTemp(parent, "dockyard-store-")
-		if err != nil {
-			return "", nil, fmt.Errorf("make a directory for a store: %w", err)
-		}
-		remove := func() { _ = os.RemoveAll(dir) }
-		dsn, err := throwawayDSN(form, dir)
-		if err != nil {
-			remove()
-			return "", nil, err
-		}
-		return dsn, remove, nil
-	}
 }
 
 // probe opens a store of t on a new DSN and returns what its driver declares.
@@ -264,12 +161,12 @@ func infoOf(name string, s store.Store) (pdk.Info, error) {
 	return info, nil
 }
 
-// splitDriverDSN splits a copy endpoint DRIVER:DSN at its first ':' (DSNs, such as postgres
-// and etcd URLs and Windows paths, may hold more).
+// splitDriverDSN splits the DRIVER:DSN value of flag (--store, copy's --from and --to) as
+// store.SplitDSN does, the one parser of the form; a malformed value is a usage error.
 func splitDriverDSN(flag, s string) (driver, dsn string, err error) {
-	driver, dsn, ok := strings.Cut(s, ":")
-	if !ok || driver == "" {
-		return "", "", usagef("--%s %q: want DRIVER:DSN (e.g. sqlite:./app.db, inmem:)", flag, s)
+	driver, dsn, err = store.SplitDSN(s)
+	if err != nil {
+		return "", "", usagef("%s: %w", flag, err)
 	}
 	return driver, dsn, nil
 }

@@ -1,7 +1,18 @@
 // Package buntdb is a durable store.Store driver on github.com/tidwall/buntdb, registered as
-// "buntdb". The dsn given to store.Open, and the path given to Open and NewDriver, is the
-// store's data directory, which must exist (it is never created); the database is the file
-// FileName inside it.
+// "buntdb".
+//
+// # DSN
+//
+// The DSN's form is pdk.DSNDir. The dsn given to store.Open, and the path given to Open and
+// NewDriver, is the store's data directory, which must exist (it is never created; a missing
+// one is an error wrapping fs.ErrNotExist); the database is the file FileName inside it. A
+// fresh store needs an empty directory:
+//
+//	if err := os.MkdirAll("data/app.bunt", 0o750); err != nil { ... }
+//	s, err := store.OpenDSN(ctx, "buntdb:./data/app.bunt")
+//
+// As a WebAssembly module (plugins/buntdb), the host creates the directory and mounts it at
+// /data; its manifest's dsn_form is "dir".
 //
 // Importing the package registers the driver for in-process use. The WebAssembly form
 // registers under the name in its manifest; a program that imports this package and also loads

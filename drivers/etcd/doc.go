@@ -6,6 +6,8 @@
 //
 // # DSN
 //
+// The DSN's form is pdk.DSNServer:
+//
 //	etcd://[user[:password]@]host:port[,host:port...][/prefix][?param=value&...]
 //
 // with the parameters lock_ttl (10s), dial_timeout (5s), request_timeout (10s),
@@ -21,6 +23,13 @@
 // prefix that holds keys that are not a Dockyard store is refused. The parameters set Options
 // of the same names and override them. Errors show the DSN with its password masked. ParseDSN
 // and DSN.String parse and format DSNs, for tools that make stores of their own under a user's.
+//
+// As one DRIVER:DSN string, the URL keeps its scheme after the driver's name:
+//
+//	s, err := store.OpenDSN(ctx, "etcd:etcd://h1:2379,h2:2379,h3:2379/app")
+//
+// A fresh store needs a cluster run with the settings below; the driver creates its keys
+// under the prefix when it first opens the store.
 //
 // # The cluster's settings
 //

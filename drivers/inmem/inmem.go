@@ -6,8 +6,14 @@
 // writer and always see one consistent snapshot; an Update works on its own clone and
 // publishes it on commit by swapping one pointer. Rollback simply drops the clone.
 //
-// The driver is not durable: everything is gone when the store is closed. The dsn given to
-// store.Open is ignored; every Open returns a new, empty store.
+// The driver is not durable: everything is gone when the store is closed.
+//
+// # DSN
+//
+// The DSN's form is pdk.DSNEmpty: the dsn given to store.Open is ignored, and every Open
+// returns a new, empty store, so a fresh store needs nothing. As one DRIVER:DSN string:
+//
+//	s, err := store.OpenDSN(ctx, "inmem:")
 package inmem
 
 import (

@@ -4,8 +4,8 @@
 //
 // # DSN and table
 //
-// The dsn given to store.Open, and to Open and NewDriver, is a PostgreSQL connection string in
-// either form pgx accepts: a URL (postgres://user:pass@host:5432/db?sslmode=disable) or
+// The DSN's form is pdk.DSNServer. The dsn given to store.Open, and to Open and NewDriver, is a
+// PostgreSQL connection string in either form pgx accepts: a URL (postgres://user:pass@host:5432/db?sslmode=disable) or
 // key=value pairs (host=... dbname=...), with libpq's PG* environment variables as defaults.
 // Settings that are not connection parameters are sent to the server as session settings,
 // search_path=myschema for instance; pgxpool's pool_* parameters are refused (see Connections).
@@ -16,6 +16,14 @@
 //
 //	postgres://app@db/app?dockyard_table=orders
 //	host=db dbname=app user=app dockyard_table=orders
+//
+// As one DRIVER:DSN string, the URL keeps its scheme after the driver's name:
+//
+//	s, err := store.OpenDSN(ctx, "postgres:postgres://app@db/app?dockyard_table=orders")
+//	s, err := store.OpenDSN(ctx, "postgres:host=db dbname=app user=app")
+//
+// A fresh store needs the database and a role that may create tables in it: the driver creates
+// its tables when it first opens the store.
 //
 // The driver removes dockyard_table from the DSN before connecting. A table name is lower-case
 // ASCII letters, digits and '_' (at most 58 bytes, not starting with a digit), so it is the

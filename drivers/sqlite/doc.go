@@ -2,10 +2,18 @@
 // modernc.org/sqlite, a translation of SQLite to Go, so it needs no CGo and cross-compiles like
 // any Go package.
 //
-// The dsn given to store.Open, and the path given to Open and NewDriver, is a filesystem path,
-// not a URI: every byte of it names the file (a '?' or '%' in it is part of the name) and no
-// connection parameters can be passed through it; use Options instead. The file is created if
-// it does not exist, but its directory must: a missing directory is an error, never created.
+// # DSN
+//
+// The DSN's form is pdk.DSNFile. The dsn given to store.Open, and the path given to Open and
+// NewDriver, is a filesystem path, not a URI: every byte of it names the file (a '?' or '%' in
+// it is part of the name) and no connection parameters can be passed through it; use Options
+// instead. A SQLite URI ("file:...") and ":memory:" are refused (the inmem driver is the
+// in-memory store). The file is created if it does not exist, but its directory must: a
+// missing directory is an error wrapping fs.ErrNotExist, and is never created, so a mistyped
+// path leaves nothing behind. A fresh store needs its directory, then:
+//
+//	if err := os.MkdirAll("data", 0o750); err != nil { ... }
+//	s, err := store.OpenDSN(ctx, "sqlite:./data/app.db")
 //
 // # Schema
 //

@@ -143,7 +143,7 @@ func checkPath(path string) (string, error) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("sqlite: open %s: directory %s does not exist (it is not created): %w", path, dir, fs.ErrNotExist)
+		return "", fmt.Errorf("sqlite: open %s: directory %s does not exist (the driver creates the database file, never a directory: make the directory first): %w", path, dir, fs.ErrNotExist)
 	case err != nil:
 		return "", fmt.Errorf("sqlite: open %s: directory %s: %w", path, dir, err)
 	case !st.IsDir():

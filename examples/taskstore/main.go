@@ -30,6 +30,7 @@ import (
 	"github.com/dockyard/dockyard/host"
 	_ "github.com/dockyard/dockyard/host/pluginhost" // plugin drivers
 	_ "github.com/dockyard/dockyard/host/wasmhost"   // wasm drivers
+	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
@@ -79,7 +80,9 @@ func workload(ctx context.Context, ts *tasks.Tasks, n int, out io.Writer) error 
 // run opens the store, migrates it, runs the task workflow and then, if ops > 0, the workload,
 // printing to out.
 func run(ctx context.Context, driver, dsn string, ops int, out io.Writer) error {
-	if driver == "sqlite" {
+	// A driver whose DSN is a file (sqlite, and a plugin whose manifest says so) creates the
+	// file but not its directory: make the default's ./data/.
+	if form, _ := pdk.DSNOf(driver); form == pdk.DSNFile {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o755); err != nil {
 			return err
 		}

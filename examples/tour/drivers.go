@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/dockyard/dockyard/host"
+	"github.com/dockyard/dockyard/pdk"
 )
 
 // driver is one driver of the tour. artifact is "" for a compiled-in driver; otherwise it is
@@ -16,7 +17,7 @@ import (
 type driver struct {
 	name, transport, artifact, note string
 	dsn                             func(data string) string
-	dsnForm                         string // for dockyard conform --dsn-form, when its guess is wrong
+	dsnForm                         pdk.DSNForm // an artifact's manifest's dsn_form: conform makes its DSNs of that form
 
 	// server is serverEtcd for a driver whose stores are on the tour's etcd cluster, "" for
 	// one whose stores are files (or memory). startServers sets the rest for it: dsn, the
@@ -37,13 +38,13 @@ func none(string) string { return "" }
 var defaultDrivers = []driver{
 	{name: "inmem", transport: "in-process", dsn: none},
 	{name: "sqlite", transport: "in-process", dsn: file("sqlite.db")},
-	{name: "inmem-wasm", transport: "wasm", artifact: "wasm/inmem.wasm", dsn: none},
-	{name: "buntdb-wasm", transport: "wasm", artifact: "wasm/buntdb.wasm", dsn: file("buntdb-wasm")},
-	{name: "cinmem-wasm", transport: "wasm", artifact: "wasm/cinmem.wasm", dsn: none,
+	{name: "inmem-wasm", transport: "wasm", artifact: "wasm/inmem.wasm", dsn: none, dsnForm: pdk.DSNEmpty},
+	{name: "buntdb-wasm", transport: "wasm", artifact: "wasm/buntdb.wasm", dsn: file("buntdb-wasm"), dsnForm: pdk.DSNDir},
+	{name: "cinmem-wasm", transport: "wasm", artifact: "wasm/cinmem.wasm", dsn: none, dsnForm: pdk.DSNEmpty,
 		note: "the C driver: `make cwasm` needs clang (`make tools`)"},
-	{name: "sqlite-plugin", transport: "plugin", artifact: "plugins/sqlite", dsn: file("sqlite-plugin.db"), dsnForm: "file"},
+	{name: "sqlite-plugin", transport: "plugin", artifact: "plugins/sqlite", dsn: file("sqlite-plugin.db"), dsnForm: pdk.DSNFile},
 	{name: "etcd", transport: "in-process", server: serverEtcd},
-	{name: "etcd-plugin", transport: "plugin", artifact: "plugins/etcd", server: serverEtcd,
+	{name: "etcd-plugin", transport: "plugin", artifact: "plugins/etcd", server: serverEtcd, dsnForm: pdk.DSNServer,
 		note: "`make plugins` builds it"},
 }
 
@@ -79,7 +80,7 @@ func prepare(cfg config, drivers []driver, out io.Writer) ([]driver, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.Name, m.Artifact = d.name, name
+		m.Name, m.Artifact, m.DSNForm = d.name, name, d.dsnForm
 		m.Sandbox.Connect = d.connect // a server's endpoints: the plugin may connect to nothing else
 		b, err := json.MarshalIndent(m, "", "  ")
 		if err != nil {

@@ -32,9 +32,6 @@ func tour(ctx context.Context, cfg config, d driver, out io.Writer) row {
 
 	var report struct{ Passed, Failed int }
 	args := []string{"conform", d.name, "--json"}
-	if d.dsnForm != "" {
-		args = append(args, "--dsn-form", d.dsnForm)
-	}
 	if d.conformDSN != "" {
 		args = append(args, "--dsn", d.conformDSN)
 	}
