@@ -52,6 +52,19 @@
 // context is cancelled before or during fn, the transaction is rolled back and the context's
 // error is returned.
 //
+// Two consequences that surprise people:
+//
+//   - Update never retries. fn runs once; when a driver cannot tell whether the commit took
+//     effect (a connection lost after the commit was sent), Update returns an error wrapping
+//     ErrCommitUnknown, and the caller reads back to decide. Any other error means nothing was
+//     committed.
+//   - Do not open a View or an Update of a store inside an Update of the same store. Stores admit
+//     one writer at a time, so a nested Update waits for the outer one, which waits for fn:
+//     it waits until its context ends. A nested View does the same on drivers whose readers
+//     wait for the writer (those that do not declare concurrent readers, buntdb among them),
+//     and on the others reads the last commit, not the outer Update's writes. Use the Tx fn
+//     was given.
+//
 // # Lost stores
 //
 // A driver that is not durable keeps its data where it runs: in the process for an in-process
@@ -64,5 +77,8 @@
 // # Migrations
 //
 // RunMigrations records each applied migration in the reserved namespace MigrationNamespace
-// (key: the migration ID). Applications must not write to that namespace.
+// (key: the migration ID). Applications must not write to that namespace. Migrations only go
+// forward: a program whose migration set is older than the store's (an old binary on a store a
+// newer one migrated) gets ErrStoreNewer, beside ErrMigrationOutOfOrder, naming the newest
+// migration applied, and changes nothing.
 package store
