@@ -10,13 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/dockyard/dockyard/drivers/etcd"
+	"github.com/dockyard/dockyard/drivers/postgres"
 )
 
 // serverKind is the kind of server a conform --dsn names, told by the DSN's form (not by the
@@ -99,10 +97,13 @@ func newServerStores(dsn string) (*serverStores, error) {
 	return &serverStores{kind: kind, dsn: dsn, prefix: "dockyard_conform_" + hex.EncodeToString(b[:]) + "_"}, nil
 }
 
+// run is the key prefix, under the user's, of this run's etcd stores.
+func (s *serverStores) run() string { return strings.TrimSuffix(s.prefix, "_") }
+
 // what names the stores made, for messages: "tables dockyard_conform_…_*".
 func (s *serverStores) what() string {
 	if s.kind == serverEtcd {
-		return "key prefixes " + s.prefix + "*"
+		return "key prefixes " + s.run() + "/*"
 	}
 	return "tables " + s.prefix + "*"
 }
@@ -110,13 +111,15 @@ func (s *serverStores) what() string {
 // next returns the DSN of a new store: the user's DSN naming a new table or key prefix.
 func (s *serverStores) next() (string, error) {
 	s.mu.Lock()
-	name := s.prefix + strconv.Itoa(s.n)
+	n := s.n
 	s.n++
 	s.mu.Unlock()
+	name := s.prefix + strconv.Itoa(n)
 	if s.kind == serverEtcd {
-		return etcdStoreDSN(s.dsn, name)
+		// Nested under one prefix of the run's, which drop deletes whole.
+		return etcdStoreDSN(s.dsn, path.Join(s.run(), strconv.Itoa(n)))
 	}
-	return withParam(s.dsn, "dockyard_table", name)
+	return withParam(s.dsn, postgres.TableParam, name)
 }
 
 // drop removes every store made.
@@ -179,26 +182,14 @@ func etcdStoreDSN(dsn, name string) (string, error) {
 	return d.String(), nil
 }
 
-// dropEtcd deletes every key of the stores made: every key under this run's prefixes.
+// dropEtcd deletes every store made: they are nested under one prefix of this run (next).
 func (s *serverStores) dropEtcd(ctx context.Context) error {
-	d, err := etcd.ParseDSN(s.dsn)
+	parent, err := etcdStoreDSN(s.dsn, s.run())
 	if err != nil {
 		return err
 	}
-	keys := path.Join(d.Prefix, s.prefix)
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   d.Endpoints,
-		Username:    d.Username,
-		Password:    d.Password,
-		DialTimeout: 10 * time.Second,
-		Logger:      zap.NewNop(),
-	})
-	if err != nil {
-		return fmt.Errorf("connect to delete the conformance stores: %w", err)
-	}
-	defer cli.Close()
-	if _, err := cli.Delete(ctx, keys, clientv3.WithPrefix()); err != nil {
-		return fmt.Errorf("delete the keys under %q: %w", keys, err)
+	if err := etcd.Drop(ctx, parent); err != nil {
+		return fmt.Errorf("delete the conformance stores: %w", err)
 	}
 	return nil
 }

@@ -156,42 +156,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 // rather than use them through a Store. The caller owns the driver and must Close it;
 // pdk.NewStore takes that ownership over.
 func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, error) {
-	o := DefaultOptions()
-	for _, opt := range opts {
-		opt(&o)
-	}
-	cfg, err := ParseDSN(dsn)
+	cli, cfg, o, err := connect(dsn, opts)
 	if err != nil {
 		return nil, err
-	}
-	if err := cfg.apply(&o); err != nil {
-		return nil, err
-	}
-	if cfg.Prefix == "" {
-		cfg.Prefix = DefaultPrefix
-	}
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	tlsCfg, err := o.tlsConfig()
-	if err != nil {
-		return nil, err
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		TLS:                  tlsCfg,
-		Endpoints:            cfg.Endpoints,
-		Username:             cfg.Username,
-		Password:             cfg.Password,
-		DialTimeout:          time.Duration(o.DialTimeout),
-		DialKeepAliveTime:    keepAlive,
-		DialKeepAliveTimeout: keepAlive,
-		MaxCallSendMsgSize:   o.MaxRequestBytes,
-		MaxCallRecvMsgSize:   maxRecvBytes,
-		Logger:               zap.NewNop(),
-		DialOptions:          []grpc.DialOption{grpc.WithChainUnaryInterceptor(boundRequests(time.Duration(o.RequestTimeout)))},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("etcd: connect to %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
 	d := &driver{
 		cli:     cli,
@@ -241,6 +208,64 @@ func boundRequests(timeout time.Duration) grpc.UnaryClientInterceptor {
 		defer cancel()
 		return invoke(ctx, method, req, reply, cc, opts...)
 	}
+}
+
+// connect parses dsn onto opts and makes the client of the store it names: the one place the
+// DSN's endpoints, user, TLS files and limits become a client, for NewDriver and Drop alike.
+func connect(dsn string, opts []Option) (*clientv3.Client, DSN, Options, error) {
+	o := DefaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, cfg, o, err
+	}
+	if err := cfg.apply(&o); err != nil {
+		return nil, cfg, o, err
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if err := o.Validate(); err != nil {
+		return nil, cfg, o, err
+	}
+	tlsCfg, err := o.tlsConfig()
+	if err != nil {
+		return nil, cfg, o, err
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		TLS:                  tlsCfg,
+		Endpoints:            cfg.Endpoints,
+		Username:             cfg.Username,
+		Password:             cfg.Password,
+		DialTimeout:          time.Duration(o.DialTimeout),
+		DialKeepAliveTime:    keepAlive,
+		DialKeepAliveTimeout: keepAlive,
+		MaxCallSendMsgSize:   o.MaxRequestBytes,
+		MaxCallRecvMsgSize:   maxRecvBytes,
+		Logger:               zap.NewNop(),
+		DialOptions:          []grpc.DialOption{grpc.WithChainUnaryInterceptor(boundRequests(time.Duration(o.RequestTimeout)))},
+	})
+	if err != nil {
+		return nil, cfg, o, fmt.Errorf("etcd: connect to %s: %w", strings.Join(cfg.Endpoints, ","), err)
+	}
+	return cli, cfg, o, nil
+}
+
+// Drop deletes the store dsn names, and every store nested under its prefix: every key under
+// P/. It is for tools that make throwaway stores (dockyard conform --dsn) and tests; it takes
+// no lock, so no store under the prefix may be open.
+func Drop(ctx context.Context, dsn string, opts ...Option) error {
+	cli, cfg, _, err := connect(dsn, opts)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	if _, err := cli.Delete(leader(ctx), cfg.Prefix+"/", clientv3.WithPrefix()); err != nil {
+		return fmt.Errorf("etcd: drop the store at prefix %q: %w", cfg.Prefix, err)
+	}
+	return nil
 }
 
 // driver is the pdk.Driver: one etcd client, shared by every transaction of the store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,5 +115,28 @@ func TestDSNRoundTrip(t *testing.T) {
 	}
 	if r := d.Redacted(); strings.Contains(r, "p%40ss") || !strings.Contains(r, "app:xxxxx@") {
 		t.Fatalf("Redacted() = %q", r)
+	}
+}
+
+// TestDrop deletes a store, and nothing of a store whose prefix only starts the same way.
+func TestDrop(t *testing.T) {
+	base := etcdtest.DSN(t)
+	gone, kept := openT(t, base+"/x"), openT(t, base+"/xy")
+	for _, s := range []store.Store{gone, kept} {
+		mustUpdate(t, s, func(tx store.Tx) error { return tx.Put("ns", "k", []byte("v")) })
+	}
+	if err := gone.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := etcd.Drop(t.Context(), base+"/x"); err != nil {
+		t.Fatal(err)
+	}
+	cli, prefix := plainClient(t, base)
+	r, err := cli.Get(t.Context(), prefix+"/x/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || r.Count != 0 {
+		t.Fatalf("keys of the dropped store: %v, %v; want none", r, err)
+	}
+	if v := get(t, kept); v != "v" {
+		t.Fatalf("the store beside it: k = %q, want v", v)
 	}
 }
