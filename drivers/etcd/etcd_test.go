@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/dockyard/dockyard/drivers/etcd"
 	"github.com/dockyard/dockyard/internal/etcdtest"
