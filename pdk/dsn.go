@@ -2,6 +2,7 @@ package pdk
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -65,4 +66,28 @@ func DSNOf(name string) (DSNForm, bool) {
 	defer dsnMu.RUnlock()
 	f, ok := dsnForms[name]
 	return f, ok
+}
+
+// RedactURL returns a DSN of the URL form, scheme://[user[:password]@]host..., with the password
+// replaced by "xxxxx", for error messages and logs; a string with an '@' but no scheme has
+// everything before the '@' masked. Drivers whose DSN carries credentials this way call it for
+// every error that shows the DSN, whatever else is wrong with it.
+func RedactURL(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		if i := strings.Index(dsn, "@"); i >= 0 {
+			return "xxxxx" + dsn[i:]
+		}
+		return dsn
+	}
+	hosts, _, _ := strings.Cut(rest, "/")
+	i := strings.LastIndex(hosts, "@")
+	if i < 0 {
+		return dsn
+	}
+	user, _, hasPass := strings.Cut(hosts[:i], ":")
+	if !hasPass {
+		return dsn
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[i:]
 }

@@ -33,3 +33,19 @@ func TestDeclareDSNUnknownForm(t *testing.T) {
 	DeclareDSN("test-bad-form", "url")
 	t.Error("DeclareDSN of an unknown form did not panic")
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"etcd://u:s3cret@h:1,h:2/p?x=1": "etcd://u:xxxxx@h:1,h:2/p?x=1",
+		"postgres://app:pw@db/app":      "postgres://app:xxxxx@db/app",
+		"redis://u@h:6379":              "redis://u@h:6379",
+		"etcd://h:1/a@b":                "etcd://h:1/a@b",
+		"u:s3cret@h:1":                  "xxxxx@h:1",
+		"./data/app.db":                 "./data/app.db",
+		"etcd://u:p%40ss@word@h:1/x":    "etcd://u:xxxxx@h:1/x",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

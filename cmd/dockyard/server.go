@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockyard/dockyard/drivers/etcd"
 	"github.com/dockyard/dockyard/drivers/postgres"
+	"github.com/dockyard/dockyard/pdk"
 )
 
 // serverKind is the kind of server a conform --dsn names, told by the DSN's form (not by the
@@ -40,29 +41,7 @@ func serverKindOf(dsn string) (serverKind, error) {
 	case !strings.Contains(dsn, "://") && strings.Contains(dsn, "="):
 		return serverPostgres, nil // key=value
 	}
-	return "", usagef("--dsn %q: conform makes fresh stores on a PostgreSQL server (a postgres:// URL or a key=value connection string: a table per store) or an etcd cluster (etcd://host:port[,host:port...][/prefix]: a key prefix per store) only", redactDSN(dsn))
-}
-
-// redactDSN hides the password of a URL DSN's user information, for errors.
-func redactDSN(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	hosts, tail, hasTail := strings.Cut(rest, "/")
-	i := strings.LastIndex(hosts, "@")
-	if i < 0 {
-		return dsn
-	}
-	user, _, hasPass := strings.Cut(hosts[:i], ":")
-	if !hasPass {
-		return dsn
-	}
-	out := scheme + "://" + user + ":xxxxx" + hosts[i:]
-	if hasTail {
-		out += "/" + tail
-	}
-	return out
+	return "", usagef("--dsn %q: conform makes fresh stores on a PostgreSQL server (a postgres:// URL or a key=value connection string: a table per store) or an etcd cluster (etcd://host:port[,host:port...][/prefix]: a key prefix per store) only", pdk.RedactURL(dsn))
 }
 
 // serverStores makes fresh stores on a database server for conform, each one named under a

@@ -28,7 +28,7 @@ func ParseDSN(dsn string) (DSN, error) {
 	var d DSN
 	rest, ok := strings.CutPrefix(dsn, "etcd://")
 	if !ok {
-		return d, fmt.Errorf("etcd: DSN %q: want etcd://host:port[,host:port...][/prefix]", Redact(dsn))
+		return d, fmt.Errorf("etcd: DSN %q: want etcd://host:port[,host:port...][/prefix]", pdk.RedactURL(dsn))
 	}
 	rest, query, _ := strings.Cut(rest, "?")
 	hosts, path, _ := strings.Cut(rest, "/")
@@ -39,27 +39,27 @@ func ParseDSN(dsn string) (DSN, error) {
 		d.Username, err1 = url.PathUnescape(u)
 		d.Password, err2 = url.PathUnescape(p)
 		if err := errors.Join(err1, err2); err != nil || d.Username == "" {
-			return d, fmt.Errorf("etcd: DSN %q: invalid user name or password", Redact(dsn))
+			return d, fmt.Errorf("etcd: DSN %q: invalid user name or password", pdk.RedactURL(dsn))
 		}
 	}
 	for _, h := range strings.Split(hosts, ",") {
 		host, port, found := strings.Cut(h, ":")
 		if _, err := strconv.ParseUint(port, 10, 16); host == "" || !found || err != nil {
-			return d, fmt.Errorf("etcd: DSN %q: endpoint %q: want host:port", Redact(dsn), h)
+			return d, fmt.Errorf("etcd: DSN %q: endpoint %q: want host:port", pdk.RedactURL(dsn), h)
 		}
 		d.Endpoints = append(d.Endpoints, h)
 	}
 	prefix, err := url.PathUnescape(strings.TrimSuffix(path, "/"))
 	if err != nil {
-		return d, fmt.Errorf("etcd: DSN %q: key prefix: %w", Redact(dsn), err)
+		return d, fmt.Errorf("etcd: DSN %q: key prefix: %w", pdk.RedactURL(dsn), err)
 	}
 	d.Prefix = prefix
 	if d.Params, err = url.ParseQuery(query); err != nil {
-		return d, fmt.Errorf("etcd: DSN %q: parameters: %w", Redact(dsn), err)
+		return d, fmt.Errorf("etcd: DSN %q: parameters: %w", pdk.RedactURL(dsn), err)
 	}
 	for name := range d.Params {
 		if !slices.Contains(dsnParams, name) {
-			return d, fmt.Errorf("etcd: DSN %q: parameter %s: unknown parameter (want %s)", Redact(dsn), name, strings.Join(dsnParams, ", "))
+			return d, fmt.Errorf("etcd: DSN %q: parameter %s: unknown parameter (want %s)", pdk.RedactURL(dsn), name, strings.Join(dsnParams, ", "))
 		}
 	}
 	return d, nil
@@ -129,26 +129,4 @@ func (d DSN) Redacted() string {
 		d.Password = "xxxxx"
 	}
 	return d.String()
-}
-
-// Redact returns dsn with the password of its user information, if any, masked, whatever else
-// is wrong with it.
-func Redact(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		if i := strings.Index(dsn, "@"); i >= 0 {
-			return "xxxxx" + dsn[i:]
-		}
-		return dsn
-	}
-	hosts, _, _ := strings.Cut(rest, "/")
-	i := strings.LastIndex(hosts, "@")
-	if i < 0 {
-		return dsn
-	}
-	user, _, hasPass := strings.Cut(hosts[:i], ":")
-	if !hasPass {
-		return dsn
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[i:]
 }
