@@ -3,8 +3,6 @@ package etcd_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"testing"
 	"time"
 
@@ -39,9 +37,13 @@ var workload = multiproc.Workload{
 	Note:  "serialized by the lease-backed lock",
 }
 
+// lockHolder is TestKillLockHolder: the dead client's lock goes with its lease, so this
+// process gets it within lockPromptly.
+var lockHolder = multiproc.LockHolder{Open: openEtcd, Promptly: lockPromptly}
+
 func init() {
 	workload.Register("workload")
-	multiproc.Register("holdlock", holdLock)
+	lockHolder.Register("holdlock")
 }
 
 // TestProcesses runs the workload in 4 processes on one store of the shared 3-member cluster:
@@ -95,65 +97,12 @@ func TestKillClient(t *testing.T) {
 	crashtest.Run(t, cfg)
 }
 
-// holdLock is a child that takes the write lock, buffers a write, says "holding" and waits to
-// be killed.
-func holdLock(ctx context.Context, dsn, _ string, out io.Writer) error {
-	s, err := openEtcd(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	return s.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Get("ns", "k"); err != nil { // the lock is taken with the first read
-			return err
-		}
-		if err := tx.Put("ns", "k", []byte("never committed")); err != nil {
-			return err
-		}
-		fmt.Fprintln(out, "holding")
-		time.Sleep(time.Minute)
-		return errors.New("not killed")
-	})
-}
-
 // TestKillLockHolder kills a client while it holds the write lock, in the middle of an Update
 // that has written: until then an Update here waits; after it, the lock is retaken within the
 // lease's TTL, and the write is not there.
 func TestKillLockHolder(t *testing.T) {
 	dsn := etcdtest.DSN(t)
-	s := openT(t, dsn, etcd.WithLockTTL(testLockTTL))
-	mustUpdate(t, s, func(tx store.Tx) error { return tx.Put("ns", "k", []byte("committed")) })
-	c := multiproc.Start(t, 1, "holdlock", dsn, nil)[0]
-	c.Go()
-	select {
-	case l, ok := <-c.Lines:
-		if !ok || l != "holding" {
-			c.Kill()
-			t.Fatalf("the child said %q, want holding; stderr:\n%s", l, c.Stderr())
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("the child did not take the lock within a minute")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
-	err := s.Update(ctx, func(tx store.Tx) error { _, err := tx.Get("ns", "k"); return err })
-	cancel()
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("an Update beside the lock holder returned %v, want it to wait past its deadline", err)
-	}
-	c.Kill()
-	ctx, cancel = context.WithTimeout(t.Context(), lockPromptly)
-	defer cancel()
-	start := time.Now()
-	err = s.Update(ctx, func(tx store.Tx) error {
-		v, err := tx.Get("ns", "k")
-		if err == nil && string(v) != "committed" {
-			err = fmt.Errorf("k = %q after the holder was killed, want committed", v)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("Update after the holder was killed: %v (after %v)", err, time.Since(start))
-	}
-	t.Logf("write lock taken %v after the holder was killed", time.Since(start).Round(time.Millisecond))
+	lockHolder.Run(t, openT(t, dsn, etcd.WithLockTTL(testLockTTL)), dsn)
 }
 
 // mustUpdate runs fn in an Update of s, failing t on error.
