@@ -2,7 +2,6 @@ package etcd_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -62,23 +61,7 @@ var crashConfig = crashtest.Config{
 	Open: openEtcd,
 	// The dead client's lock goes with its lease: this process gets the lock within
 	// lockPromptly.
-	Recovered: func(t *testing.T, s store.Store) {
-		ctx, cancel := context.WithTimeout(t.Context(), lockPromptly)
-		defer cancel()
-		start := time.Now()
-		err := s.Update(ctx, func(tx store.Tx) error { _, err := tx.Get("crash", "counter"); return ignoreNotFound(err) })
-		if err != nil {
-			t.Fatalf("taking the write lock after the client was killed: %v (after %v)", err, time.Since(start))
-		}
-		t.Logf("write lock taken %v after the kill", time.Since(start).Round(time.Millisecond))
-	},
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
+	Recovered: crashtest.LockRetaken(lockPromptly),
 }
 
 // TestCrashChild is the child process of TestKillClient. Without its variable set it returns

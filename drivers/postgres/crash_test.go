@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -20,23 +19,7 @@ var crashConfig = crashtest.Config{
 	Env:  "DOCKYARD_POSTGRES_CRASH_CHILD",
 	Open: func(ctx context.Context, dsn string) (store.Store, error) { return postgres.Open(ctx, dsn) },
 	// The dead client holds no lock: this process gets the write lock within lockPromptly.
-	Recovered: func(t *testing.T, s store.Store) {
-		ctx, cancel := context.WithTimeout(t.Context(), lockPromptly)
-		defer cancel()
-		start := time.Now()
-		err := s.Update(ctx, func(tx store.Tx) error { _, err := tx.Get("crash", "counter"); return ignoreNotFound(err) })
-		if err != nil {
-			t.Fatalf("taking the write lock after the client was killed: %v (after %v)", err, time.Since(start))
-		}
-		t.Logf("write lock taken %v after the kill", time.Since(start).Round(time.Millisecond))
-	},
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
+	Recovered: crashtest.LockRetaken(lockPromptly),
 }
 
 // TestCrashChild is the child process of TestKillClient. Without its variable set it returns
