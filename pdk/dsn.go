@@ -2,6 +2,7 @@ package pdk
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -68,12 +69,16 @@ func DSNOf(name string) (DSNForm, bool) {
 	return f, ok
 }
 
-// RedactURL returns a DSN of the URL form, scheme://[user[:password]@]host..., with the password
-// replaced by "xxxxx", for error messages and logs; a string with an '@' but no scheme has
-// everything before the '@' masked. Drivers whose DSN carries credentials this way call it for
-// every error that shows the DSN, whatever else is wrong with it.
-func RedactURL(dsn string) string {
+// RedactDSN returns dsn with its password replaced by "xxxxx", for error messages and logs: in
+// the URL form, scheme://[user[:password]@]host..., the user information's password; in the
+// key=value form of PostgreSQL's connection strings, the value of password=; a string with an
+// '@' but no scheme has everything before the '@' masked. Drivers, and tools that show a
+// user's DSN, call it for every message that shows one, whatever else is wrong with it.
+func RedactDSN(dsn string) string {
 	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok && keyValuePassword.MatchString(dsn) {
+		return keyValuePassword.ReplaceAllString(dsn, "${1}password=xxxxx")
+	}
 	if !ok {
 		if i := strings.Index(dsn, "@"); i >= 0 {
 			return "xxxxx" + dsn[i:]
@@ -91,3 +96,7 @@ func RedactURL(dsn string) string {
 	}
 	return scheme + "://" + user + ":xxxxx" + rest[i:]
 }
+
+// keyValuePassword matches password=VALUE in a key=value connection string, VALUE bare or
+// single-quoted (with backslash escapes), as libpq reads it.
+var keyValuePassword = regexp.MustCompile(`(^|\s)password\s*=\s*('(?:\\.|[^'\\])*'|\S+)`)

@@ -34,7 +34,7 @@ func TestDeclareDSNUnknownForm(t *testing.T) {
 	t.Error("DeclareDSN of an unknown form did not panic")
 }
 
-func TestRedactURL(t *testing.T) {
+func TestRedactDSN(t *testing.T) {
 	for in, want := range map[string]string{
 		"etcd://u:s3cret@h:1,h:2/p?x=1": "etcd://u:xxxxx@h:1,h:2/p?x=1",
 		"postgres://app:pw@db/app":      "postgres://app:xxxxx@db/app",
@@ -44,8 +44,8 @@ func TestRedactURL(t *testing.T) {
 		"./data/app.db":                 "./data/app.db",
 		"etcd://u:p%40ss@word@h:1/x":    "etcd://u:xxxxx@h:1/x",
 	} {
-		if got := RedactURL(in); got != want {
-			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		if got := RedactDSN(in); got != want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -150,3 +150,17 @@ func TestEtcdDSNUnder(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenErrorHidesPassword: a store that fails to open is named in the error with its
+// password masked, in either form a DSN carries one.
+func TestOpenErrorHidesPassword(t *testing.T) {
+	for _, store := range []string{
+		"etcd:etcd://u:s3cret@127.0.0.1:1/demo?dial_timeout=1s",
+		"postgres:host=127.0.0.1 port=1 user=u password=s3cret connect_timeout=1",
+	} {
+		r := mustRun(t, exitFailed, "", "get", "--store", store, "ns", "k")
+		if strings.Contains(r.stderr, "s3cret") || !strings.Contains(r.stderr, "xxxxx") {
+			t.Errorf("get --store %q: stderr shows the password, or no mask:\n%s", store, r.stderr)
+		}
+	}
+}

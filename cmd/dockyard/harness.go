@@ -21,7 +21,7 @@ func newHarness(ctx context.Context, t *target, newDSN dsnMaker, caps pdk.Capabi
 	openAt := func(ctx context.Context, dsn string) (store.Store, error) {
 		s, err := t.open(ctx, dsn)
 		if err != nil {
-			return nil, fmt.Errorf("open %s on %q: %w", t.Name, dsn, err)
+			return nil, fmt.Errorf("open %s on %q: %w", t.Name, pdk.RedactDSN(dsn), err)
 		}
 		mu.Lock()
 		dsns[s] = dsn

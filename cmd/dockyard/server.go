@@ -41,7 +41,7 @@ func serverKindOf(dsn string) (serverKind, error) {
 	case !strings.Contains(dsn, "://") && strings.Contains(dsn, "="):
 		return serverPostgres, nil // key=value
 	}
-	return "", usagef("--dsn %q: conform makes fresh stores on a PostgreSQL server (a postgres:// URL or a key=value connection string: a table per store) or an etcd cluster (etcd://host:port[,host:port...][/prefix]: a key prefix per store) only", pdk.RedactURL(dsn))
+	return "", usagef("--dsn %q: conform makes fresh stores on a PostgreSQL server (a postgres:// URL or a key=value connection string: a table per store) or an etcd cluster (etcd://host:port[,host:port...][/prefix]: a key prefix per store) only", pdk.RedactDSN(dsn))
 }
 
 // serverStores makes fresh stores on a database server for conform, each one named under a

@@ -132,7 +132,7 @@ func (a *app) openTarget(ctx context.Context, driver, dsn string, mustExist bool
 	s, err := t.open(ctx, dsn)
 	if err != nil {
 		t.Close()
-		return nil, nil, fmt.Errorf("open %s store %q: %w", t.Name, dsn, err)
+		return nil, nil, fmt.Errorf("open %s store %q: %w", t.Name, pdk.RedactDSN(dsn), err)
 	}
 	return s, t, nil
 }

@@ -28,7 +28,7 @@ func ParseDSN(dsn string) (DSN, error) {
 	var d DSN
 	rest, ok := strings.CutPrefix(dsn, "etcd://")
 	if !ok {
-		return d, fmt.Errorf("etcd: DSN %q: want etcd://host:port[,host:port...][/prefix]", pdk.RedactURL(dsn))
+		return d, fmt.Errorf("etcd: DSN %q: want etcd://host:port[,host:port...][/prefix]", pdk.RedactDSN(dsn))
 	}
 	rest, query, _ := strings.Cut(rest, "?")
 	hosts, path, _ := strings.Cut(rest, "/")
@@ -39,27 +39,27 @@ func ParseDSN(dsn string) (DSN, error) {
 		d.Username, err1 = url.PathUnescape(u)
 		d.Password, err2 = url.PathUnescape(p)
 		if err := errors.Join(err1, err2); err != nil || d.Username == "" {
-			return d, fmt.Errorf("etcd: DSN %q: invalid user name or password", pdk.RedactURL(dsn))
+			return d, fmt.Errorf("etcd: DSN %q: invalid user name or password", pdk.RedactDSN(dsn))
 		}
 	}
 	for _, h := range strings.Split(hosts, ",") {
 		host, port, found := strings.Cut(h, ":")
 		if _, err := strconv.ParseUint(port, 10, 16); host == "" || !found || err != nil {
-			return d, fmt.Errorf("etcd: DSN %q: endpoint %q: want host:port", pdk.RedactURL(dsn), h)
+			return d, fmt.Errorf("etcd: DSN %q: endpoint %q: want host:port", pdk.RedactDSN(dsn), h)
 		}
 		d.Endpoints = append(d.Endpoints, h)
 	}
 	prefix, err := url.PathUnescape(strings.TrimSuffix(path, "/"))
 	if err != nil {
-		return d, fmt.Errorf("etcd: DSN %q: key prefix: %w", pdk.RedactURL(dsn), err)
+		return d, fmt.Errorf("etcd: DSN %q: key prefix: %w", pdk.RedactDSN(dsn), err)
 	}
 	d.Prefix = prefix
 	if d.Params, err = url.ParseQuery(query); err != nil {
-		return d, fmt.Errorf("etcd: DSN %q: parameters: %w", pdk.RedactURL(dsn), err)
+		return d, fmt.Errorf("etcd: DSN %q: parameters: %w", pdk.RedactDSN(dsn), err)
 	}
 	for name := range d.Params {
 		if !slices.Contains(dsnParams, name) {
-			return d, fmt.Errorf("etcd: DSN %q: parameter %s: unknown parameter (want %s)", pdk.RedactURL(dsn), name, strings.Join(dsnParams, ", "))
+			return d, fmt.Errorf("etcd: DSN %q: parameter %s: unknown parameter (want %s)", pdk.RedactDSN(dsn), name, strings.Join(dsnParams, ", "))
 		}
 	}
 	return d, nil

@@ -247,6 +247,10 @@ func connect(dsn string, opts []Option) (*clientv3.Client, DSN, Options, error) 
 		Logger:               zap.NewNop(),
 		DialOptions:          []grpc.DialOption{grpc.WithChainUnaryInterceptor(boundRequests(time.Duration(o.RequestTimeout)))},
 	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		// With a user, the client logs in while it connects, and waits for an answer.
+		return nil, cfg, o, noAnswer(cfg.Endpoints, o, err)
+	}
 	if err != nil {
 		return nil, cfg, o, fmt.Errorf("etcd: connect to %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
@@ -298,15 +302,20 @@ func (d *driver) open(parent context.Context) error {
 	}
 	err := d.ensureSchema(ctx)
 	if err != nil && ctx.Err() != nil && parent.Err() == nil {
-		// gRPC says only that the deadline passed; say what to look at.
-		tls := "plain TCP"
-		if d.opts.TLSCA != "" || d.opts.TLSCert != "" {
-			tls = "TLS"
-		}
-		return fmt.Errorf("etcd: no answer from %s within dial_timeout %v over %s: is the cluster up and a majority of it running, and does it speak %s (a cluster that wants TLS needs tls_ca, one that wants client certificates tls_cert and tls_key)? %w",
-			strings.Join(d.cli.Endpoints(), ","), time.Duration(d.opts.DialTimeout), tls, tls, err)
+		return noAnswer(d.cli.Endpoints(), d.opts, err)
 	}
 	return err
+}
+
+// noAnswer is the error of an open that timed out: gRPC says only that the deadline passed, so
+// it says what to look at.
+func noAnswer(endpoints []string, o Options, err error) error {
+	tls := "plain TCP"
+	if o.TLSCA != "" || o.TLSCert != "" {
+		tls = "TLS"
+	}
+	return fmt.Errorf("etcd: no answer from %s within dial_timeout %v over %s: is the cluster up and a majority of it running, and does it speak %s (a cluster that wants TLS needs tls_ca, one that wants client certificates tls_cert and tls_key)? %w",
+		strings.Join(endpoints, ","), time.Duration(o.DialTimeout), tls, tls, err)
 }
 
 // leader makes every request fail fast when the member it reaches has no leader (a member cut

@@ -95,9 +95,12 @@ func TestDSNErrors(t *testing.T) {
 
 func TestUnreachable(t *testing.T) {
 	// A port nothing listens on: Open fails within its dial timeout, naming the endpoint.
-	_, err := etcd.Open(t.Context(), "etcd://127.0.0.1:1/x?dial_timeout=1s")
-	if err == nil || !strings.Contains(err.Error(), "no answer from 127.0.0.1:1 within dial_timeout 1s") {
-		t.Fatalf("Open of an unreachable cluster = %v, want an error", err)
+	// With a user too: the client then logs in while it connects.
+	for _, dsn := range []string{"etcd://127.0.0.1:1/x?dial_timeout=1s", "etcd://u:s3cret@127.0.0.1:1/x?dial_timeout=1s"} {
+		_, err := etcd.Open(t.Context(), dsn)
+		if err == nil || !strings.Contains(err.Error(), "no answer from 127.0.0.1:1 within dial_timeout 1s") || strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("Open(%q) of an unreachable cluster = %v, want an error saying what to check", dsn, err)
+		}
 	}
 }
 
