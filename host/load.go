@@ -98,8 +98,8 @@ func LoadEnv(ctx context.Context, opts ...Option) ([]Loaded, error) {
 //
 // Each manifest is read and validated (see ReadManifest), its artifact hashed and checked
 // against the manifest's sha256, a wasm module compiled (once: every store of the driver is
-// opened on that module), and the driver registered; any failure registers nothing for that
-// manifest. A bad manifest does not stop the others: LoadDir registers every good one and
+// opened on that module; with CompileOnOpen, at the driver's first store.Open instead), and the
+// driver registered, logged at DEBUG; any failure registers nothing for that manifest. A bad manifest does not stop the others: LoadDir registers every good one and
 // returns, with them, the errors of the bad ones joined (each a *ManifestError naming the file
 // and field, wrapping ErrBadManifest). An unreadable dir is an error of its own.
 //
@@ -180,13 +180,17 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 		}
 		return nil, err
 	}
-	tp, err := t.Prepare(ctx, a)
-	if err != nil {
-		return nil, &ManifestError{Path: path, Field: "artifact", Err: err}
+	factory, release := store.Factory(nil), func() {}
+	if cfg.compileOnOpen {
+		factory = (&onFirstOpen{t: t, a: a, m: m, path: path}).Open
+	} else {
+		tp, err := t.Prepare(ctx, a)
+		if err != nil {
+			return nil, &ManifestError{Path: path, Field: "artifact", Err: err}
+		}
+		p := &Prepared{Manifest: m, p: tp}
+		release, factory = p.Close, p.Open
 	}
-	p := &Prepared{Manifest: m, p: tp}
-	release := p.Close
-	factory := p.Open
 	artifact := m.ArtifactPath()
 	manifest, err := filepath.Abs(path)
 	if err != nil {
@@ -208,7 +212,7 @@ func loadManifest(ctx context.Context, path string, seen map[string]string, cfg 
 	tableMu.Lock()
 	table[m.Name] = &loaded{info: info, m: *m}
 	tableMu.Unlock()
-	cfg.logger.Info("driver loaded", "driver", m.Name, "transport", m.Transport, "artifact", artifact,
+	cfg.logger.Debug("driver loaded", "driver", m.Name, "transport", m.Transport, "artifact", artifact,
 		"sha256", info.SHA256, "manifest", path)
 	return &info, nil
 }

@@ -288,3 +288,45 @@ func TestLoadDirCompileError(t *testing.T) {
 		t.Errorf("%s registered", name)
 	}
 }
+
+// TestCompileOnOpen: with CompileOnOpen, LoadDir verifies but does not compile, so a module
+// that is no driver loads, and its first store.Open is the error LoadDir's would have been,
+// naming the manifest's artifact; a good module compiles at its first Open and serves.
+func TestCompileOnOpen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	bad := uniqueName("lazybad")
+	writeFile(t, filepath.Join(dir, "m.wasm"), emptyModule, 0o644)
+	path := filepath.Join(dir, "m.json")
+	writeFile(t, path, []byte(goodFields(bad, "m.wasm", sha256Hex(emptyModule)).String()), 0o644)
+	good := uniqueName("lazygood")
+	gdir := driverDir(t, good)
+
+	for _, d := range []string{dir, gdir} {
+		if _, err := LoadDir(ctx, d, quiet, CompileOnOpen()); err != nil {
+			t.Fatalf("LoadDir(%s, CompileOnOpen): %v", d, err)
+		}
+	}
+	for range 2 { // a failed prepare is tried again, and fails again the same way
+		_, err := store.Open(ctx, bad, "")
+		assertManifestErr(t, err, path, "artifact", "dockyard_call")
+	}
+	s, err := store.Open(ctx, good, t.TempDir())
+	if err != nil {
+		t.Fatalf("store.Open(%s): %v", good, err)
+	}
+	putGet(t, s)
+	s.Close()
+
+	// Verification still happens at the load: a wrong sha256 registers nothing.
+	wrong := uniqueName("lazysum")
+	wdir := t.TempDir()
+	writeFile(t, filepath.Join(wdir, "m.wasm"), emptyModule, 0o644)
+	wpath := filepath.Join(wdir, "m.json")
+	writeFile(t, wpath, []byte(goodFields(wrong, "m.wasm", sha256Hex([]byte("other"))).String()), 0o644)
+	_, err = LoadDir(ctx, wdir, quiet, CompileOnOpen())
+	assertManifestErr(t, err, wpath, "sha256", "expects")
+	if slices.Contains(store.Drivers(), wrong) {
+		t.Errorf("%s registered despite its wrong sha256", wrong)
+	}
+}

@@ -2,14 +2,24 @@ package host
 
 import "log/slog"
 
-// Option configures LoadDir, LoadEnv, Manifest.Open and OpenArtifact.
+// Option configures LoadDir, LoadEnv, Manifest.Open and OpenArtifact (CompileOnOpen only
+// LoadDir and LoadEnv).
 type Option func(*config)
 
 type config struct {
 	logger         *slog.Logger
 	cacheDir       *string // nil: the wasm transport's default
 	refuseWritable bool
+	compileOnOpen  bool
 }
+
+// CompileOnOpen makes LoadDir and LoadEnv verify each artifact (manifest, sha256, transport)
+// when they load it but prepare it - compile a wasm module - at the first store.Open of its
+// driver, not at load: a program that loads a directory of drivers and opens one pays for
+// that one (a CLI command, an application with many drivers installed). The price is that a
+// module that does not compile is reported by that Open, not by the load. Without it, the load
+// compiles every module, so that a bad one is found at start-up.
+func CompileOnOpen() Option { return func(c *config) { c.compileOnOpen = true } }
 
 // WithRefuseWritable refuses to load a driver whose drivers directory, manifest or artifact is
 // group- or world-writable (an error wrapping ErrWritable, naming the path), instead of

@@ -40,7 +40,9 @@ func (a *app) withCallTimeout(m *host.Manifest, what string) error {
 // idempotent, so loading a directory again in one process (as the tests do) is harmless.
 func (a *app) loadDrivers(ctx context.Context) {
 	a.loadOnce.Do(func() {
-		opts := []host.Option{host.WithLogger(a.logger)}
+		// Verified now, compiled at the first open: a command uses one or two of the drivers
+		// it loads, and compiling every module made a `get` take a second.
+		opts := []host.Option{host.WithLogger(a.logger), host.CompileOnOpen()}
 		if _, err := host.LoadEnv(ctx, opts...); err != nil {
 			a.noteLoadErr(fmt.Errorf("$%s: %w", host.EnvDrivers, err))
 		}

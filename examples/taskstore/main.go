@@ -3,8 +3,9 @@
 // small task workflow, printing what it did.
 //
 // Like any application on Dockyard it also loads the driver artifacts (WebAssembly modules,
-// plugin binaries) whose manifests are in the directories DOCKYARD_DRIVERS lists (package host),
-// so the same binary runs on a driver that did not exist when it was built:
+// plugin binaries) whose manifests are in the directories DOCKYARD_DRIVERS lists, by importing
+// package host/autoload (no call of its own), so the same binary runs on a driver that did not
+// exist when it was built:
 //
 //	DOCKYARD_DRIVERS=./data/drivers taskstore -driver inmem-wasm -dsn ''
 //
@@ -27,20 +28,13 @@ import (
 	_ "github.com/dockyard/dockyard/drivers/inmem"
 	_ "github.com/dockyard/dockyard/drivers/sqlite"
 	"github.com/dockyard/dockyard/examples/taskstore/tasks"
-	"github.com/dockyard/dockyard/host"
-	_ "github.com/dockyard/dockyard/host/pluginhost" // plugin drivers
-	_ "github.com/dockyard/dockyard/host/wasmhost"   // wasm drivers
+	_ "github.com/dockyard/dockyard/host/autoload" // the wasm and plugin drivers of $DOCKYARD_DRIVERS
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
 
 func main() {
 	ctx := context.Background()
-	// Drivers from DOCKYARD_DRIVERS: a manifest that does not load is reported, and the
-	// drivers that did load are still there.
-	if _, err := host.LoadEnv(ctx); err != nil {
-		slog.Warn("some drivers in "+host.EnvDrivers+" were not loaded", "err", err)
-	}
 	driver := flag.String("driver", "sqlite", "driver name: one of "+strings.Join(store.Drivers(), ", "))
 	dsn := flag.String("dsn", "./data/taskstore.db", "data source name for the driver")
 	ops := flag.Int("ops", 0, "after the workflow, run this many task operations and print their rate")

@@ -27,6 +27,7 @@ var rank = []struct {
 	{"drivers/", 8},
 	{"internal/instrument", 0}, {"internal/rootfs", 0}, {"internal/testproc", 1}, {"internal/pgtest", 2}, {"internal/etcdtest", 2},
 	{"internal/artifactbuild/cmd/", 12}, {"internal/artifactbuild", 1},
+	{"host/autoload", 11},                                                              // a loader over host and both transports
 	{"host/artifact", 9}, {"host/wasmhost", 10}, {"host/pluginhost", 10}, {"host", 10}, // side by side: host imports no transport
 	{"plugins/", 12}, {"cmd/", 12}, {"examples/", 12}, {"bench", 12}, {"internal/layers", 12},
 }
