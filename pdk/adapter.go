@@ -41,7 +41,13 @@ type config struct {
 	pageSize                 int
 	maxScanEntries, maxBytes int
 	scanTimeout              time.Duration
+	readOnly                 bool
 }
+
+// WithReadOnly makes the store read-only: Update fails with an error wrapping store.ErrReadOnly
+// before the driver is asked to begin anything, so no driver needs its own check. A driver
+// opened for store.OpenReadOnly (store.ReadOnlyOpen) passes it.
+func WithReadOnly() Option { return func(c *config) { c.readOnly = true } }
 
 // WithScanPageSize sets how many entries the adapter requests per Scan page (default
 // DefaultScanPageSize). Remote transports use it to bound frame sizes.
@@ -251,6 +257,9 @@ func (a *adapter) run(ctx context.Context, writable bool, fn func(store.Tx) erro
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if writable && a.scan.readOnly {
+		return fmt.Errorf("%w: %s: the store was opened read-only", store.ErrReadOnly, a.info.Name)
 	}
 	if err := a.enter(); err != nil {
 		return err

@@ -31,6 +31,12 @@
 // A string that is not DRIVER:DSN is ErrInvalidDSN; a driver not registered is
 // ErrUnknownDriver, as for Open.
 //
+// Open creates a store that does not exist yet (a new file, table or key prefix). A program
+// that only reads - a report, a backup, a CLI's get - opens with OpenReadOnly (or
+// OpenDSNReadOnly) instead: it never creates or changes anything, a missing store is
+// ErrNoStore (a mistyped path is an error, not a new empty store), and Update is ErrReadOnly.
+// A driver learns of it from ReadOnlyOpen in its factory.
+//
 // Every driver must pass the shared conformance suite in package storetest; a new persistence
 // concern adds a migration and is proven by that suite, never bolted onto one driver.
 //

@@ -42,6 +42,9 @@ const maxPageBytes = 8 << 20
 func init() {
 	pdk.DeclareDSN(Name, pdk.DSNDir)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
+		if store.ReadOnlyOpen(ctx) {
+			return Open(ctx, dsn, WithReadOnly())
+		}
 		return Open(ctx, dsn)
 	})
 }
@@ -57,6 +60,11 @@ type Options struct {
 	// value disables compaction: the file then grows with every write, until compacted by a
 	// later open with compaction enabled. JSON "compact_min_size".
 	CompactMinSize int64 `json:"compact_min_size"`
+	// ReadOnly opens an existing store and writes nothing: a directory without the database
+	// file is store.ErrNoStore, nothing is compacted, and Update fails with store.ErrReadOnly.
+	// The directory's lock is still taken, so that no writer appends while the file is read.
+	// store.OpenReadOnly sets it; it is not a manifest option.
+	ReadOnly bool `json:"-"`
 }
 
 // DefaultOptions returns the options a store has when none is given.
@@ -67,6 +75,9 @@ type Option func(*Options)
 
 // WithOptions sets every option at once, to o.
 func WithOptions(o Options) Option { return func(c *Options) { *c = o } }
+
+// WithReadOnly sets Options.ReadOnly.
+func WithReadOnly() Option { return func(c *Options) { c.ReadOnly = true } }
 
 // WithCompactMinSize sets Options.CompactMinSize.
 func WithCompactMinSize(n int64) Option {
@@ -82,6 +93,9 @@ func Open(ctx context.Context, dir string, opts ...Option) (store.Store, error) 
 	d, err := NewDriver(dir, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if d.(*driver).cfg.ReadOnly {
+		return pdk.NewStore(d, pdk.WithReadOnly()), nil
 	}
 	return pdk.NewStore(d), nil
 }
@@ -99,6 +113,11 @@ func NewDriver(dir string, opts ...Option) (pdk.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ReadOnly {
+		if _, err := os.Stat(filepath.Join(abs, FileName)); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("buntdb: open %s read-only: %w: the directory holds no %s (a read-only open creates nothing)", abs, store.ErrNoStore, FileName)
+		}
+	}
 	unlock, err := lockDir(abs)
 	if err != nil {
 		return nil, err
@@ -106,15 +125,16 @@ func NewDriver(dir string, opts ...Option) (pdk.Driver, error) {
 	d := &driver{dir: abs, path: filepath.Join(abs, FileName), cfg: cfg, unlock: unlock}
 	// A compacted copy left by a crash during compaction was never renamed into place: the
 	// database file is complete without it.
-	if err := os.Remove(filepath.Join(abs, compactName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// (A read-only open leaves it: it removes nothing, and the file is ignored anyway.)
+	if err := d.removeStale(); err != nil {
 		_ = unlock()
-		return nil, fmt.Errorf("buntdb: open %s: remove a stale compaction file: %w", d.path, err)
+		return nil, err
 	}
 	if err := d.openDB(); err != nil {
 		_ = unlock()
 		return nil, err
 	}
-	if d.compactionDue() {
+	if !cfg.ReadOnly && d.compactionDue() {
 		if soft, fatal := d.compact(); fatal != nil {
 			_ = d.Close()
 			return nil, fatal
@@ -123,6 +143,17 @@ func NewDriver(dir string, opts ...Option) (pdk.Driver, error) {
 		}
 	}
 	return d, nil
+}
+
+// removeStale removes a compacted copy left by a crash, unless the store is read-only.
+func (d *driver) removeStale() error {
+	if d.cfg.ReadOnly {
+		return nil
+	}
+	if err := os.Remove(filepath.Join(d.dir, compactName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("buntdb: open %s: remove a stale compaction file: %w", d.path, err)
+	}
+	return nil
 }
 
 // checkDir validates dir and returns it made absolute. It creates nothing.
@@ -386,6 +417,9 @@ func (d *driver) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
 	defer d.mu.Unlock()
 	if err := d.usable(); err != nil {
 		return nil, err
+	}
+	if writable && d.cfg.ReadOnly { // the adapter refuses first; a guest's dispatcher calls Begin itself
+		return nil, fmt.Errorf("buntdb: %s: %w: the store was opened read-only", d.dir, store.ErrReadOnly)
 	}
 	if d.writeTx != nil {
 		return nil, fmt.Errorf("%w: a transaction was begun while a write transaction is open", errMisuse)

@@ -52,6 +52,9 @@ const cleanupTimeout = 5 * time.Second
 func init() {
 	pdk.DeclareDSN(Name, pdk.DSNServer)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
+		if store.ReadOnlyOpen(ctx) {
+			return Open(ctx, dsn, WithReadOnly())
+		}
 		return Open(ctx, dsn)
 	})
 }
@@ -90,6 +93,10 @@ type Options struct {
 	TLSCA   string `json:"tls_ca"`
 	TLSCert string `json:"tls_cert"`
 	TLSKey  string `json:"tls_key"`
+	// ReadOnly opens an existing store and writes nothing: a prefix without a schema is
+	// store.ErrNoStore, no schema is recorded, no lock taken, and Update fails with
+	// store.ErrReadOnly. store.OpenReadOnly sets it; it is not a manifest option.
+	ReadOnly bool `json:"-"`
 }
 
 // DefaultOptions returns the options a store has when none is given.
@@ -142,12 +149,18 @@ func WithRequestTimeout(d time.Duration) Option {
 // WithMaxRequestBytes sets Options.MaxRequestBytes.
 func WithMaxRequestBytes(n int) Option { return func(c *Options) { c.MaxRequestBytes = n } }
 
+// WithReadOnly sets Options.ReadOnly.
+func WithReadOnly() Option { return func(c *Options) { c.ReadOnly = true } }
+
 // Open connects to the etcd cluster named by dsn and returns the store under the DSN's key
 // prefix, recording its schema there if it is new.
 func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) {
 	d, err := NewDriver(ctx, dsn, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if d.(*driver).opts.ReadOnly {
+		return pdk.NewStore(d, pdk.WithReadOnly()), nil
 	}
 	return pdk.NewStore(d), nil
 }
@@ -340,6 +353,9 @@ func (d *driver) Info() pdk.Info {
 }
 
 func (d *driver) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
+	if writable && d.opts.ReadOnly { // the adapter refuses first; a guest's dispatcher calls Begin itself
+		return nil, fmt.Errorf("etcd: prefix %q: %w: the store was opened read-only", d.prefix, store.ErrReadOnly)
+	}
 	if writable {
 		return &writeTxn{d: d}, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/dockyard/dockyard/store"
 )
 
 // SchemaVersion is the version of the key layout this driver writes and understands, recorded
@@ -30,6 +32,12 @@ func (d *driver) ensureSchema(ctx context.Context) error {
 		v, rev, err := d.schemaVersion(ctx)
 		if err != nil || v == SchemaVersion {
 			return err
+		}
+		if d.opts.ReadOnly && v == 0 {
+			return fmt.Errorf("etcd: open prefix %q read-only: %w: no schema at %q (a read-only open creates nothing)", d.prefix, store.ErrNoStore, d.l.schema)
+		}
+		if d.opts.ReadOnly {
+			return fmt.Errorf("etcd: open prefix %q read-only: it has schema version %d, older than this driver's %d, and a read-only open does not upgrade it: open it once read-write", d.prefix, v, SchemaVersion)
 		}
 		cmp := clientv3.Compare(clientv3.ModRevision(d.l.schema), "=", rev)
 		ops := append(schemaSteps[v](d.l), clientv3.OpPut(d.l.schema, strconv.Itoa(v+1)))

@@ -37,6 +37,10 @@ const Name = "inmem"
 func init() {
 	pdk.DeclareDSN(Name, pdk.DSNEmpty)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
+		if store.ReadOnlyOpen(ctx) {
+			// Every open makes a new, empty store: there is never one to read.
+			return nil, fmt.Errorf("inmem: %w: an in-memory store exists only while it is open, so a read-only open has nothing to read", store.ErrNoStore)
+		}
 		return Open(), nil
 	})
 }

@@ -44,6 +44,9 @@ const maxTableLen = 63 - len(metaSuffix)
 func init() {
 	pdk.DeclareDSN(Name, pdk.DSNServer)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
+		if store.ReadOnlyOpen(ctx) {
+			return Open(ctx, dsn, WithReadOnly())
+		}
 		return Open(ctx, dsn)
 	})
 }
@@ -63,6 +66,11 @@ type Options struct {
 	// of CPUs, at least 4 and at most 32; it must be at least 1. Update transactions use one
 	// more connection of their own. JSON "read_conns".
 	ReadConns int `json:"read_conns"`
+	// ReadOnly opens an existing store and writes nothing: no table is created (a table
+	// without the store's schema is store.ErrNoStore), every session runs with
+	// default_transaction_read_only on, so the server itself refuses a write, and Update
+	// fails with store.ErrReadOnly. store.OpenReadOnly sets it; it is not a manifest option.
+	ReadOnly bool `json:"-"`
 
 	tableSet bool // WithTable was given, maybe with an empty (and so invalid) name
 }
@@ -93,6 +101,9 @@ func WithTable(name string) Option {
 // WithReadConns sets Options.ReadConns.
 func WithReadConns(n int) Option { return func(c *Options) { c.ReadConns = n } }
 
+// WithReadOnly sets Options.ReadOnly.
+func WithReadOnly() Option { return func(c *Options) { c.ReadOnly = true } }
+
 func defaultReadConns() int {
 	return min(max(runtime.NumCPU()*2, 4), 32)
 }
@@ -103,6 +114,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	d, err := NewDriver(ctx, dsn, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if d.(*driver).readOnly {
+		return pdk.NewStore(d, pdk.WithReadOnly()), nil
 	}
 	return pdk.NewStore(d), nil
 }
@@ -135,7 +149,10 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 	if err := checkTable(table); err != nil {
 		return nil, err
 	}
-	d, err := newDriver(ctx, connCfg, table, cfg.ReadConns)
+	if cfg.ReadOnly {
+		connCfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	d, err := newDriver(ctx, connCfg, table, cfg.ReadConns, cfg.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -202,10 +219,11 @@ type driver struct {
 	readers       *pgxpool.Pool
 	writer        *pgxpool.Pool
 	serverVersion string
+	readOnly      bool // Options.ReadOnly
 }
 
-func newDriver(ctx context.Context, cfg *pgxpool.Config, table string, readConns int) (*driver, error) {
-	d := &driver{table: table, q: newQueries(table), connCfg: cfg.ConnConfig.Copy()}
+func newDriver(ctx context.Context, cfg *pgxpool.Config, table string, readConns int, readOnly bool) (*driver, error) {
+	d := &driver{table: table, q: newQueries(table), connCfg: cfg.ConnConfig.Copy(), readOnly: readOnly}
 	var err error
 	if d.readers, err = pgxpool.NewWithConfig(ctx, poolConfig(cfg, readConns)); err != nil {
 		return nil, d.errorf("connection pool", err)
@@ -261,6 +279,9 @@ func (d *driver) Info() pdk.Info {
 }
 
 func (d *driver) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
+	if writable && d.readOnly { // the adapter refuses first; a guest's dispatcher calls Begin itself
+		return nil, fmt.Errorf("postgres: table %s: %w: the store was opened read-only", d.table, store.ErrReadOnly)
+	}
 	p := d.readers
 	if writable {
 		p = d.writer

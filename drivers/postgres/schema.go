@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dockyard/dockyard/store"
 )
 
 // SchemaVersion is the version of the table layout this driver writes and understands,
@@ -101,6 +103,12 @@ func (d *driver) ensureSchema(ctx context.Context, c *pgx.Conn) error {
 	v, err := d.schemaVersion(ctx, c, false)
 	if err != nil || v == SchemaVersion {
 		return err
+	}
+	if d.readOnly && v == 0 {
+		return fmt.Errorf("postgres: open table %s read-only: %w: the database has no store there (no %s; a read-only open creates nothing)", d.q.kv, store.ErrNoStore, d.q.meta)
+	}
+	if d.readOnly {
+		return fmt.Errorf("postgres: open table %s read-only: it has schema version %d, older than this driver's %d, and a read-only open does not upgrade it: open it once read-write", d.q.kv, v, SchemaVersion)
 	}
 	// The meta table and its row, each in its own statement outside any transaction.
 	// CREATE TABLE IF NOT EXISTS is not safe against itself: a process that loses the race

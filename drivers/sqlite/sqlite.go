@@ -37,6 +37,9 @@ const DefaultBusyTimeout = 5 * time.Second
 func init() {
 	pdk.DeclareDSN(Name, pdk.DSNFile)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
+		if store.ReadOnlyOpen(ctx) {
+			return Open(ctx, dsn, WithReadOnly())
+		}
 		return Open(ctx, dsn)
 	})
 }
@@ -55,6 +58,11 @@ type Options struct {
 	// same time before further ones wait for a connection. The default is twice the number of
 	// CPUs, at least 4 and at most 32; it must be at least 1. JSON "read_conns".
 	ReadConns int `json:"read_conns"`
+	// ReadOnly opens an existing store without writing anything: no file is created (a
+	// missing one is store.ErrNoStore), no schema recorded, and every connection is read-only
+	// (SQLite's mode=ro); Update fails with store.ErrReadOnly. store.OpenReadOnly sets it, and
+	// a guest given a read-only open; it is not a manifest option.
+	ReadOnly bool `json:"-"`
 }
 
 // DefaultOptions returns the options a store has when none is given.
@@ -84,6 +92,9 @@ func WithBusyTimeout(d time.Duration) Option {
 	return func(c *Options) { c.BusyTimeout = pdk.Duration(d) }
 }
 
+// WithReadOnly sets Options.ReadOnly.
+func WithReadOnly() Option { return func(c *Options) { c.ReadOnly = true } }
+
 // WithReadConns sets Options.ReadConns.
 func WithReadConns(n int) Option { return func(c *Options) { c.ReadConns = n } }
 
@@ -91,12 +102,15 @@ func defaultReadConns() int {
 	return min(max(runtime.NumCPU()*2, 4), 32)
 }
 
-// Open opens (creating if needed) the SQLite store at path and returns it as a store.Store.
-// The directory of path must exist.
+// Open opens (creating if needed, unless WithReadOnly) the SQLite store at path and returns it
+// as a store.Store. The directory of path must exist.
 func Open(ctx context.Context, path string, opts ...Option) (store.Store, error) {
 	d, err := NewDriver(ctx, path, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if d.(*driver).readOnly {
+		return pdk.NewStore(d, pdk.WithReadOnly()), nil
 	}
 	return pdk.NewStore(d), nil
 }
@@ -117,7 +131,12 @@ func NewDriver(ctx context.Context, path string, opts ...Option) (pdk.Driver, er
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{path: abs}
+	d := &driver{path: abs, readOnly: cfg.ReadOnly}
+	if d.readOnly {
+		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("sqlite: open %s read-only: %w: the file does not exist (a read-only open creates nothing)", path, store.ErrNoStore)
+		}
+	}
 	if err := d.open(ctx, cfg); err != nil {
 		d.closePools()
 		return nil, err
@@ -219,15 +238,21 @@ type driver struct {
 	writer, reader *sql.DB
 	wstmts         [numStmts]*sql.Stmt
 	rstmts         [numStmts]*sql.Stmt // only the first numReadStmts are set
+	readOnly       bool                // Options.ReadOnly: every connection mode=ro, no schema made
 }
 
 func (d *driver) open(ctx context.Context, cfg Options) error {
 	// The values are ours alone (the path cannot inject any: uri escapes it).
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(time.Duration(cfg.BusyTimeout).Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(FULL)"
+	writer := common + "&_pragma=journal_mode(WAL)&_txlock=immediate"
+	if d.readOnly { // no journal_mode: setting it writes the file
+		common += "&mode=ro"
+		writer = common + "&_query_only=1"
+	}
 	var err error
 	// Opening a pool only checks the DSN; connections are made on first use.
-	d.writer, err = openPool(uri(d.path, common+"&_pragma=journal_mode(WAL)&_txlock=immediate"), 1)
+	d.writer, err = openPool(uri(d.path, writer), 1)
 	if err != nil {
 		return d.openErr(err)
 	}
@@ -291,6 +316,9 @@ func (d *driver) openErr(err error) error {
 // depends on it.
 func (d *driver) initSchema(ctx context.Context) error {
 	ready, err := d.checkSchema(ctx, false)
+	if err == nil && !ready && d.readOnly {
+		return fmt.Errorf("sqlite: open %s read-only: %w: the file is empty (a read-only open records no schema)", d.path, store.ErrNoStore)
+	}
 	if err == nil && !ready {
 		ready, err = d.checkSchema(ctx, true)
 	}
@@ -378,6 +406,9 @@ func (d *driver) Info() pdk.Info {
 }
 
 func (d *driver) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
+	if writable && d.readOnly { // the adapter refuses first; a guest's dispatcher calls Begin itself
+		return nil, fmt.Errorf("sqlite: %s: %w: the store was opened read-only", d.path, store.ErrReadOnly)
+	}
 	if writable {
 		tx, err := d.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
 		if err != nil {
