@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/dockyard/dockyard/store"
@@ -84,7 +83,10 @@ percentiles (p50, p90, p99, max), measured per operation (a whole View or Update
 in the reserved namespace "\x00dockyard/bench" and deletes its keys at the end, so it can run
 on a live store, but it does load it (and each put is a durable commit on a durable driver).
 
-A progress bar goes to stderr when it is a terminal (or --progress).
+A progress bar goes to stderr when it is a terminal (or --progress): operations done, out of
+--ops with an ETA; for a --duration run, operations done and the time left (how many
+operations a duration holds is not known in advance). Latencies are shown to three
+significant digits (--json: nanoseconds).
 
 Exit codes: 0 done; 1 the store failed; 2 usage error.`,
 		Example: `  dockyard bench --driver sqlite --dsn /tmp/bench.db --duration 10s
@@ -129,16 +131,7 @@ Exit codes: 0 done; 1 the store failed; 2 usage error.`,
 			if asJSON {
 				return writeJSON(a.stdout, out)
 			}
-			fmt.Fprintf(a.stdout, "%s: %d keys of %d bytes, %d goroutines, %d ops in %v (%.0f ops/s)\n",
-				out.Driver, out.Keys, out.ValueSize, out.Concurrency, out.TotalOps,
-				time.Duration(out.DurationNS).Round(time.Millisecond), out.OpsPerSec)
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "OP\tCOUNT\tOPS/S\tMEAN\tP50\tP90\tP99\tMAX\t")
-			for _, o := range out.Ops {
-				fmt.Fprintf(tw, "%s\t%d\t%.0f\t%v\t%v\t%v\t%v\t%v\t\n", o.Op, o.Count, o.OpsPerSec,
-					roundLatency(o.MeanNS), roundLatency(o.P50NS), roundLatency(o.P90NS), roundLatency(o.P99NS), roundLatency(o.MaxNS))
-			}
-			return tw.Flush()
+			return a.printBench(out)
 		}),
 	}
 	sf.register(cmd)
@@ -210,12 +203,6 @@ func (a *app) runMix(ctx context.Context, s store.Store, cfg benchConfig, value 
 	for _, op := range benchOps {
 		total += op.weight
 	}
-	var barMax int64 = cfg.ops
-	if cfg.ops == 0 {
-		barMax = cfg.duration.Milliseconds()
-	}
-	b := a.newBar(barMax, "running")
-	defer b.finish()
 	var remaining atomic.Int64
 	remaining.Store(cfg.ops)
 	start := time.Now()
@@ -223,6 +210,9 @@ func (a *app) runMix(ctx context.Context, s store.Store, cfg benchConfig, value 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	done := make([]opCounter, cfg.concurrency)
+	stop := a.benchProgress(cfg, deadline, done)
+	defer stop()
 	results := make([][]*histogram, cfg.concurrency)
 	errs := make([]error, cfg.concurrency)
 	var wg sync.WaitGroup
@@ -257,16 +247,13 @@ func (a *app) runMix(ctx context.Context, s store.Store, cfg benchConfig, value 
 					return
 				}
 				hs[i].record(time.Since(t0))
-				if cfg.ops > 0 {
-					b.add(1)
-				} else if n%64 == 0 && w == 0 {
-					b.set(min(time.Since(start).Milliseconds(), barMax))
-				}
+				done[w].n.Add(1)
 			}
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stop()
 	if err := errors.Join(errs...); err != nil {
 		return nil, 0, err
 	}

@@ -124,14 +124,3 @@ func TestDriversJSON(t *testing.T) {
 	}
 	mustRun(t, exitUsage, "", "drivers", "--dsn", "nameonly")
 }
-
-// TestRoundLatency: bench's table shows latencies to three significant digits.
-func TestRoundLatency(t *testing.T) {
-	for ns, want := range map[int64]string{
-		999: "999ns", 123456: "123µs", 1234567: "1.23ms", 12345678901: "12.3s", 5: "5ns", 100000: "100µs",
-	} {
-		if got := roundLatency(ns).String(); got != want {
-			t.Errorf("roundLatency(%d) = %s, want %s", ns, got, want)
-		}
-	}
-}

@@ -198,7 +198,7 @@ func (a *app) runConform(ctx context.Context, t *target, info pdk.Info, cases []
 		if !r.Passed {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(a.stdout, "%s  %s (%.3fs)\n", verdict, r.Name, r.Duration.Seconds())
+		fmt.Fprintf(a.stdout, "%s  %s (%s)\n", verdict, r.Name, fmtDuration(r.Duration))
 		if !r.Passed {
 			for _, l := range r.Log {
 				fmt.Fprintf(a.stdout, "        %s\n", strings.ReplaceAll(l, "\n", "\n        "))

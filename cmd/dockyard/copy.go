@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/store"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -76,7 +77,9 @@ compared entry by entry: key counts and a sha256 of keys and values per namespac
 and any key missing, extra or different fails the command (exit 1). The source should not be
 written to during a copy: the verification reports what changed meanwhile.
 
-Progress (keys and bytes) goes to stderr when it is a terminal (or --progress).
+Progress goes to stderr when it is a terminal (or --progress): the source's keys are counted
+first, so the bars (keys copied, with the bytes so far, then keys verified) have a total and
+an ETA.
 
 Exit codes: 0 copied and verified; 1 a store failed or the verification found differences;
 2 usage error.`,
@@ -168,8 +171,11 @@ func (c *copier) run(ctx context.Context) (*copyJSON, error) {
 		return nil, fmt.Errorf("source: list namespaces: %w", err)
 	}
 	sum := &copyJSON{Namespaces: []copyNSJSON{}, OK: true}
-	c.bar = c.a.newBar(-1, "copying")
-	defer c.bar.finish()
+	total, err := c.countForBar(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	c.bar = c.a.newBar(total, "copying", progressbar.OptionSetItsString("keys"))
 	for _, ns := range names {
 		n := copyNSJSON{Namespace: encodeBytes([]byte(ns), false), Display: display(ns)}
 		if err := c.copyNamespace(ctx, ns, &n, sum); err != nil {
@@ -182,10 +188,12 @@ func (c *copier) run(ctx context.Context) (*copyJSON, error) {
 		}
 		sum.Namespaces = append(sum.Namespaces, n)
 	}
-	c.bar.describe("verifying")
+	c.bar.finish()
+	c.bar = c.a.newBar(total, "verifying", progressbar.OptionSetItsString("keys"))
+	defer c.bar.finish()
 	for i := range sum.Namespaces {
 		n := &sum.Namespaces[i]
-		if err := verifyNamespace(ctx, c.src, c.dst, names[i], n); err != nil {
+		if err := verifyNamespace(ctx, c.src, c.dst, names[i], n, c.bar.add); err != nil {
 			return nil, fmt.Errorf("verify namespace %s: %w", n.Display, err)
 		}
 		sum.Keys += n.SourceKeys
@@ -251,19 +259,6 @@ func (c *copier) copyNamespace(ctx context.Context, ns string, n *copyNSJSON, su
 		}
 		after = page[len(page)-1].Key
 	}
-}
-
-// progress advances the bar by keys and shows the bytes copied so far.
-func (c *copier) progress(sum *copyJSON, n *copyNSJSON, keys int64) {
-	if c.bar == nil {
-		return
-	}
-	var total int64
-	for _, done := range sum.Namespaces {
-		total += done.Bytes
-	}
-	c.bar.describe(fmt.Sprintf("copying %s, %s", n.Display, humanBytes(total+n.Bytes)))
-	c.bar.add(keys)
 }
 
 // pruneNamespace deletes the keys of ns in the destination that the source does not have.
@@ -334,9 +329,9 @@ func (a *app) printCopy(sum *copyJSON) {
 	if !sum.OK {
 		verdict = "verification FAILED"
 	}
-	fmt.Fprintf(a.stdout, "%s -> %s: %d namespaces, %d keys (%d written, %d unchanged, %d pruned), %s in %v; %s\n",
+	fmt.Fprintf(a.stdout, "%s -> %s: %d namespaces, %d keys (%d written, %d unchanged, %d pruned), %s in %s; %s\n",
 		sum.From, sum.To, len(sum.Namespaces), sum.Keys, sum.Written, sum.Unchanged, sum.Pruned, humanBytes(sum.Bytes),
-		time.Duration(sum.DurationNS).Round(time.Millisecond), verdict)
+		fmtDuration(time.Duration(sum.DurationNS)), verdict)
 }
 
 // mismatches says which namespaces failed the verification, and how.

@@ -81,8 +81,16 @@
 // --after arguments hex, and --hex-ns the namespace argument (binary keys usually live in a
 // namespace with a plain name). get writes a value's raw bytes to stdout; put reads a
 // value from stdin when it is not an argument; --hex switches values (and scan's keys) to hex.
-// Text listings show a name as it is when it is printable UTF-8 without tabs, else Go-quoted
-// ("\x00dockyard/migrations"), so every entry is one unambiguous line. JSON output carries
+//
+// Text output (listings, summaries, error messages) shows every namespace and key in one
+// format, that of the command's arguments, so that what it prints can be given back: a key in
+// lower-case hex with --hex-keys, a namespace in hex with --hex-ns, each flag on its own (a
+// binary key in a plainly named namespace prints as "key 6b00ff in namespace users"); else as
+// it is when it is printable UTF-8 without tabs or line breaks, not starting with a double
+// quote and neither starting nor ending with a space, and Go-quoted otherwise
+// ("\x00dockyard/migrations", "ada "), so every entry is one unambiguous line. The empty
+// string is "" either way. Commands without those flags (copy, namespaces, migrations) use
+// the second form; namespaces --hex the first. JSON output carries
 // bytes (namespaces, keys, values) in standard, padded base64, or in lower-case hex with
 // --hex; scan --json is JSON Lines (one object per entry), the other commands print one JSON
 // document. Writes to Dockyard's reserved namespaces ("\x00dockyard/...") need --reserved.
@@ -101,9 +109,20 @@
 // # Progress and logs
 //
 // Progress bars (copy, bench) go to stderr, and only when stderr is a terminal unless
-// --progress forces them on (or --progress=false off), so pipes and scripts stay clean.
+// --progress forces them on (or --progress=false off), so pipes and scripts stay clean. Each
+// counts to a known total, with an ETA: copy first counts the source's keys (one more read of
+// the source, made only when a bar is drawn), then draws a bar of keys copied and one of keys
+// verified; bench's preload counts keys, and its run counts operations, to --ops. A --duration
+// run does not know how many operations it will make, so its bar counts them without a total
+// (no made-up one: neither milliseconds shown as operations nor a guess from the rate) and
+// says the time left.
+//
 // Logs (driver loading, wasm guest output, plugin logs) go to stderr through log/slog, at
-// Warn unless -v.
+// Warn unless -v (Debug), each event once, by the layer where it happens (a driver's loading
+// by package host).
+//
+// Text output shows every duration (bench's latencies and run, copy's time, conform's cases)
+// to three significant digits: 1.23ms, 456µs, 12.3s. --json keeps nanoseconds.
 //
 // # Why cobra and progressbar
 //

@@ -51,13 +51,15 @@ func encodeBytes(b []byte, useHex bool) string {
 }
 
 // display is how text output shows a namespace, key or value: as it is when it is printable
-// UTF-8 without tabs or line breaks and does not start with a double quote, else Go-quoted
-// ("\x00dockyard/migrations"). Either way one line holds it, unambiguously.
+// UTF-8 without tabs or line breaks, does not start with a double quote and neither starts nor
+// ends with a space, else Go-quoted ("\x00dockyard/migrations", "ada "). Either way one line
+// holds it, unambiguously: a space at either end would be invisible, and a leading quote
+// would read as quoting.
 func display(s string) string {
 	if s == "" {
 		return `""`
 	}
-	if !utf8.ValidString(s) || s[0] == '"' {
+	if !utf8.ValidString(s) || s[0] == '"' || s[0] == ' ' || s[len(s)-1] == ' ' {
 		return strconv.Quote(s)
 	}
 	for _, r := range s {

@@ -78,16 +78,3 @@ func (h *histogram) merge(o *histogram) {
 	h.sum += o.sum
 	h.max = max(h.max, o.max)
 }
-
-// roundLatency keeps three significant digits of a latency in nanoseconds, as people read
-// them: 123µs, 1.23ms, 12.3s (the histogram is no finer than that anyway). --json keeps the
-// nanoseconds.
-func roundLatency(ns int64) time.Duration {
-	d := time.Duration(ns)
-	for unit := time.Duration(1); unit < time.Hour; unit *= 10 {
-		if d < 1000*unit {
-			return d.Round(unit)
-		}
-	}
-	return d.Round(time.Second)
-}

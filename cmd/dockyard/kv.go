@@ -53,7 +53,7 @@ Exit codes: 0 found; 1 not found, or the store failed; 2 usage error.`,
 				return err
 			})
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%w: key %s in namespace %s", errNotFound, display(key), display(ns))
+				return fmt.Errorf("%w: key %s in namespace %s", errNotFound, kf.showKey(key), kf.showNS(ns))
 			}
 			if err != nil {
 				return fmt.Errorf("get: %w", err)
@@ -105,7 +105,7 @@ Exit codes: 0 written; 1 the store failed; 2 usage error.`,
 				return err
 			}
 			if isReserved(ns) && !reserved {
-				return usagef("namespace %s is reserved for Dockyard; give --reserved to write to it anyway", display(ns))
+				return usagef("namespace %s is reserved for Dockyard; give --reserved to write to it anyway", kf.showNS(ns))
 			}
 			var v []byte
 			if len(argv) == 3 {
@@ -169,7 +169,7 @@ Exit codes: 0 deleted (or absent, with --force); 1 not found, or the store faile
 				return err
 			}
 			if isReserved(ns) && !reserved {
-				return usagef("namespace %s is reserved for Dockyard; give --reserved to delete from it anyway", display(ns))
+				return usagef("namespace %s is reserved for Dockyard; give --reserved to delete from it anyway", kf.showNS(ns))
 			}
 			ctx := cmd.Context()
 			driver, dsn, err := sf.spec()
@@ -192,7 +192,7 @@ Exit codes: 0 deleted (or absent, with --force); 1 not found, or the store faile
 				return tx.Delete(ns, key)
 			})
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%w: key %s in namespace %s", errNotFound, display(key), display(ns))
+				return fmt.Errorf("%w: key %s in namespace %s", errNotFound, kf.showKey(key), kf.showNS(ns))
 			}
 			if err != nil {
 				return fmt.Errorf("delete: %w", err)

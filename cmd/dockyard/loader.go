@@ -51,9 +51,6 @@ func (a *app) loadDrivers(ctx context.Context) {
 				a.noteLoadErr(fmt.Errorf("--drivers %s: %w", d, err))
 			}
 		}
-		for _, l := range host.Registered() {
-			a.logger.Debug("driver loaded", "name", l.Name, "transport", l.Transport, "manifest", l.Manifest, "sha256", l.SHA256)
-		}
 	})
 }
 

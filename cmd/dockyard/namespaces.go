@@ -58,7 +58,7 @@ Exit codes: 0 listed; 1 the store failed; 2 usage error.`,
 					}
 					e := namespaceJSON{Namespace: encodeBytes([]byte(ns), useHex), Display: display(ns), Reserved: isReserved(ns)}
 					if useHex && !asJSON {
-						e.Display = fmt.Sprintf("%x", ns)
+						e.Display = showBytes(ns, true)
 					}
 					if count {
 						n, err := countKeys(ctx, tx, ns)

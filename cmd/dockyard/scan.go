@@ -26,9 +26,10 @@ func (a *app) scanCommand() *cobra.Command {
 page by page inside one View (one consistent snapshot) so that any namespace fits.
 
 Text output is one line per entry, KEY<TAB>VALUE, each shown as it is when printable and
-Go-quoted otherwise; with --hex both in hex. --json prints one JSON object per line (JSON Lines)
-{"key","value"}, bytes in base64, or hex with --hex. --after KEY starts after KEY (to continue a
---limit'ed listing).
+Go-quoted otherwise; with --hex both in hex, with --hex-keys the keys (as --hex-keys arguments
+are, so a listed key can be given back to get or --after). --json prints one JSON object per
+line (JSON Lines) {"key","value"}, bytes in base64, or hex with --hex. --after KEY starts
+after KEY (to continue a --limit'ed listing).
 
 Exit codes: 0 listed (even nothing); 1 the store failed; 2 usage error.`,
 		Args: args(cobra.RangeArgs(1, 2)),
@@ -74,7 +75,7 @@ Exit codes: 0 listed (even nothing); 1 the store failed; 2 usage error.`,
 						return err
 					}
 					for _, kv := range page {
-						if err := writeEntry(w, kv, useHex, asJSON, keysOnly); err != nil {
+						if err := writeEntry(w, kv, entryFormat{hex: useHex, hexKeys: kf.hexKeys, json: asJSON, keysOnly: keysOnly}); err != nil {
 							return err
 						}
 					}
@@ -107,13 +108,17 @@ type scanEntry struct {
 	Value *string `json:"value,omitempty"`
 }
 
-// writeEntry writes one scanned entry in the chosen format.
-func writeEntry(w *bufio.Writer, kv store.KeyValue, useHex, asJSON, keysOnly bool) error {
-	switch {
-	case asJSON:
-		e := scanEntry{Key: encodeBytes([]byte(kv.Key), useHex)}
-		if !keysOnly {
-			v := encodeBytes(kv.Value, useHex)
+// entryFormat is how scan prints an entry: its flags --hex, --hex-keys, --json, --keys-only.
+type entryFormat struct{ hex, hexKeys, json, keysOnly bool }
+
+// writeEntry writes one scanned entry in the chosen format. In text, the key is in hex with
+// --hex or --hex-keys (the form --hex-keys arguments take, so a listed key can be given back
+// to get, delete or --after), else as display shows it; the value in hex with --hex.
+func writeEntry(w *bufio.Writer, kv store.KeyValue, f entryFormat) error {
+	if f.json {
+		e := scanEntry{Key: encodeBytes([]byte(kv.Key), f.hex)}
+		if !f.keysOnly {
+			v := encodeBytes(kv.Value, f.hex)
 			e.Value = &v
 		}
 		b, err := json.Marshal(e)
@@ -122,17 +127,16 @@ func writeEntry(w *bufio.Writer, kv store.KeyValue, useHex, asJSON, keysOnly boo
 		}
 		w.Write(b)
 		return w.WriteByte('\n')
-	case useHex && keysOnly:
-		_, err := fmt.Fprintln(w, hex.EncodeToString([]byte(kv.Key)))
-		return err
-	case useHex:
-		_, err := fmt.Fprintf(w, "%x\t%x\n", kv.Key, kv.Value)
-		return err
-	case keysOnly:
-		_, err := fmt.Fprintln(w, display(kv.Key))
-		return err
-	default:
-		_, err := fmt.Fprintf(w, "%s\t%s\n", display(kv.Key), display(string(kv.Value)))
+	}
+	key := showBytes(kv.Key, f.hex || f.hexKeys)
+	if f.keysOnly {
+		_, err := fmt.Fprintln(w, key)
 		return err
 	}
+	value := display(string(kv.Value))
+	if f.hex {
+		value = hex.EncodeToString(kv.Value)
+	}
+	_, err := fmt.Fprintf(w, "%s\t%s\n", key, value)
+	return err
 }

@@ -8,8 +8,10 @@ import (
 )
 
 // verifyNamespace compares ns in src and dst entry by entry, in key order, and fills in n's
-// counts, hashes and differences.
-func verifyNamespace(ctx context.Context, src, dst store.Store, ns string, n *copyNSJSON) error {
+// counts, hashes and differences. It calls seen with the number of source keys compared so
+// far, a page's worth at a time (for the progress bar: a call per key would take the bar's lock
+// per key).
+func verifyNamespace(ctx context.Context, src, dst store.Store, ns string, n *copyNSJSON, seen func(keys int64)) error {
 	sw, dw := newWalker(ctx, src, ns), newWalker(ctx, dst, ns)
 	sh, dh := newEntryHash(), newEntryHash()
 	n.SourceKeys, n.DestKeys, n.Missing, n.Extra, n.Different = 0, 0, 0, 0, 0
@@ -38,6 +40,9 @@ func verifyNamespace(ctx context.Context, src, dst store.Store, ns string, n *co
 		}
 		if advS {
 			n.SourceKeys++
+			if n.SourceKeys%scanPageSize == 0 {
+				seen(scanPageSize)
+			}
 			sh.add(s)
 			if s, sok, err = sw.next(); err != nil {
 				return err
@@ -51,6 +56,7 @@ func verifyNamespace(ctx context.Context, src, dst store.Store, ns string, n *co
 			}
 		}
 	}
+	seen(n.SourceKeys % scanPageSize)
 	n.SourceSHA256, n.DestSHA256 = sh.sum(), dh.sum()
 	n.OK = n.Missing == 0 && n.Extra == 0 && n.Different == 0
 	return nil
