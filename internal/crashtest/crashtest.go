@@ -35,6 +35,10 @@ import (
 type Config struct {
 	// Env is the environment variable through which the child learns Target.
 	Env string
+	// Child is the -test.run pattern that selects, in the test binary run again, the test that
+	// calls Child; empty means ^TestCrashChild$. pdk/pdktest sets it to the very test that
+	// calls Run, which then calls Child itself when Env is set, so its users write one test.
+	Child string
 	// Target is the store the child writes to (a file or a directory).
 	Target string
 	// Rounds is how many kill/verify rounds to run over the same store.
@@ -87,7 +91,11 @@ func Run(t *testing.T, cfg Config) {
 // last and first sequence numbers it acknowledged.
 func child(t *testing.T, exe string, cfg Config, delay time.Duration) (last, first uint64) {
 	t.Helper()
-	cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
+	run := cfg.Child
+	if run == "" {
+		run = "^TestCrashChild$"
+	}
+	cmd := exec.Command(exe, "-test.run="+run, "-test.count=1")
 	cmd.Env = append(os.Environ(), cfg.Env+"="+cfg.Target)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
