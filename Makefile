@@ -23,7 +23,7 @@ test: deps check wasm cwasm plugins
 ## deps: what the tests need besides Go, installed when missing (as root, with apt-get): the C
 ## toolchain for wasm32-wasi (tools), the PostgreSQL server programs (pgtools) and the etcd
 ## server (etcdtools).
-deps: tools pgtools etcdtools
+deps: tools pgtools etcdtools nodedeps
 
 ## check: formatting, go vet, staticcheck (a tool of go.mod: `go tool staticcheck`), go.mod and
 ## go.sum tidy, and cross-builds. The module's packages build on Windows, macOS and FreeBSD too
@@ -146,3 +146,16 @@ pgtools:
 etcdtools: bin/etcd
 bin/etcd: tools/etcd/main.go tools/etcd/go.mod tools/etcd/go.sum
 	$(GO) build -C tools/etcd -o $(CURDIR)/bin/etcd .
+
+## nodedeps: the npm dependencies of plugins/nodeinmem, the Node.js plugin written from
+## docs/abi.md, as its package-lock.json pins them (npm ci from the npm registry), when
+## node_modules is missing or older than the lock. Without Node.js and npm it prints a notice
+## and installs nothing (the plugin's tests then skip, loudly; under CI=true they fail).
+.PHONY: nodedeps
+NODE_PLUGIN = plugins/nodeinmem
+nodedeps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_PLUGIN)/node_modules/.package-lock.json; \
+	else echo "!!!!!! nodedeps: no npm (Node.js) on this machine: the Node.js plugin's tests will skip !!!!!!"; fi
+$(NODE_PLUGIN)/node_modules/.package-lock.json: $(NODE_PLUGIN)/package.json $(NODE_PLUGIN)/package-lock.json
+	cd $(NODE_PLUGIN) && npm ci --no-audit --no-fund
+	touch $@

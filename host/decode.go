@@ -16,7 +16,7 @@ import (
 
 // The fields of a manifest and of its sandbox object, in the order they are checked.
 var (
-	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "dsn_form", "sandbox", "options"}
+	manifestFields = []string{"name", "transport", "artifact", "sha256", "abi", "interpreter", "dsn_form", "sandbox", "options"}
 	requiredFields = []string{"name", "transport", "artifact", "sha256", "abi"}
 	sandboxFields  = []string{"memory_limit", "disk_quota", "call_timeout", "trusted", "env", "read", "write", "connect", "require_containment",
 		"max_memory", "max_open_files", "max_processes", "max_cpu_time",
@@ -71,6 +71,14 @@ func parseManifest(path string, data []byte) (*Manifest, error) {
 	if raw, ok := fields["sandbox"]; ok {
 		if sandbox, err = parseSandbox(path, raw, &m.Sandbox); err != nil {
 			return nil, err
+		}
+	}
+	if raw, ok := fields["interpreter"]; ok {
+		if err := unmarshalString(raw, &m.Sandbox.Interpreter); err != nil {
+			return nil, &ManifestError{Path: path, Field: "interpreter", Err: err}
+		}
+		if m.Sandbox.Interpreter == "" {
+			return nil, fieldErr(path, "interpreter", "must not be empty (leave it out for an artifact that is a program itself)")
 		}
 	}
 	if raw, ok := fields["options"]; ok {

@@ -244,6 +244,8 @@ func differs(a, b *Manifest) string {
 		return "abi"
 	case a.DSNForm != b.DSNForm:
 		return "dsn_form"
+	case a.Sandbox.Interpreter != b.Sandbox.Interpreter:
+		return "interpreter"
 	case a.Sandbox.MemoryLimit != b.Sandbox.MemoryLimit:
 		return "sandbox.memory_limit"
 	case a.Sandbox.DiskQuota != b.Sandbox.DiskQuota:

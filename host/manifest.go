@@ -135,10 +135,39 @@ func (m *Manifest) checkArtifact() error {
 	switch {
 	case m.Transport == TransportWasm && kind != artifact.Wasm:
 		return fieldErr(m.Path, "artifact", "artifact %q (%s) is not a WebAssembly module (it does not start with \\0asm)", m.Artifact, p)
+	case m.Transport == TransportPlugin && m.Sandbox.Interpreter != "":
+		return m.checkInterpreter() // the artifact is the interpreter's input, not a program
 	case m.Transport == TransportPlugin && !artifact.IsExecutable(fi):
 		return fieldErr(m.Path, "artifact", "artifact %q (%s) is not executable: a plugin artifact is a program (chmod +x)", m.Artifact, p)
 	}
 	return nil
+}
+
+// checkInterpreter verifies the interpreter is an executable regular file. It is not pinned
+// (docs/manifest.md says why): only the artifact's sha256 is.
+func (m *Manifest) checkInterpreter() error {
+	p := m.Sandbox.Interpreter
+	fi, err := os.Stat(p)
+	if err != nil {
+		return &ManifestError{Path: m.Path, Field: "interpreter", Err: fmt.Errorf("interpreter: %w", err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return fieldErr(m.Path, "interpreter", "%q is not a regular file (mode %v)", p, fi.Mode())
+	}
+	if !artifact.IsExecutable(fi) {
+		return fieldErr(m.Path, "interpreter", "%q is not executable (mode %v)", p, fi.Mode())
+	}
+	return nil
+}
+
+// MarshalJSON writes the manifest in its file format: as the struct's fields say, with the
+// interpreter, which Manifest keeps in Sandbox.Interpreter, as the top-level member it is.
+func (m Manifest) MarshalJSON() ([]byte, error) {
+	type fields Manifest // without this method
+	return json.Marshal(struct {
+		fields
+		Interpreter string `json:"interpreter,omitempty"`
+	}{fields(m), m.Sandbox.Interpreter})
 }
 
 // nameRE is what a driver name may be: it is typed on command lines and used in DRIVER:DSN
@@ -176,6 +205,10 @@ func (m *Manifest) validate() error {
 	}
 	sb := m.Sandbox
 	switch {
+	case sb.Interpreter != "" && m.Transport != TransportPlugin:
+		return fieldErr(path, "interpreter", "applies to the plugin transport only, not %q", m.Transport)
+	case sb.Interpreter != "" && (!filepath.IsAbs(sb.Interpreter) || strings.ContainsRune(sb.Interpreter, 0)):
+		return fieldErr(path, "interpreter", "%q is not an absolute path: the interpreter is named exactly, never looked up in PATH or relative to the manifest", sb.Interpreter)
 	case m.Transport == TransportPlugin && sb.MemoryLimit != 0:
 		return fieldErr(path, "sandbox.memory_limit", "applies to the wasm transport only, not %q", m.Transport)
 	case m.Transport == TransportPlugin && sb.Trusted:

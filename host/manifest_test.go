@@ -50,6 +50,12 @@ func TestManifestErrors(t *testing.T) {
 				set("sha256", q(sha256Hex([]byte(pluginScript)))).set("sandbox", sandbox).String()
 		}
 	}
+	interp := func(v string) func(string) string { // a plugin whose artifact is a script
+		return func(name string) string {
+			return fields(good(name)).set("transport", q("plugin")).
+				set("artifact", q("plugin.sh")).set("sha256", q(sha256Hex([]byte(pluginScript)))).set("interpreter", v).String()
+		}
+	}
 	sandbox := func(v string) func(string) string { return with("sandbox", v) }
 	raw := func(s string) func(string) string { return func(string) string { return s } }
 
@@ -75,13 +81,20 @@ func TestManifestErrors(t *testing.T) {
 		{name: "artifact not wasm", manifest: with("artifact", q("plugin.sh")), field: "artifact", want: "not a WebAssembly module"},
 		{name: "plugin not executable", manifest: plugin(`{}`), field: "artifact", want: "not executable",
 			setup: func(t *testing.T, dir string) { os.Chmod(filepath.Join(dir, "plugin.sh"), 0o644) }},
+		{name: "interpreter relative", manifest: interp(q("node")), field: "interpreter", want: "not an absolute path"},
+		{name: "interpreter empty", manifest: interp(q("")), field: "interpreter", want: "must not be empty"},
+		{name: "interpreter not a string", manifest: interp(`["/usr/bin/node"]`), field: "interpreter", want: "must be a string"},
+		{name: "interpreter missing", manifest: interp(q("/nonexistent/node")), field: "interpreter", want: "/nonexistent/node", is: fs.ErrNotExist},
+		{name: "interpreter not executable", manifest: interp(q("/etc/passwd")), field: "interpreter", want: "not executable"},
+		{name: "interpreter directory", manifest: interp(q("/")), field: "interpreter", want: "not a regular file"},
+		{name: "interpreter in wasm", manifest: with("interpreter", q("/bin/sh")), field: "interpreter", want: "plugin transport only"},
 		{name: "wrong hash", manifest: with("sha256", q(wrongSum)), field: "sha256", is: ErrChecksumMismatch, loadOnly: true,
 			want: "has sha256 " + sum + ", the manifest expects " + wrongSum},
 		{name: "short hash", manifest: with("sha256", q("abc123")), field: "sha256", want: "64 hex digits"},
 		{name: "bad hex", manifest: with("sha256", q(strings.Repeat("z", 64))), field: "sha256", want: "not hex"},
 		{name: "unknown transport", manifest: with("transport", q("grpc")), field: "transport", want: `unknown transport "grpc"`},
 		{name: "wrong abi major", manifest: with("abi", q("2.0")), field: "abi", is: abi.ErrIncompatible,
-			want: "the artifact speaks ABI 2.0, this host speaks ABI 1.1"},
+			want: fmt.Sprintf("the artifact speaks ABI 2.0, this host speaks ABI %d.%d", abi.Major, abi.Minor)},
 		{name: "bad abi", manifest: with("abi", q("1")), field: "abi", want: `want "MAJOR.MINOR"`},
 		{name: "abi number", manifest: with("abi", "1.0"), field: "abi", want: "must be a string"},
 		{name: "malformed json", manifest: raw(`{"name": "x",`), want: "malformed JSON"},
@@ -296,6 +309,27 @@ func TestPluginSandboxManifest(t *testing.T) {
 	}
 	if back, b := roundTrip(t, m); !reflect.DeepEqual(back.Sandbox, want) {
 		t.Errorf("round trip through %s: %+v, want %+v", b, back.Sandbox, want)
+	}
+}
+
+// TestInterpreterManifest: a plugin run by an interpreter needs no execute bit on its artifact,
+// and its interpreter marshals back as the top-level member it is.
+func TestInterpreterManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "plugin.js"), []byte(pluginScript), 0o644)
+	path := filepath.Join(dir, "p.json")
+	writeFile(t, path, []byte(goodFields("p", "plugin.js", sha256Hex([]byte(pluginScript))).
+		set("transport", q("plugin")).set("interpreter", q("/bin/sh")).String()), 0o644)
+	m, err := ReadManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Sandbox.Interpreter != "/bin/sh" {
+		t.Errorf("Interpreter = %q", m.Sandbox.Interpreter)
+	}
+	back, b := roundTrip(t, m)
+	if back.Sandbox.Interpreter != "/bin/sh" || !strings.Contains(string(b), `"interpreter":"/bin/sh"`) || strings.Contains(string(b), `"sandbox":{"interpreter"`) {
+		t.Errorf("round trip through %s: %q", b, back.Sandbox.Interpreter)
 	}
 }
 

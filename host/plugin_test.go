@@ -115,3 +115,24 @@ func TestPluginOptionsReachTheDriver(t *testing.T) {
 		t.Fatalf("open with bad options: %v", err)
 	}
 }
+
+// TestInterpreterChangeRefused: a manifest loaded again with another interpreter is a change
+// of what runs the driver, refused like any other, naming the field.
+func TestInterpreterChangeRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	script := []byte("// a script; nothing runs it in this test\n")
+	writeFile(t, filepath.Join(dir, "d.js"), script, 0o644)
+	name := uniqueName("interp")
+	path := filepath.Join(dir, name+".json")
+	manifest := func(interp string) []byte {
+		return []byte(goodFields(name, "d.js", sha256Hex(script)).set("transport", q("plugin")).set("interpreter", q(interp)).String())
+	}
+	writeFile(t, path, manifest("/usr/bin/dash"), 0o644)
+	if _, err := LoadDir(ctx, dir, quiet, CompileOnOpen()); err != nil {
+		t.Fatalf("LoadDir: %v", err)
+	}
+	writeFile(t, path, manifest("/bin/bash"), 0o644)
+	_, err := LoadDir(ctx, dir, quiet, CompileOnOpen())
+	assertManifestErr(t, err, path, "interpreter", "cannot be replaced")
+}

@@ -26,6 +26,13 @@ type Sandbox struct {
 	// JSON "trusted".
 	Trusted bool
 
+	// Interpreter is the absolute path of the program that runs a plugin artifact that is not
+	// a program itself (a Node.js bundle: "/usr/bin/node"); "" runs the artifact itself. It is
+	// the manifest's top-level "interpreter" member (not a member of "sandbox": it says what the
+	// artifact is, not how far it reaches), kept here because it travels with the sandbox to
+	// the transport, which grants it execute on the interpreter. Plugin only.
+	Interpreter string
+
 	// The plugin transport's containment (see docs/manifest.md for what each platform enforces).
 	// Env is what the plugin's environment holds besides go-plugin's variables: "NAME=value",
 	// or "NAME" for the host's value of NAME, if set. JSON "env".

@@ -15,7 +15,7 @@ import (
 // transport, through which package host runs the binaries its manifests name. The manifest's
 // sha256 is the pinned checksum (WithChecksum), checked on the very bytes executed each time
 // the process starts, restarts included: what runs is what the manifest pins, even if the file
-// is replaced later. sandbox.call_timeout is the per-call deadline; env, read, write, connect,
+// is replaced later. sandbox.call_timeout is the per-call deadline; interpreter runs the artifact; env, read, write, connect,
 // require_containment and the max_ limits are the plugin's containment.
 
 func init() { artifact.Register(transportOf{}) }
@@ -53,6 +53,9 @@ func artifactOptions(a *artifact.Artifact) []Option {
 	opts := []Option{WithName(a.Name), WithChecksum(a.SHA256), WithLogger(a.Logger)}
 	if sb.CallTimeout != 0 {
 		opts = append(opts, WithCallTimeout(sb.CallTimeout))
+	}
+	if sb.Interpreter != "" {
+		opts = append(opts, WithInterpreter(sb.Interpreter))
 	}
 	if len(a.Options) > 0 {
 		opts = append(opts, WithDriverOptions(a.Options))

@@ -21,6 +21,7 @@ var ErrUncontained = errors.New("the plugin cannot be contained on this host")
 // go-plugin's socket is made, and TCP connections to ports.
 type sandbox struct {
 	read, write []string // absolute paths
+	exec        []string // files it may execute: an interpreter and its dynamic loader
 	ports       []uint16
 	require     bool // refuse to start a plugin that cannot be fully contained
 	socketDir   string
@@ -30,6 +31,13 @@ type sandbox struct {
 // newSandbox builds a plugin's sandbox from its options and the data path of its DSN.
 func newSandbox(cfg config, dsn string) (*sandbox, error) {
 	sb := &sandbox{require: cfg.requireContainment, limits: cfg.limits.rlimits()}
+	if cfg.interpreter != "" {
+		exec, err := execPaths(cfg.interpreter)
+		if err != nil {
+			return nil, fmt.Errorf("interpreter: %w", err)
+		}
+		sb.exec = exec
+	}
 	for _, p := range cfg.readPaths {
 		abs, err := absPath(p)
 		if err != nil {

@@ -31,7 +31,7 @@ func Open(ctx context.Context, path, dsn string, opts ...Option) (store.Store, e
 // NewDriver is Open without the pdk adapter: the ABI client over the plugin, as a pdk.Driver.
 func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Driver, error) {
 	cfg := resolve(filepath.Base(path), opts)
-	sum, err := checkBinary(path, cfg.checksum)
+	sum, err := checkBinary(path, cfg.checksum, cfg.interpreter)
 	if err != nil {
 		return nil, fmt.Errorf("%w: plugin %q: %w", ErrStart, cfg.name, err)
 	}
@@ -74,9 +74,15 @@ var errHelloTimeout = errors.New("start timeout")
 // and a larger file (a sparse file, say) is refused from its size instead of read.
 const MaxBinarySize = 1 << 30
 
-// checkBinary checks path is an executable regular file and returns the checksum to pin: want
-// if given (go-plugin compares it at each start), else the file's SHA-256 now.
-func checkBinary(path string, want []byte) ([]byte, error) {
+// checkBinary checks path is an executable regular file (or, run by an interpreter, a regular
+// file and the interpreter an executable one) and returns the checksum to pin: want if given
+// (checked at each start), else the file's SHA-256 now.
+func checkBinary(path string, want []byte, interpreter string) ([]byte, error) {
+	if interpreter != "" {
+		if err := checkInterpreter(interpreter); err != nil {
+			return nil, err
+		}
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("binary: %w", err)
@@ -84,7 +90,7 @@ func checkBinary(path string, want []byte) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("binary %s: not a regular file (%s)", path, st.Mode().Type())
 	}
-	if st.Mode().Perm()&0o111 == 0 {
+	if interpreter == "" && st.Mode().Perm()&0o111 == 0 {
 		return nil, fmt.Errorf("binary %s: %w (mode %s)", path, errNotExecutable, st.Mode().Perm())
 	}
 	if len(want) > 0 {
@@ -98,6 +104,22 @@ func checkBinary(path string, want []byte) ([]byte, error) {
 		return nil, fmt.Errorf("binary: %w", err)
 	}
 	return sum, nil
+}
+
+// checkInterpreter checks the interpreter is named by an absolute path (it is never looked up
+// in PATH: a plugin's environment has none) and is an executable regular file.
+func checkInterpreter(p string) error {
+	if !filepath.IsAbs(p) {
+		return fmt.Errorf("interpreter %q: not an absolute path", p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("interpreter: %w", err)
+	}
+	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("interpreter %s: %w (mode %s)", p, errNotExecutable, st.Mode())
+	}
+	return nil
 }
 
 // driver is the ABI client over a transport; closing it ends the session (the plugin's driver

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -129,7 +130,8 @@ func TestHandshakeMismatch(t *testing.T) {
 	_, err = openHostile(ctx, t, "wrongproto")
 	wantErrContains(t, "wrong plugin protocol", err, ErrHandshake, "Dockyard plugin protocol 2", "Plugin version: 3")
 	_, err = openHostile(ctx, t, "wrongabi")
-	wantErrContains(t, "wrong ABI major", err, abi.ErrIncompatible, "guest speaks ABI 99.1", "host speaks ABI 1.1")
+	wantErrContains(t, "wrong ABI major", err, abi.ErrIncompatible, fmt.Sprintf("guest speaks ABI 99.%d", abi.Minor),
+		fmt.Sprintf("host speaks ABI %d.%d", abi.Major, abi.Minor))
 }
 
 func TestChecksum(t *testing.T) {
@@ -192,6 +194,33 @@ func TestHang(t *testing.T) {
 		_, err := openHostile(ctx, t, "hang", WithCallTimeout(500*time.Millisecond))
 		wantErrContains(t, "hang with a call timeout", err, abi.ErrBroken, "no answer within the call timeout of 500ms")
 	})
+}
+
+// TestMalformedLogRecords: stderr lines that are JSON with non-string hclog members (which
+// go-plugin would take for strings, panicking the host) reach the log as text, and the host
+// and the plugin go on serving.
+func TestMalformedLogRecords(t *testing.T) {
+	h := &recorder{}
+	s, err := openHostile(context.Background(), t, "badlog", WithLogger(slog.New(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("ns", "k", []byte("v")) }); err != nil {
+		t.Fatalf("Update after the malformed records: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for msg := range h.records() {
+		if strings.Contains(msg, "malformed plugin log record") {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d malformed records logged as text, want 3; got %v", n, keys(h.records()))
+	}
 }
 
 // TestLogsForwarded: the plugin's slog records reach the host's logger at their levels.
@@ -414,7 +443,7 @@ func TestPinnedBinaryCannotBeSwapped(t *testing.T) {
 	copyFile(t, good, path+".good")
 	copyFile(t, bad, path+".bad")
 	copyFile(t, good, path)
-	sum, err := checkBinary(path, nil)
+	sum, err := checkBinary(path, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

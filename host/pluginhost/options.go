@@ -31,6 +31,8 @@ type config struct {
 	noMTLS       bool
 	acceptLoss   bool
 
+	interpreter string
+
 	readPaths, writePaths []string
 	connect               []string
 	requireContainment    bool
@@ -69,6 +71,15 @@ func WithDriverOptions(opts []byte) Option {
 // nothing of the host's environment but TMPDIR (the host's holds its secrets): pass what the
 // plugin needs here.
 func WithEnv(env ...string) Option { return func(c *config) { c.env = append(c.env, env...) } }
+
+// WithInterpreter runs the artifact with the program at path (absolute: "/usr/bin/node"),
+// for a plugin that is a script or bundle rather than a program. The artifact is still pinned
+// (WithChecksum) and sealed: the interpreter gets its sealed copy as descriptor 3 and the path
+// /proc/self/fd/3 as its one argument (elsewhere than Linux, the artifact's path). On Linux the
+// sandbox lets the plugin execute the interpreter and its ELF interpreter (the dynamic
+// loader) and nothing else; what the interpreter reads, its shared libraries among them, must
+// be in WithReadPaths. The interpreter itself is not pinned.
+func WithInterpreter(path string) Option { return func(c *config) { c.interpreter = path } }
 
 // WithReadPaths lets the plugin read the files beneath each path (on Linux, where Landlock
 // confines it to its data path otherwise; see docs/manifest.md).

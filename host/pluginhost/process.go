@@ -37,11 +37,15 @@ type process struct {
 // start execs the binary and completes go-plugin's handshake, mutual TLS and the gRPC
 // connection, and opens the Frames stream, all within the start timeout.
 func (t *transport) start(ctx context.Context) (*process, error) {
-	exe, release, err := sealedCopy(t.path, t.sum)
+	exe, sealed, release, err := sealedCopy(t.path, t.sum)
 	if err != nil {
 		return nil, fmt.Errorf("%w: plugin %q (%s): %w", ErrStart, t.cfg.name, t.path, err)
 	}
 	defer release() // once the process has started from it, or failed to
+	prog := program{exe: exe, args: []string{t.path}}
+	if t.cfg.interpreter != "" {
+		prog = interpreted(t.cfg.interpreter, t.path, sealed)
+	}
 	env := append(pluginEnv(), t.cfg.env...)
 	env = append(env, pluginbinding.LevelEnv+"="+t.logLevel())
 	var run atomic.Pointer[procRunner]
@@ -49,7 +53,7 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  pluginbinding.Handshake,
 		Plugins:          goplugin.PluginSet{pluginbinding.PluginName: &pluginbinding.GRPCPlugin{}},
-		RunnerFunc:       newRunner(exe, t.path, env, t.sandbox, run.Store),
+		RunnerFunc:       newRunner(prog, t.path, env, t.sandbox, run.Store),
 		SkipHostEnv:      true,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         !t.cfg.noMTLS,
@@ -110,6 +114,25 @@ func (t *transport) start(ctx context.Context) (*process, error) {
 		}()
 		return nil, fmt.Errorf("%w: plugin %q: %w", ErrStart, t.cfg.name, ctx.Err())
 	}
+}
+
+// program is what a plugin process executes: exe with args (argv[0] first), and the files it
+// inherits from descriptor 3 on.
+type program struct {
+	exe   string
+	args  []string
+	extra []*os.File
+}
+
+// interpreted is the program of an artifact run by an interpreter: the interpreter, given the
+// sealed copy of the artifact as descriptor 3 and its path /proc/self/fd/3 as its argument,
+// so that what it runs is what was hashed (with no sealed copy, elsewhere, the artifact's
+// path). argv[0] is the interpreter, as a shell would give it.
+func interpreted(interpreter, path string, sealed *os.File) program {
+	if sealed == nil {
+		return program{exe: interpreter, args: []string{interpreter, path}}
+	}
+	return program{exe: interpreter, args: []string{interpreter, "/proc/self/fd/3"}, extra: []*os.File{sealed}}
 }
 
 // abort ends a start that failed: the process first, since go-plugin's Kill tries a graceful

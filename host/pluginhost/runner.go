@@ -43,12 +43,13 @@ type procRunner struct {
 	runner.AddrTranslator
 }
 
-// newRunner returns go-plugin's RunnerFunc for a plugin binary: exe is what is executed (the
-// sealed copy), path the binary's name for messages and argv[0], env what the plugin gets
-// besides go-plugin's own variables. started receives the runner, so the caller learns the pid.
-func newRunner(exe, path string, env []string, sb *sandbox, started func(*procRunner)) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
+// newRunner returns go-plugin's RunnerFunc for a plugin: prog is what is executed (the sealed
+// copy, or an interpreter given it), path the binary's name for messages, env what the plugin
+// gets besides go-plugin's own variables. started receives the runner, so the caller learns
+// the pid.
+func newRunner(prog program, path string, env []string, sb *sandbox, started func(*procRunner)) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
 	return func(_ hclog.Logger, meta *exec.Cmd, socketDir string) (runner.Runner, error) {
-		cmd := &exec.Cmd{Path: exe, Args: []string{path}, SysProcAttr: sysProcAttr()}
+		cmd := &exec.Cmd{Path: prog.exe, Args: prog.args, ExtraFiles: prog.extra, SysProcAttr: sysProcAttr()}
 		// go-plugin's handshake variables and the socket directory come in meta.Env; the host's
 		// environment does not (SkipHostEnv).
 		cmd.Env = append(append([]string(nil), env...), meta.Env...)
@@ -160,7 +161,7 @@ func (r *procRunner) closePipes() {
 }
 
 func (r *procRunner) Stdout() io.ReadCloser           { return &lineSeen{r.stdout, &r.handshook} }
-func (r *procRunner) Stderr() io.ReadCloser           { return r.stderr }
+func (r *procRunner) Stderr() io.ReadCloser           { return newStderrGuard(r.stderr) }
 func (r *procRunner) Name() string                    { return r.name }
 func (r *procRunner) ID() string                      { return strconv.Itoa(r.PID()) }
 func (r *procRunner) Diagnose(context.Context) string { return "" }

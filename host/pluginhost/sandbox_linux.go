@@ -1,8 +1,12 @@
 package pluginhost
 
 import (
+	"debug/elf"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -18,7 +22,8 @@ import (
 //   - Landlock (a ruleset the process cannot drop or widen): the filesystem beneath the
 //     sandbox's read and write paths, its socket directory, /dev/null and /dev/urandom,
 //     nothing else (the plugin's own binary runs from a sealed memory file, which Landlock does
-//     not govern); TCP connect to the sandbox's ports and bind to none (kernel ABI 4); no
+//     not govern); execute on nothing but an interpreted plugin's interpreter and its dynamic
+//     loader (execPaths); TCP connect to the sandbox's ports and bind to none (kernel ABI 4); no
 //     signal to, and no abstract Unix socket of, a process outside the sandbox (ABI 6), so
 //     the plugin can neither kill nor reach its host.
 //
@@ -95,6 +100,7 @@ func (sb *sandbox) apply() error {
 		must   bool // a missing path is an error (listed), or skipped (derived)
 	}{
 		{sb.read, ll.AccessFSReadFile | ll.AccessFSReadDir, true},
+		{sb.exec, ll.AccessFSExecute | ll.AccessFSReadFile, true},
 		{sb.write, rw, false},
 		{[]string{sb.socketDir}, rw, true},
 		{[]string{"/dev/null"}, ll.AccessFSReadFile | ll.AccessFSWriteFile, false},
@@ -156,6 +162,39 @@ func addPath(rs int, path string, access uint64) error {
 		return fmt.Errorf("landlock rule for %s: %w", path, err)
 	}
 	return nil
+}
+
+// execPaths are the files an interpreted plugin must execute: the interpreter and, for a
+// dynamically linked one, the ELF interpreter its PT_INTERP names (the dynamic loader, which the
+// kernel opens for execution too), each with symbolic links resolved, since Landlock grants
+// the file a path leads to. The shared libraries the loader then maps are only read, so they
+// are the manifest's "read" paths: which ones it loads is the loader's decision at run time
+// (its cache, RUNPATH, dlopen), which the host cannot predict without being the loader.
+func execPaths(interpreter string) ([]string, error) {
+	f, err := elf.Open(interpreter)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not an ELF program (a script's own interpreter could not be executed in the sandbox): %w", interpreter, err)
+	}
+	defer f.Close()
+	paths := []string{interpreter}
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_INTERP {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(p.Open(), 4096))
+		if err != nil {
+			return nil, fmt.Errorf("%s: PT_INTERP: %w", interpreter, err)
+		}
+		paths = append(paths, strings.TrimRight(string(b), "\x00"))
+	}
+	for i, p := range paths {
+		r, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", interpreter, err)
+		}
+		paths[i] = r
+	}
+	return paths, nil
 }
 
 func isMainThread() bool { return unix.Gettid() == unix.Getpid() }

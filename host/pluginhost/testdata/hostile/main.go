@@ -54,7 +54,7 @@ import (
 func main() {
 	mode := os.Getenv("DOCKYARD_HOSTILE")
 	switch mode {
-	case "", "logs", "env", "spawn", "probe", "flood":
+	case "", "logs", "env", "spawn", "probe", "flood", "badlog":
 		pluginguest.Serve(func(_ context.Context, h abi.Hello) (pdk.Driver, error) {
 			if mode == "probe" {
 				probe(h.DSN)
@@ -75,6 +75,12 @@ func main() {
 			if mode == "flood" {
 				for i := range 5000 {
 					slog.Error("hostile flood", "n", i)
+				}
+			}
+			if mode == "badlog" { // JSON lines whose hclog members are not strings (stderrGuard)
+				// To descriptor 2 itself: go-plugin's Serve points os.Stderr at its stdio stream.
+				for _, l := range []string{`{"@message":1}`, `{"@level":null,"@message":"x"}`, `{"@timestamp":[1]}`} {
+					_, _ = syscall.Write(2, []byte(l+"\n"))
 				}
 			}
 			if mode == "logs" {
