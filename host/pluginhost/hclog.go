@@ -72,6 +72,12 @@ func slogLevel(l hclog.Level) slog.Level {
 }
 
 func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Info && msg == goPluginExited {
+		// go-plugin says so at Info on every clean stop, so an application's log would show a
+		// line per closed store; a plugin that dies is logged at Error by go-plugin, and at
+		// Warn by the transport, which restarts it.
+		level = hclog.Debug
+	}
 	if level == hclog.Off || level == hclog.NoLevel || !h.enabled(level) {
 		return
 	}
@@ -87,6 +93,9 @@ func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
 	}
 	h.l.Log(context.Background(), slogLevel(level), msg, args...)
 }
+
+// goPluginExited is go-plugin's message when a plugin process ends.
+const goPluginExited = "plugin process exited"
 
 func (h *hcLogger) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }
 func (h *hcLogger) Debug(msg string, args ...any) { h.Log(hclog.Debug, msg, args...) }
