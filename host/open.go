@@ -40,7 +40,15 @@ func (m *Manifest) Open(ctx context.Context, dsn string, opts ...Option) (store.
 	if err != nil {
 		return nil, m.openErr(err)
 	}
-	return pdk.NewStore(d, storeOptions(m)...), nil
+	return pdk.NewStore(d, storeOptions(ctx, m)...), nil
+}
+
+// OpenReadOnly is Open for a store that must exist, opened without creating or changing
+// anything (see store.OpenReadOnly): the guest opens its driver read-only (HELLO_READONLY),
+// the transport creates no data directory, Update fails with store.ErrReadOnly, and a missing
+// store is store.ErrNoStore. A driver built before ABI 1.2 cannot: store.ErrReadOnlyUnsupported.
+func (m *Manifest) OpenReadOnly(ctx context.Context, dsn string, opts ...Option) (store.Store, error) {
+	return m.Open(artifact.WithReadOnly(ctx), dsn, opts...)
 }
 
 // Prepared is a driver artifact made ready to open many stores on: its sha256 verified and,
@@ -59,7 +67,12 @@ func (p *Prepared) Open(ctx context.Context, dsn string) (store.Store, error) {
 	if err != nil {
 		return nil, p.Manifest.openErr(err)
 	}
-	return pdk.NewStore(d, storeOptions(p.Manifest)...), nil
+	return pdk.NewStore(d, storeOptions(ctx, p.Manifest)...), nil
+}
+
+// OpenReadOnly opens a store on the prepared artifact read-only, as Manifest.OpenReadOnly does.
+func (p *Prepared) OpenReadOnly(ctx context.Context, dsn string) (store.Store, error) {
+	return p.Open(artifact.WithReadOnly(ctx), dsn)
 }
 
 // Close releases the compiled module, if any.
@@ -195,11 +208,16 @@ func (m *Manifest) openErr(err error) error {
 	return fmt.Errorf("host: open driver %q (manifest %s): %w", m.Name, m.Path, err)
 }
 
-// storeOptions are the adapter's options a manifest sets: the bounds of a scan.
-func storeOptions(m *Manifest) []pdk.Option {
+// storeOptions are the adapter's options a manifest sets, the bounds of a scan, and read-only
+// for a read-only open (artifact.ReadOnly).
+func storeOptions(ctx context.Context, m *Manifest) []pdk.Option {
 	sb := m.Sandbox
-	return []pdk.Option{pdk.WithMaxScanEntries(int(sb.MaxScanEntries)), pdk.WithMaxScanBytes(int(sb.MaxScanBytes)),
+	opts := []pdk.Option{pdk.WithMaxScanEntries(int(sb.MaxScanEntries)), pdk.WithMaxScanBytes(int(sb.MaxScanBytes)),
 		pdk.WithScanTimeout(sb.ScanTimeout)} // zero: the default
+	if artifact.ReadOnly(ctx) {
+		opts = append(opts, pdk.WithReadOnly())
+	}
+	return opts
 }
 
 // verifySum refuses a sum other than the one m pins, showing both.

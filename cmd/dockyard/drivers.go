@@ -132,7 +132,7 @@ func (a *app) describeDriver(ctx context.Context, name string, given map[string]
 	d.DSNForm, d.Declared = string(t.form), t.declared
 	var info pdk.Info
 	if dsn, ok := given[name]; ok {
-		info, err = probeDSN(ctx, t, dsn)
+		info, err = a.probeDSN(ctx, t, dsn)
 	} else if t.form == dsnServer {
 		d.Note = fmt.Sprintf("capabilities not shown: the driver needs a server; give --dsn %s=DSN", name)
 		return d
@@ -161,9 +161,10 @@ func splitProbeDSN(s string) (name, dsn string, err error) {
 	return name, dsn, nil
 }
 
-// probeDSN opens a store of t on dsn and returns what its driver declares.
-func probeDSN(ctx context.Context, t *target, dsn string) (pdk.Info, error) {
-	s, err := t.open(ctx, dsn)
+// probeDSN opens a store of t on dsn, read-only (a listing creates no store: no PostgreSQL
+// table, no sqlite file), and returns what its driver declares.
+func (a *app) probeDSN(ctx context.Context, t *target, dsn string) (pdk.Info, error) {
+	s, err := a.openWith(ctx, t, dsn, true)
 	if err != nil {
 		return pdk.Info{}, fmt.Errorf("probe %s: open: %w", t.Name, err)
 	}

@@ -49,8 +49,14 @@ func TestEtcd(t *testing.T) {
 	dsn := etcdtest.DSN(t)
 	prefix := etcdPrefix(t, dsn)
 
-	// drivers shows the capabilities when given a cluster.
+	// drivers opens read-only: without a store at the prefix it shows no capabilities and
+	// writes no key; with one, it shows them.
 	r := mustRun(t, exitOK, "", "drivers", "--json", "--dsn", "etcd="+dsn+"/probe")
+	if !strings.Contains(r.stdout, "no store there") {
+		t.Errorf("drivers --dsn etcd=... without a store does not say so:\n%s", r.stdout)
+	}
+	mustRun(t, exitOK, "", "put", "--store", "etcd:"+dsn+"/probe", "ns", "k", "v")
+	r = mustRun(t, exitOK, "", "drivers", "--json", "--dsn", "etcd="+dsn+"/probe")
 	var ds driversJSON
 	decodeJSON(t, r.stdout, &ds)
 	found := false

@@ -96,18 +96,24 @@ func (a *app) prepareOnce(t *target, prepare func(context.Context) (*host.Prepar
 		mu sync.Mutex
 		p  *host.Prepared
 	)
-	t.open = func(ctx context.Context, dsn string) (store.Store, error) {
-		mu.Lock()
-		defer mu.Unlock() // stores open one at a time: opening is quick, the prepare is not
-		if p == nil {
-			var err error
-			if p, err = prepare(ctx); err != nil {
-				return nil, err
+	opener := func(readOnly bool) func(ctx context.Context, dsn string) (store.Store, error) {
+		return func(ctx context.Context, dsn string) (store.Store, error) {
+			mu.Lock()
+			defer mu.Unlock() // stores open one at a time: opening is quick, the prepare is not
+			if p == nil {
+				var err error
+				if p, err = prepare(ctx); err != nil {
+					return nil, err
+				}
+				t.release = p.Close
 			}
-			t.release = p.Close
+			if readOnly {
+				return p.OpenReadOnly(ctx, dsn)
+			}
+			return p.Open(ctx, dsn)
 		}
-		return p.Open(ctx, dsn)
 	}
+	t.open, t.openRO = opener(false), opener(true)
 }
 
 // artifactTarget is a bare artifact: a WebAssembly module (wasm transport) or an executable

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dockyard/dockyard/internal/pgtest"
@@ -12,8 +13,38 @@ import (
 func TestPostgres(t *testing.T) {
 	dsn := pgtest.DSN(t)
 
-	// drivers shows the capabilities when given a server.
+	// drivers opens read-only: on a database without a store it creates no table, and says
+	// there is none.
 	r := mustRun(t, exitOK, "", "drivers", "--json", "--dsn", "postgres="+dsn)
+	var none driversJSON
+	decodeJSON(t, r.stdout, &none)
+	for _, d := range none.Drivers {
+		if d.Name == "postgres" && (d.Caps != nil || !strings.Contains(d.Note, "no store there")) {
+			t.Errorf("drivers --dsn postgres=... without a store: %+v (%+v), want no capabilities and a note", d, d.Caps)
+		}
+	}
+	tables := func() (n int) {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := tables(); n != 0 {
+		t.Fatalf("drivers --dsn created %d tables", n)
+	}
+	mustRun(t, exitFailed, "", "get", "--store", "postgres:"+dsn, "ns", "k")
+	if n := tables(); n != 0 {
+		t.Fatalf("get on a database without a store created %d tables", n)
+	}
+
+	// With a store there, drivers shows the capabilities.
+	mustRun(t, exitOK, "", "put", "--store", "postgres:"+dsn, "ns", "k", "v")
+	r = mustRun(t, exitOK, "", "drivers", "--json", "--dsn", "postgres="+dsn)
 	var ds driversJSON
 	decodeJSON(t, r.stdout, &ds)
 	for _, d := range ds.Drivers {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,8 +32,11 @@ type target struct {
 	form      dsnForm
 	declared  bool // form is the driver's own declaration, not a guess (see formOf)
 
-	open    func(ctx context.Context, dsn string) (store.Store, error)
-	release func() // frees what open shares between stores (a compiled module); may be nil
+	open func(ctx context.Context, dsn string) (store.Store, error)
+	// openRO opens as store.OpenReadOnly does: never creating a store.
+	openRO func(ctx context.Context, dsn string) (store.Store, error)
+	// release frees what open shares between stores (a compiled module); may be nil.
+	release func()
 }
 
 // Close releases what the target holds.
@@ -100,6 +104,7 @@ func (a *app) resolve(ctx context.Context, spec string) (*target, error) {
 	}
 	t.form, t.declared = formOf(t.Name, t.Transport, declared)
 	t.open = func(ctx context.Context, dsn string) (store.Store, error) { return store.Open(ctx, spec, dsn) }
+	t.openRO = func(ctx context.Context, dsn string) (store.Store, error) { return store.OpenReadOnly(ctx, spec, dsn) }
 	return t, nil
 }
 
@@ -108,9 +113,11 @@ func (a *app) openStore(ctx context.Context, driver, dsn string) (store.Store, *
 	return a.openTarget(ctx, driver, dsn, false)
 }
 
-// openExisting is openStore for the commands that only read: a store kept in a file or a
-// directory must exist already. Opening a sqlite file or a buntdb directory creates it, so a
-// mistyped DSN would otherwise leave an empty store behind and print nothing found.
+// openExisting is openStore for the commands that only read: the store is opened read-only
+// (store.OpenReadOnly), so that a mistyped DSN is an error (store.ErrNoStore) instead of a new,
+// empty store (a sqlite file, a buntdb directory, a PostgreSQL table) and nothing found. A
+// driver that cannot open read-only (an artifact built before ABI 1.2) is opened as before,
+// after checking that a store kept in a file or a directory exists.
 func (a *app) openExisting(ctx context.Context, driver, dsn string) (store.Store, *target, error) {
 	return a.openTarget(ctx, driver, dsn, true)
 }
@@ -129,12 +136,26 @@ func (a *app) openTarget(ctx context.Context, driver, dsn string, mustExist bool
 			return nil, nil, err
 		}
 	}
-	s, err := t.open(ctx, dsn)
+	s, err := a.openWith(ctx, t, dsn, mustExist)
 	if err != nil {
 		t.Close()
 		return nil, nil, fmt.Errorf("open %s store %q: %w", t.Name, pdk.RedactDSN(dsn), err)
 	}
 	return s, t, nil
+}
+
+// openWith opens a store of t on dsn, read-only if readOnly (falling back to a plain open for
+// a driver that cannot, logged).
+func (a *app) openWith(ctx context.Context, t *target, dsn string, readOnly bool) (store.Store, error) {
+	if !readOnly || t.openRO == nil {
+		return t.open(ctx, dsn)
+	}
+	s, err := t.openRO(ctx, dsn)
+	if errors.Is(err, store.ErrReadOnlyUnsupported) {
+		a.logger.Debug("driver cannot open read-only; opening it read-write", "driver", t.Name, "err", err)
+		return t.open(ctx, dsn)
+	}
+	return s, err
 }
 
 // probe opens a store of t on a new DSN and returns what its driver declares.

@@ -6,7 +6,9 @@
 // writer and always see one consistent snapshot; an Update works on its own clone and
 // publishes it on commit by swapping one pointer. Rollback simply drops the clone.
 //
-// The driver is not durable: everything is gone when the store is closed.
+// The driver is not durable: everything is gone when the store is closed. A read-only open
+// (store.OpenReadOnly) is a new, empty store that refuses writes: it creates nothing anywhere,
+// so it is no error.
 //
 // # DSN
 //
@@ -38,8 +40,9 @@ func init() {
 	pdk.DeclareDSN(Name, pdk.DSNEmpty)
 	store.Register(Name, func(ctx context.Context, dsn string) (store.Store, error) {
 		if store.ReadOnlyOpen(ctx) {
-			// Every open makes a new, empty store: there is never one to read.
-			return nil, fmt.Errorf("inmem: %w: an in-memory store exists only while it is open, so a read-only open has nothing to read", store.ErrNoStore)
+			// Every open makes a new, empty store, which creates nothing anywhere: read-only,
+			// it is an empty store that refuses writes.
+			return pdk.NewStore(NewDriver(), pdk.WithReadOnly()), nil
 		}
 		return Open(), nil
 	})

@@ -19,13 +19,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestReadOnlyOpen: an in-memory store never exists before its open, so a read-only open is
-// ErrNoStore, not an empty store that would look like a store with nothing in it.
+// TestReadOnlyOpen: a read-only open of inmem is an empty store that refuses writes (a new
+// in-memory store creates nothing anywhere, so there is nothing to refuse to create).
 func TestReadOnlyOpen(t *testing.T) {
-	if s, err := store.OpenReadOnly(context.Background(), "inmem", ""); !errors.Is(err, store.ErrNoStore) {
-		if err == nil {
-			s.Close()
-		}
-		t.Fatalf("OpenReadOnly(inmem) = %v, want ErrNoStore", err)
+	ctx := context.Background()
+	s, err := store.OpenReadOnly(ctx, "inmem", "")
+	if err != nil {
+		t.Fatalf("OpenReadOnly(inmem): %v", err)
+	}
+	defer s.Close()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("ns", "k", nil) }); !errors.Is(err, store.ErrReadOnly) {
+		t.Errorf("Update = %v, want ErrReadOnly", err)
+	}
+	if err := s.View(ctx, func(tx store.Tx) error { _, err := tx.Get("ns", "k"); return err }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get = %v, want ErrNotFound", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dockyard/dockyard/host/artifact"
 	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
@@ -24,6 +25,9 @@ func Open(ctx context.Context, path, dsn string, opts ...Option) (store.Store, e
 	d, err := NewDriver(ctx, path, dsn, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if artifact.ReadOnly(ctx) {
+		return pdk.NewStore(d, pdk.WithReadOnly()), nil
 	}
 	return pdk.NewStore(d), nil
 }
@@ -53,7 +57,8 @@ func NewDriver(ctx context.Context, path, dsn string, opts ...Option) (pdk.Drive
 	if cfg.acceptLoss {
 		copts = append(copts, abi.WithAcceptLoss())
 	}
-	client, err := abi.NewClient(sctx, t, abi.Hello{DSN: dsn, Options: cfg.driverOpts}, copts...)
+	hello := abi.Hello{DSN: dsn, Options: cfg.driverOpts, ReadOnly: artifact.ReadOnly(ctx)}
+	client, err := abi.NewClient(sctx, t, hello, copts...)
 	if err != nil {
 		_ = t.close()
 		switch {

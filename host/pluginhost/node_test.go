@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockyard/dockyard/host/artifact"
 	"github.com/dockyard/dockyard/internal/artifactbuild"
 	"github.com/dockyard/dockyard/internal/testenv"
 	"github.com/dockyard/dockyard/store"
@@ -112,4 +113,24 @@ func TestInterpreterRefused(t *testing.T) {
 			t.Errorf("interpreter %q: %v", interp, err)
 		}
 	}
+}
+
+// TestNodePluginReadOnly: the Node.js plugin speaks ABI 1.1, so a read-only open of it is
+// refused as one the driver cannot make (it answers HELLO_READONLY with BAD_FRAME, having
+// opened nothing), and the refusal does not break the plugin for an ordinary open after it.
+func TestNodePluginReadOnly(t *testing.T) {
+	node, bundle := nodeBundle(t)
+	ctx := context.Background()
+	opts := []Option{WithInterpreter(node), WithReadPaths(nodeReads()...), WithEnv(nodeOptions)}
+	if s, err := Open(artifact.WithReadOnly(ctx), bundle, "", opts...); !errors.Is(err, store.ErrReadOnlyUnsupported) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("read-only Open of a 1.1 plugin = %v, want ErrReadOnlyUnsupported", err)
+	}
+	s, err := Open(ctx, bundle, "", opts...)
+	if err != nil {
+		t.Fatalf("Open after the refused read-only open: %v", err)
+	}
+	s.Close()
 }

@@ -23,7 +23,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer m.Close(context.Background())
-			tr, err := newTransport(m, "")
+			tr, err := newTransport(m, "", false)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -44,7 +44,7 @@ func compileGen(t *testing.T, g genModule, opts ...Option) (*Module, *logRecorde
 
 func newTestTransport(t *testing.T, m *Module, dsn string) *transport {
 	t.Helper()
-	tr, err := newTransport(m, dsn)
+	tr, err := newTransport(m, dsn, false)
 	if err != nil {
 		t.Fatalf("newTransport: %v", err)
 	}

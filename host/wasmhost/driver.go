@@ -7,6 +7,7 @@ import (
 	"github.com/dockyard/dockyard/internal/wasmbinding"
 	"sync"
 
+	"github.com/dockyard/dockyard/host/artifact"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
@@ -23,11 +24,12 @@ type driver struct {
 }
 
 func (m *Module) newDriver(ctx context.Context, dsn string, owned bool) (pdk.Driver, error) {
-	t, err := newTransport(m, dsn)
+	readOnly := artifact.ReadOnly(ctx)
+	t, err := newTransport(m, dsn, readOnly)
 	if err != nil {
 		return nil, err
 	}
-	hello := abi.Hello{Major: abi.Major, Minor: abi.Minor, Options: m.cfg.driverOpts}
+	hello := abi.Hello{Major: abi.Major, Minor: abi.Minor, Options: m.cfg.driverOpts, ReadOnly: readOnly}
 	if t.root != nil {
 		hello.DSN = wasmbinding.DataDir
 	}

@@ -121,7 +121,7 @@ func freezeChild(scenario string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	tr, err := newTransport(m, "")
+	tr, err := newTransport(m, "", false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

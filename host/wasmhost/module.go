@@ -15,6 +15,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/dockyard/dockyard/host/artifact"
 	"github.com/dockyard/dockyard/internal/regfile"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
@@ -220,6 +221,9 @@ func (m *Module) Open(ctx context.Context, dsn string) (store.Store, error) {
 	d, err := m.NewDriver(ctx, dsn)
 	if err != nil {
 		return nil, err
+	}
+	if artifact.ReadOnly(ctx) {
+		return pdk.NewStore(d, pdk.WithReadOnly()), nil
 	}
 	return pdk.NewStore(d), nil
 }

@@ -22,7 +22,7 @@ func TestDSNThroughSymlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dsn := range []string{link, filepath.Join(link, "sub")} {
-		tr, err := newTransport(m, dsn)
+		tr, err := newTransport(m, dsn, false)
 		if err == nil {
 			tr.close()
 			t.Fatalf("newTransport(%s) mounted a path through a symbolic link", dsn)

@@ -24,6 +24,8 @@ type transport struct {
 	root  *os.Root // the data directory, nil for none
 	lock  *dirLock
 	quota *rootfs.Quota // of the data directory, nil for none
+	// readOnly: the store was opened read-only (the directory must exist; nothing creates it).
+	readOnly bool
 
 	stdout, stderr *lineWriter
 
@@ -35,7 +37,7 @@ type transport struct {
 	bufferCalls uint64 // calls of dockyard_buffer, for tests
 }
 
-func newTransport(m *Module, dsn string) (_ *transport, err error) {
+func newTransport(m *Module, dsn string, readOnly bool) (_ *transport, err error) {
 	t := &transport{
 		m:      m,
 		name:   m.cfg.name,
@@ -51,7 +53,12 @@ func newTransport(m *Module, dsn string) (_ *transport, err error) {
 	if err := noSymlinks(t.dir); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(t.dir, 0o750); err != nil {
+	t.readOnly = readOnly
+	if readOnly {
+		if fi, err := os.Stat(t.dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("wasmhost: data directory %s: %w: no such directory (a read-only open creates nothing)", t.dir, store.ErrNoStore)
+		}
+	} else if err := os.MkdirAll(t.dir, 0o750); err != nil {
 		return nil, fmt.Errorf("wasmhost: create data directory: %w", err)
 	}
 	if t.lock, err = lockDir(t.dir); err != nil {

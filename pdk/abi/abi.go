@@ -31,10 +31,11 @@ import (
 
 // The ABI version this package speaks. A peer with another major is refused; minors are
 // compatible both ways (a newer peer only adds what an older one may ignore, and uses an
-// addition only with a peer whose minor has it). Minor 1 added the status CommitUnknown.
+// addition only with a peer whose minor has it). Minor 1 added the status CommitUnknown;
+// minor 2 the operation HelloReadOnly and the status NoStore.
 const (
 	Major = 1
-	Minor = 1
+	Minor = 2
 )
 
 // Frame magics: the first four bytes of every frame.
@@ -61,6 +62,11 @@ const (
 	OpRollback Op = 8  // tx u32
 	OpPing     Op = 9  // -
 	OpClose    Op = 10 // - : close the driver; the session ends
+	// OpHelloReadOnly is HELLO opening the session read-only (ABI 1.2): same fields and
+	// answer; the driver creates and changes nothing, a missing store is NoStore, and a
+	// writable BEGIN is ReadOnly. A 1.0 or 1.1 guest answers it BAD_FRAME (an unknown op code),
+	// having opened nothing.
+	OpHelloReadOnly Op = 11
 )
 
 // String returns the op's name as docs/abi.md spells it, e.g. "GET".
@@ -73,7 +79,7 @@ func (o Op) String() string {
 
 var opNames = [...]string{OpHello: "HELLO", OpBegin: "BEGIN", OpGet: "GET", OpPut: "PUT",
 	OpDelete: "DELETE", OpScan: "SCAN", OpCommit: "COMMIT", OpRollback: "ROLLBACK",
-	OpPing: "PING", OpClose: "CLOSE"}
+	OpPing: "PING", OpClose: "CLOSE", OpHelloReadOnly: "HELLO_READONLY"}
 
 // Status is the outcome of one operation. Codes 1-11 map one to one onto the store package's
 // sentinel errors; the others are the ABI's own. Every status but OK and NotFound is a failure
@@ -94,6 +100,7 @@ const (
 	InvalidKey          Status = 9  // store.ErrInvalidKey
 	TooLarge            Status = 10 // store.ErrTooLarge
 	CommitUnknown       Status = 11 // store.ErrCommitUnknown; ABI 1.1 (a 1.0 peer gets Failed)
+	NoStore             Status = 12 // store.ErrNoStore; ABI 1.2 (an older peer gets Failed)
 	Failed              Status = 32 // any other driver error; the message says what
 	BadFrame            Status = 33 // the request frame or an operation in it is malformed
 	Incompatible        Status = 34 // the request's ABI major is not the guest's
@@ -114,6 +121,7 @@ var sentinels = map[Status]error{
 	InvalidKey:          store.ErrInvalidKey,
 	TooLarge:            store.ErrTooLarge,
 	CommitUnknown:       store.ErrCommitUnknown,
+	NoStore:             store.ErrNoStore,
 }
 
 // ErrProtocol is wrapped by every error that reports a peer breaking the ABI: a malformed
@@ -126,7 +134,7 @@ var ErrIncompatible = errors.New("abi: incompatible ABI version")
 // statusOrder fixes the order in which StatusOf tries the sentinels, so an error wrapping
 // several of them (errors.Join) always gets the same status: the lowest code wins.
 var statusOrder = [...]Status{NotFound, UnknownDriver, Closed, MigrationOutOfOrder, ReadOnly,
-	DuplicateDriver, DuplicateMigration, TxDone, InvalidKey, TooLarge, CommitUnknown}
+	DuplicateDriver, DuplicateMigration, TxDone, InvalidKey, TooLarge, CommitUnknown, NoStore}
 
 // StatusOf returns the status for err: OK for nil, the sentinel's status for an error that
 // wraps a store sentinel (the lowest code if it wraps several), Failed otherwise. It answers
@@ -202,15 +210,18 @@ func (s Status) String() string {
 var statusNames = [...]string{OK: "OK", NotFound: "NOT_FOUND", UnknownDriver: "UNKNOWN_DRIVER",
 	Closed: "CLOSED", MigrationOutOfOrder: "MIGRATION_OUT_OF_ORDER", ReadOnly: "READ_ONLY",
 	DuplicateDriver: "DUPLICATE_DRIVER", DuplicateMigration: "DUPLICATE_MIGRATION",
-	TxDone: "TX_DONE", InvalidKey: "INVALID_KEY", TooLarge: "TOO_LARGE", CommitUnknown: "COMMIT_UNKNOWN",
+	TxDone: "TX_DONE", InvalidKey: "INVALID_KEY", TooLarge: "TOO_LARGE", CommitUnknown: "COMMIT_UNKNOWN", NoStore: "NO_STORE",
 	Failed:   "FAILED",
 	BadFrame: "BAD_FRAME", Incompatible: "INCOMPATIBLE", UnknownTx: "UNKNOWN_TX",
 	NotOpen: "NOT_OPEN"}
 
 // knownIn reports whether s is a status code of ABI 1.minor.
 func (s Status) knownIn(minor uint16) bool {
-	if s == CommitUnknown {
+	switch s {
+	case CommitUnknown:
 		return minor >= 1
+	case NoStore:
+		return minor >= 2
 	}
 	return int(s) < len(statusNames) && statusNames[s] != ""
 }
@@ -223,6 +234,11 @@ type Hello struct {
 	DSN string
 	// Options are free-form driver options (the manifest's), JSON by convention.
 	Options []byte
+	// ReadOnly opens the session read-only (HELLO_READONLY, ABI 1.2, for store.OpenReadOnly):
+	// the Opener must open the driver without creating or changing anything, failing with an
+	// error wrapping store.ErrNoStore when there is no store; the Dispatcher refuses writable
+	// BEGINs of the session itself.
+	ReadOnly bool
 }
 
 // HelloReply is the guest's answer to HELLO: its ABI version and its driver's description.

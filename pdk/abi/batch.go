@@ -134,7 +134,7 @@ func (c *Client) build(t *clientTxn, fin *final, check bool) (batch, error) {
 	e.AppendHeader(RequestMagic, Major, Minor, 0)
 	if c.needHello {
 		e.AppendHello(c.hello)
-		b.ops = append(b.ops, OpHello)
+		b.ops = append(b.ops, c.hello.op())
 		b.hello = true
 	}
 	b.rbs, b.rbStart = c.rbs, len(b.ops)
@@ -185,6 +185,10 @@ func (c *Client) apply(t *clientTxn, fin *final, b *batch, r *response) (retry b
 			c.requeue(b.rbs)
 			if b.beginAt >= 0 {
 				t.begun = false
+			}
+			if c.hello.ReadOnly && r.status == BadFrame {
+				// A guest before ABI 1.2 knows no HELLO_READONLY, and refused the frame whole.
+				return false, fmt.Errorf("%w: the guest does not know HELLO_READONLY (ABI 1.2): %w", store.ErrReadOnlyUnsupported, ferr)
 			}
 			return false, fmt.Errorf("abi: opening the guest session: %w", ferr)
 		}

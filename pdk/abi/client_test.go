@@ -261,8 +261,8 @@ func TestVersionMismatchHostSide(t *testing.T) {
 		want  string
 	}{
 		{"INCOMPATIBLE from a newer guest", foreign(2, incompatible), "host speaks ABI 1.0, guest speaks ABI 2.4"},
-		{"garbage in another major", foreign(2, ok, ok), "guest answered in ABI 2.4, host speaks ABI 1.1"},
-		{"HELLO answered with another major", resp(1, helloOK(HelloReply{Major: 0, Minor: 7})), "guest speaks ABI 0.7, host speaks ABI 1.1"},
+		{"garbage in another major", foreign(2, ok, ok), "guest answered in ABI 2.4, host speaks ABI 1.2"},
+		{"HELLO answered with another major", resp(1, helloOK(HelloReply{Major: 0, Minor: 7})), "guest speaks ABI 0.7, host speaks ABI 1.2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewClient(context.Background(), rtFunc(func(context.Context, []byte) ([]byte, error) { return tc.reply, nil }), Hello{})

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/dockyard/dockyard/pdk"
+	"github.com/dockyard/dockyard/store"
 )
 
 // Opener opens the guest's driver when the host says HELLO.
@@ -42,6 +43,8 @@ type Dispatcher struct {
 	mu  sync.Mutex
 	drv pdk.Driver // nil when no session is open
 	txs txTable
+	// readOnly: the session was opened by HELLO_READONLY, so writable BEGINs are refused.
+	readOnly bool
 	// hostMinor is the ABI minor of the request being handled (its header's): a result uses
 	// only the statuses that minor has.
 	hostMinor uint16
@@ -190,7 +193,7 @@ func (d *Dispatcher) appendError(e *Encoder, op Op, err error) Status {
 
 // exec runs one operation and appends its result.
 func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) Status {
-	if r.op == OpHello {
+	if r.op == OpHello || r.op == OpHelloReadOnly {
 		return d.hello(ctx, r, e)
 	}
 	if d.drv == nil {
@@ -200,6 +203,9 @@ func (d *Dispatcher) exec(ctx context.Context, r *request, e *Encoder) Status {
 	case OpBegin:
 		if _, open := d.txs.get(r.tx); open {
 			return appendFailure(e, BadFrame, fmt.Sprintf("op %d (BEGIN) at offset %d: transaction %d is already open", r.index, r.offset, r.tx))
+		}
+		if r.writable && d.readOnly { // whatever the driver would do: the session was opened read-only
+			return d.appendErr(e, r.op, fmt.Errorf("%w: the session was opened read-only (HELLO_READONLY)", store.ErrReadOnly))
 		}
 		tx, err := d.drv.Begin(ctx, r.writable)
 		if err == nil && tx == nil {
@@ -311,7 +317,9 @@ func (d *Dispatcher) hello(ctx context.Context, r *request, e *Encoder) Status {
 	if d.open == nil {
 		return appendFailure(e, Failed, "the guest has no driver to open (nil Opener)")
 	}
-	drv, err := d.open(ctx, Hello{Major: r.major, Minor: r.minor, DSN: string(r.dsn), Options: slices.Clone(r.options)})
+	d.readOnly = r.op == OpHelloReadOnly
+	drv, err := d.open(ctx, Hello{Major: r.major, Minor: r.minor, DSN: string(r.dsn), Options: slices.Clone(r.options),
+		ReadOnly: d.readOnly})
 	if err == nil && drv == nil {
 		err = errors.New("the guest's Opener returned no driver and no error")
 	}
@@ -402,7 +410,7 @@ func (d *Dispatcher) closeSession() error {
 // session open.
 func (d *Dispatcher) afterPanic(r *request) {
 	switch r.op {
-	case OpHello, OpClose:
+	case OpHello, OpHelloReadOnly, OpClose:
 		if d.drv != nil {
 			_ = d.closeSession()
 		}

@@ -5,9 +5,9 @@ import (
 )
 
 // AppendHello appends a HELLO operation carrying h as it is (NewClient fills in Major and
-// Minor; a test may send others).
+// Minor; a test may send others), or HELLO_READONLY for h.ReadOnly.
 func (e *Encoder) AppendHello(h Hello) {
-	e.AppendU8(uint8(OpHello))
+	e.AppendU8(uint8(h.op()))
 	e.AppendU16(h.Major)
 	e.AppendU16(h.Minor)
 	e.AppendString(h.DSN)
@@ -98,7 +98,7 @@ func decodeOp(d *Decoder, r *request) error {
 	r.offset = d.Offset()
 	r.op = Op(d.U8("op code"))
 	switch r.op {
-	case OpHello:
+	case OpHello, OpHelloReadOnly:
 		r.major = d.U16("major")
 		r.minor = d.U16("minor")
 		r.dsn = d.Bytes("dsn")
@@ -181,4 +181,12 @@ func checkRequest(d *Decoder, count uint32) error {
 		return &DecodeError{Offset: d.Offset(), Msg: fmt.Sprintf("%d trailing bytes after the last of %d operations", d.Len(), count)}
 	}
 	return nil
+}
+
+// op is the op code of the HELLO that sends h.
+func (h Hello) op() Op {
+	if h.ReadOnly {
+		return OpHelloReadOnly
+	}
+	return OpHello
 }

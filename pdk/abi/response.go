@@ -109,7 +109,7 @@ func decodeResult(d *Decoder, r *response, op Op, st Status, minor uint16, lim *
 			return &DecodeError{Offset: at + 1, Msg: fmt.Sprintf("%s message of %d bytes exceeds the %d-byte limit", st, len(msg), MaxMessage)}
 		}
 		r.msg = string(msg)
-	case op == OpHello:
+	case op == OpHello, op == OpHelloReadOnly:
 		r.info = decodeInfo(d)
 	case op == OpGet:
 		r.value = d.Bytes("value")

@@ -41,5 +41,6 @@ func open(_ context.Context, h abi.Hello) (pdk.Driver, error) {
 	if err := pdk.DecodeOptions(h.Options, &o); err != nil {
 		return nil, fmt.Errorf("buntdb: %w", err)
 	}
+	o.ReadOnly = h.ReadOnly // HELLO_READONLY: store.OpenReadOnly on the host
 	return buntdb.NewDriver(h.DSN, buntdb.WithOptions(o))
 }

@@ -37,6 +37,7 @@ func open(ctx context.Context, h abi.Hello) (pdk.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.ReadOnly = h.ReadOnly // HELLO_READONLY: store.OpenReadOnly on the host
 	return etcd.NewDriver(ctx, h.DSN, etcd.WithOptions(o))
 }
 

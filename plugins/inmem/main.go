@@ -21,7 +21,8 @@ import (
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
-// open opens a new, empty in-memory driver for each session.
+// open opens a new, empty in-memory driver for each session, read-only sessions too: such a
+// store creates nothing anywhere (the dispatcher refuses a read-only session's writes).
 func open(context.Context, abi.Hello) (pdk.Driver, error) {
 	return inmem.NewDriver(), nil
 }

@@ -34,6 +34,7 @@ func open(ctx context.Context, h abi.Hello) (pdk.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.ReadOnly = h.ReadOnly // HELLO_READONLY: store.OpenReadOnly on the host
 	return sqlite.NewDriver(ctx, h.DSN, sqlite.WithOptions(o))
 }
 
