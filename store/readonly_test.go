@@ -3,10 +3,15 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dockyard/dockyard/store"
 )
+
+// roRun numbers the runs of TestOpenReadOnly.
+var roRun atomic.Int32
 
 // closeCounter is a Store that counts its Close calls; nothing else is called.
 type closeCounter struct {
@@ -22,17 +27,19 @@ func TestOpenReadOnly(t *testing.T) {
 	ctx := context.Background()
 	var asked []bool
 	aware := &closeCounter{}
-	store.Register("test-ro-aware", func(ctx context.Context, _ string) (store.Store, error) {
+	n := roRun.Add(1) // a name per run: the registry keeps them (go test -count=N)
+	awareName, unawareName := fmt.Sprintf("test-ro-aware-%d", n), fmt.Sprintf("test-ro-unaware-%d", n)
+	store.Register(awareName, func(ctx context.Context, _ string) (store.Store, error) {
 		asked = append(asked, store.ReadOnlyOpen(ctx))
 		return aware, nil
 	})
 	unaware := &closeCounter{}
-	store.Register("test-ro-unaware", func(context.Context, string) (store.Store, error) { return unaware, nil })
+	store.Register(unawareName, func(context.Context, string) (store.Store, error) { return unaware, nil })
 
-	if s, err := store.Open(ctx, "test-ro-aware", ""); err != nil || s != aware {
+	if s, err := store.Open(ctx, awareName, ""); err != nil || s != aware {
 		t.Fatalf("Open = %v, %v", s, err)
 	}
-	if s, err := store.OpenDSNReadOnly(ctx, "test-ro-aware:x"); err != nil || s != aware {
+	if s, err := store.OpenDSNReadOnly(ctx, awareName+":x"); err != nil || s != aware {
 		t.Fatalf("OpenDSNReadOnly = %v, %v", s, err)
 	}
 	if len(asked) != 2 || asked[0] || !asked[1] {
@@ -42,7 +49,7 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Errorf("the aware driver's store was closed")
 	}
 
-	_, err := store.OpenReadOnly(ctx, "test-ro-unaware", "")
+	_, err := store.OpenReadOnly(ctx, unawareName, "")
 	if !errors.Is(err, store.ErrReadOnlyUnsupported) {
 		t.Fatalf("OpenReadOnly of a driver that never asks = %v, want ErrReadOnlyUnsupported", err)
 	}
