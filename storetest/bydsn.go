@@ -9,11 +9,11 @@ import (
 )
 
 // ByDSN returns the Harness of a driver whose stores are named by a DSN (or by any string: a
-// table, a key prefix): Open opens a store at a fresh DSN that dsn makes for the case, and, when caps declares Durable, Reopen opens again
-// the DSN the closed store was opened at. Without it every durable driver's harness keeps the
-// same map from each store it opened to its DSN, under a lock, for Reopen; this is that map,
-// once. A store is remembered until its case ends. A Reopen of a store the harness did not open
-// is an error.
+// table, a key prefix): Open opens a store at a fresh DSN that dsn makes for the case, and,
+// when caps declares Durable, Reopen opens again the DSN the closed store was opened at.
+// Without it every durable driver's harness keeps the same map from each store it opened to
+// its DSN, under a lock, for Reopen; this is that map, once. A store is remembered until its
+// case ends. A Reopen of a store the harness did not open is an error.
 //
 // The stores open returns must be comparable (a pointer, as every pdk.NewStore store is): they
 // are the map's keys.

@@ -2,7 +2,6 @@ package buntdb_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/dockyard/dockyard/drivers/buntdb"
@@ -10,61 +9,22 @@ import (
 	"github.com/dockyard/dockyard/storetest"
 )
 
-// dirs remembers the data directory of each store the harness opened, for Reopen.
-type dirs struct {
-	mu sync.Mutex
-	m  map[store.Store]string
-}
+// caps is what the driver declares: durable, readers wait for the writer.
+var caps = storetest.Capabilities{Durable: true, ConcurrentReaders: false}
 
-func (d *dirs) open(ctx context.Context, dir string) (store.Store, error) {
-	s, err := store.Open(ctx, buntdb.Name, dir)
-	if err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.m[s] = dir
-	return s, nil
-}
+// dir gives each case's store a data directory of its own.
+func dir(t storetest.T) string { return t.TempDir() }
 
 func TestConformance(t *testing.T) {
-	d := &dirs{m: map[store.Store]string{}}
-	storetest.Run(t, storetest.Harness{
-		Open: func(ctx context.Context, t storetest.T) (store.Store, error) {
-			return d.open(ctx, t.TempDir())
-		},
-		Reopen: func(ctx context.Context, t storetest.T, s store.Store) (store.Store, error) {
-			d.mu.Lock()
-			dir := d.m[s]
-			d.mu.Unlock()
-			return d.open(ctx, dir)
-		},
-		Caps: storetest.Capabilities{Durable: true, ConcurrentReaders: false},
-	})
+	storetest.Run(t, storetest.ByDSN(caps, dir, func(ctx context.Context, dir string) (store.Store, error) {
+		return store.Open(ctx, buntdb.Name, dir)
+	}))
 }
 
 // TestConformanceCompacting runs the suite with compaction at every doubling of the file from
 // the first byte, so compaction happens inside the suite's transactions.
 func TestConformanceCompacting(t *testing.T) {
-	d := &dirs{m: map[store.Store]string{}}
-	open := func(ctx context.Context, dir string) (store.Store, error) {
-		s, err := buntdb.Open(ctx, dir, buntdb.WithCompactMinSize(0))
-		if err != nil {
-			return nil, err
-		}
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		d.m[s] = dir
-		return s, nil
-	}
-	storetest.Run(t, storetest.Harness{
-		Open: func(ctx context.Context, t storetest.T) (store.Store, error) { return open(ctx, t.TempDir()) },
-		Reopen: func(ctx context.Context, t storetest.T, s store.Store) (store.Store, error) {
-			d.mu.Lock()
-			dir := d.m[s]
-			d.mu.Unlock()
-			return open(ctx, dir)
-		},
-		Caps: storetest.Capabilities{Durable: true, ConcurrentReaders: false},
-	})
+	storetest.Run(t, storetest.ByDSN(caps, dir, func(ctx context.Context, dir string) (store.Store, error) {
+		return buntdb.Open(ctx, dir, buntdb.WithCompactMinSize(0))
+	}))
 }

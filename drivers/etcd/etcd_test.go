@@ -2,10 +2,8 @@ package etcd_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -23,37 +21,16 @@ var storeSeq atomic.Uint64
 
 // harness is storetest's harness over dsn's cluster: each store a prefix of its own under dsn's.
 func harness(dsn string, opts ...etcd.Option) storetest.Harness {
-	var mu sync.Mutex
-	dsns := map[store.Store]string{}
-	open := func(ctx context.Context, dsn string) (store.Store, error) {
-		s, err := etcd.Open(ctx, dsn, opts...)
-		if err == nil {
-			mu.Lock()
-			dsns[s] = dsn
-			mu.Unlock()
+	newDSN := func(t storetest.T) string {
+		d, err := etcd.ParseDSN(dsn)
+		if err != nil {
+			t.Fatalf("the test's DSN: %v", err)
 		}
-		return s, err
+		d.Prefix += fmt.Sprintf("/s%d", storeSeq.Add(1))
+		return d.String()
 	}
-	return storetest.Harness{
-		Open: func(ctx context.Context, t storetest.T) (store.Store, error) {
-			d, err := etcd.ParseDSN(dsn)
-			if err != nil {
-				return nil, err
-			}
-			d.Prefix += fmt.Sprintf("/s%d", storeSeq.Add(1))
-			return open(ctx, d.String())
-		},
-		Reopen: func(ctx context.Context, t storetest.T, s store.Store) (store.Store, error) {
-			mu.Lock()
-			d, ok := dsns[s]
-			mu.Unlock()
-			if !ok {
-				return nil, errors.New("Reopen of a store this harness did not open")
-			}
-			return open(ctx, d)
-		},
-		Caps: storetest.Capabilities{Durable: true, ConcurrentReaders: true},
-	}
+	open := func(ctx context.Context, dsn string) (store.Store, error) { return etcd.Open(ctx, dsn, opts...) }
+	return storetest.ByDSN(storetest.Capabilities{Durable: true, ConcurrentReaders: true}, newDSN, open)
 }
 
 func TestConformance(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,33 +19,9 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	var mu sync.Mutex
-	paths := map[store.Store]string{}
-	openAt := func(ctx context.Context, path string) (store.Store, error) {
-		s, err := sqlite.Open(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		paths[s] = path
-		mu.Unlock()
-		return s, nil
-	}
-	storetest.Run(t, storetest.Harness{
-		Open: func(ctx context.Context, t storetest.T) (store.Store, error) {
-			return openAt(ctx, filepath.Join(t.TempDir(), "store.db"))
-		},
-		Reopen: func(ctx context.Context, t storetest.T, s store.Store) (store.Store, error) {
-			mu.Lock()
-			path, ok := paths[s]
-			mu.Unlock()
-			if !ok {
-				return nil, errors.New("Reopen of a store this harness did not open")
-			}
-			return openAt(ctx, path)
-		},
-		Caps: storetest.Capabilities{Durable: true, ConcurrentReaders: true},
-	})
+	newPath := func(t storetest.T) string { return filepath.Join(t.TempDir(), "store.db") }
+	open := func(ctx context.Context, path string) (store.Store, error) { return sqlite.Open(ctx, path) }
+	storetest.Run(t, storetest.ByDSN(storetest.Capabilities{Durable: true, ConcurrentReaders: true}, newPath, open))
 }
 
 func openT(t *testing.T, path string) store.Store {
