@@ -86,6 +86,11 @@ var comparisons = []comparison{
 	{Op: "Update100Puts", Subject: "wasm-inmem-trusted", Baseline: "inmem", Target: 2.0},
 	{Op: "PutInUpdate", Subject: "wasm-inmem", Baseline: "inmem"},
 	{Op: "Scan1000", Subject: "wasm-inmem", Baseline: "inmem"},
+	// Scale: a Put in Update at 1M keys against 100k keys (32-byte values, so that 1M keys fit
+	// the default sandbox), in the wasm form and in process, and the two forms at 1M.
+	{Op: "PutInUpdateScale", Subject: "wasm-inmem/1M", Baseline: "wasm-inmem/100k", Target: 1.5},
+	{Op: "PutInUpdateScale", Subject: "inmem/1M", Baseline: "inmem/100k"},
+	{Op: "PutInUpdateScale", Subject: "wasm-inmem/1M", Baseline: "inmem/1M"},
 	// The C driver kit (pdk/c, plugins/cinmem): a guest without Go's runtime, same host.
 	{Op: "GetInView", Subject: "wasm-c", Baseline: "inmem", Target: 3.0},
 	{Op: "Update100Puts", Subject: "wasm-c", Baseline: "inmem", Target: 2.0},

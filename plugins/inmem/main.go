@@ -1,6 +1,6 @@
-// Command inmem is the in-memory driver (drivers/inmem) as a driver artifact: the very same
-// driver code, shipped in either form. Built for wasip1 it is a WebAssembly module served
-// through pdk/wasmguest, loaded with host/wasmhost (`make wasm`):
+// Command inmem is the in-memory driver as a driver artifact, shipped in either form. Built
+// for wasip1 it is a WebAssembly module served through pdk/wasmguest, loaded with
+// host/wasmhost (`make wasm`):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/wasm/inmem.wasm ./plugins/inmem
 //
@@ -9,6 +9,12 @@
 //
 //	go build -o bin/plugins/inmem ./plugins/inmem
 //
+// The plugin serves drivers/inmem itself. The WebAssembly module serves the same store
+// (same name, capabilities and semantics) in a structure built for a guest whose calls run one
+// at a time, internal/serial: B-trees written in place, with an undo log, instead of
+// drivers/inmem's copy-on-write tree, whose copies are the collector's work in a guest's only
+// thread. docs/pdk-go.md ("What makes a Go guest fast") has the figures.
+//
 // The DSN is ignored: every session starts with an empty store, and everything is gone when
 // the instance or process is (the driver is not durable).
 package main
@@ -16,13 +22,13 @@ package main
 import (
 	"context"
 
-	"github.com/dockyard/dockyard/drivers/inmem"
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/pdk/abi"
 )
 
-// open opens a new, empty in-memory driver for each session, read-only sessions too: such a
-// store creates nothing anywhere (the dispatcher refuses a read-only session's writes).
+// open opens a new, empty in-memory driver (newDriver, of the form built) for each session,
+// read-only sessions too: such a store creates nothing anywhere (the dispatcher refuses a
+// read-only session's writes).
 func open(context.Context, abi.Hello) (pdk.Driver, error) {
-	return inmem.NewDriver(), nil
+	return newDriver(), nil
 }
