@@ -91,6 +91,12 @@ var comparisons = []comparison{
 	{Op: "PutInUpdateScale", Subject: "wasm-inmem/1M", Baseline: "wasm-inmem/100k", Target: 1.5},
 	{Op: "PutInUpdateScale", Subject: "inmem/1M", Baseline: "inmem/100k"},
 	{Op: "PutInUpdateScale", Subject: "wasm-inmem/1M", Baseline: "inmem/1M"},
+	// The ABI natively: pdk adapter -> abi.Client -> frames -> abi.Dispatcher -> inmem in one
+	// process, no wasm and no process: what the codec, batching and dispatch cost every remote
+	// call.
+	{Op: "LoopbackGetInView", Subject: "loopback", Baseline: "inmem", Target: 1.8},
+	{Op: "LoopbackPutInUpdate", Subject: "loopback", Baseline: "inmem"},
+	{Op: "LoopbackUpdate100Puts", Subject: "loopback", Baseline: "inmem"},
 	// The C driver kit (pdk/c, plugins/cinmem): a guest without Go's runtime, same host.
 	{Op: "GetInView", Subject: "wasm-c", Baseline: "inmem", Target: 3.0},
 	{Op: "Update100Puts", Subject: "wasm-c", Baseline: "inmem", Target: 2.0},

@@ -26,16 +26,23 @@ const shrinkAbove = 1 << 20
 // crossLocked sends, while holding the crossing lock, one batch: HELLO if the session must be
 // (re)opened, the queued read rollbacks, then t's BEGIN (if it has not crossed) and buffered
 // writes when t is not nil, then fin when it is not nil. It applies the response to the
-// client's and t's state and returns it. A failed queued rollback (the guest ends that
-// transaction all the same) stops the batch, so the rest is sent again. With check, it first
-// fails if the client is closed or t was lost.
-func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, check bool) (response, error) {
+// client's and t's state and decodes it into r, unless r is nil (a caller that wants no
+// payload); r is filled in place rather than returned because it is large, and a GET's answer
+// would otherwise be copied at every level between decodeResponse and clientTxn.Get. A failed
+// queued rollback (the guest ends that transaction all the same) stops the batch, so the rest
+// is sent again. With check, it first fails if the client is closed or t was lost. r is the
+// caller's only when the error is nil.
+func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, check bool, r *response) error {
+	if r == nil {
+		r = new(response) // does not escape: on the stack, and zeroed only for such callers
+	}
 	redelivered := false
+	var b batch
 	for {
-		b, err := c.build(t, fin, check)
+		err := c.build(t, fin, check, &b)
 		check = false
 		if err != nil || len(b.ops) == 0 {
-			return response{}, err
+			return err
 		}
 		if b.beginAt >= 0 {
 			t.begun = true // from here on the guest may hold it
@@ -60,26 +67,25 @@ func (c *Client) crossLocked(ctx context.Context, t *clientTxn, fin *final, chec
 					redelivered = true
 					continue
 				}
-				return response{}, lost
+				return lost
 			}
 			// The guest did not see the request (RoundTripper's contract): as you were.
 			c.requeue(b.rbs)
 			if b.beginAt >= 0 {
 				t.begun = false
 			}
-			return response{}, fmt.Errorf("abi: round trip: %w", err)
+			return fmt.Errorf("abi: round trip: %w", err)
 		}
-		r, err := decodeResponse(resp, b.ops, c.answerLimits(fin))
-		if err != nil {
+		if err := decodeResponseInto(resp, b.ops, c.answerLimits(fin), r); err != nil {
 			err = fmt.Errorf("the guest session was abandoned after a malformed response: %w", err)
 			if d, ok := c.rt.(Discarder); ok {
 				d.Discard(err)
 			}
-			return r, c.abandon(t, &b, fin, err)
+			return c.abandon(t, &b, fin, err)
 		}
-		retry, err := c.apply(t, fin, &b, &r)
+		retry, err := c.apply(t, fin, &b, r)
 		if !retry {
-			return r, err
+			return err
 		}
 	}
 }
@@ -123,13 +129,15 @@ func sizeLimit(declared uint32, max int) int {
 	return int(declared)
 }
 
-// build encodes the next batch into c.req. It fails, sending nothing, if the frame would pass
-// the largest request, or (with check) if the client is closed or t was lost.
-func (c *Client) build(t *clientTxn, fin *final, check bool) (batch, error) {
+// build encodes the next batch into c.req and describes it in b. It fails, sending nothing, if
+// the frame would pass the largest request, or (with check) if the client is closed or t was
+// lost.
+func (c *Client) build(t *clientTxn, fin *final, check bool, b *batch) error {
+	*b = batch{beginAt: -1, finalAt: -1}
 	if err := c.takeQueue(t, check); err != nil {
-		return batch{}, err
+		return err
 	}
-	b := batch{ops: c.ops[:0], beginAt: -1, finalAt: -1}
+	b.ops = c.ops[:0]
 	e := NewEncoder(c.req)
 	e.AppendHeader(RequestMagic, Major, Minor, 0)
 	if c.needHello {
@@ -166,9 +174,10 @@ func (c *Client) build(t *clientTxn, fin *final, check bool) (batch, error) {
 	c.req, c.ops = e.Bytes(), b.ops
 	if e.Len() > c.maxRequest {
 		c.requeue(b.rbs)
-		return batch{}, fmt.Errorf("%w: request frame of %d bytes exceeds the largest request, %d bytes", store.ErrTooLarge, e.Len(), c.maxRequest)
+		*b = batch{}
+		return fmt.Errorf("%w: request frame of %d bytes exceeds the largest request, %d bytes", store.ErrTooLarge, e.Len(), c.maxRequest)
 	}
-	return b, nil
+	return nil
 }
 
 // apply updates the client's and t's state from the response r to batch b and returns the

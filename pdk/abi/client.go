@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/dockyard/dockyard/pdk"
 	"github.com/dockyard/dockyard/store"
 )
@@ -120,7 +122,10 @@ type Client struct {
 	reopens     atomic.Uint64
 
 	// turn is the crossing lock: held while a batch is built, sent, and its response applied.
-	turn chan struct{}
+	// A semaphore of one rather than a channel: taking it may wait honouring a context, and an
+	// uncontended take and release cost two mutex operations, not two channel operations (each
+	// of which takes the runtime's lock of the channel).
+	turn *semaphore.Weighted
 	// Guarded by turn.
 	needHello bool
 	opened    bool
@@ -132,8 +137,8 @@ type Client struct {
 	closed bool
 	gone   error // wraps store.ErrStoreLost once a non-durable guest's session was lost
 	nextID uint32
-	live   map[uint32]*clientTxn // transactions the guest may hold open, by id
-	queue  []*clientTxn          // read transactions to roll back with the next batch
+	live   idTable[*clientTxn] // transactions the guest may hold open, by id
+	queue  []*clientTxn        // read transactions to roll back with the next batch
 	// spare and spareOps are the write buffers of the last writable transaction that ended,
 	// for the next one to reuse.
 	spare    []byte
@@ -152,9 +157,9 @@ func NewClient(ctx context.Context, rt RoundTripper, hello Hello, opts ...Client
 	hello.Options = slices.Clone(hello.Options)
 	c := &Client{
 		rt: rt, hello: hello, maxRequest: cfg.maxRequest, needHello: true, acceptLoss: cfg.acceptLoss,
-		turn: make(chan struct{}, 1), live: make(map[uint32]*clientTxn), name: cfg.name,
+		turn: semaphore.NewWeighted(1), name: cfg.name,
 	}
-	if _, err := c.cross(ctx, nil, nil); err != nil {
+	if err := c.cross(ctx, nil, nil, nil); err != nil {
 		return nil, err
 	}
 	g := c.guest
@@ -209,7 +214,7 @@ func (c *Client) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
 	}
 	for {
 		c.nextID++ // ids wrap around, skipping 0 and those the guest may still hold
-		if _, taken := c.live[c.nextID]; c.nextID != 0 && !taken {
+		if c.nextID != 0 && c.live.pos(c.nextID) < 0 {
 			break
 		}
 	}
@@ -218,21 +223,20 @@ func (c *Client) Begin(ctx context.Context, writable bool) (pdk.Txn, error) {
 		t.pending, t.pendingOps = c.spare, c.spareOps
 		c.spare, c.spareOps = nil, nil
 	}
-	c.live[t.id] = t
+	c.live.add(t.id, t)
 	return t, nil
 }
 
 // Ping sends PING, with the queued rollbacks.
 func (c *Client) Ping(ctx context.Context) error {
-	_, err := c.cross(ctx, nil, &final{op: OpPing})
-	return err
+	return c.cross(ctx, nil, &final{op: OpPing}, nil)
 }
 
 // Close sends the queued rollbacks and CLOSE, unless the session was lost (then there is
 // nothing to close). Every later call fails with store.ErrClosed; Close itself is idempotent.
 func (c *Client) Close() error {
-	c.turn <- struct{}{}
-	defer func() { <-c.turn }()
+	_ = c.turn.Acquire(context.Background(), 1) // fails only when its context ends
+	defer c.turn.Release(1)
 	c.mu.Lock()
 	closed := c.closed
 	c.closed = true
@@ -240,7 +244,7 @@ func (c *Client) Close() error {
 	if closed || c.needHello {
 		return nil
 	}
-	_, err := c.crossLocked(context.Background(), nil, &final{op: OpClose}, false)
+	err := c.crossLocked(context.Background(), nil, &final{op: OpClose}, false, nil)
 	c.needHello = true
 	return err
 }
@@ -270,21 +274,17 @@ func (f *final) append(e *Encoder, tx uint32) {
 }
 
 // cross takes the crossing lock (honouring ctx) and sends one batch; see crossLocked.
-func (c *Client) cross(ctx context.Context, t *clientTxn, fin *final) (response, error) {
+func (c *Client) cross(ctx context.Context, t *clientTxn, fin *final, r *response) error {
 	if err := ctx.Err(); err != nil {
-		return response{}, err
+		return err
 	}
-	select {
-	case c.turn <- struct{}{}: // the usual case: nobody is crossing
-	default:
-		select {
-		case c.turn <- struct{}{}:
-		case <-ctx.Done():
-			return response{}, ctx.Err()
+	if !c.turn.TryAcquire(1) { // the usual case: nobody is crossing
+		if err := c.turn.Acquire(ctx, 1); err != nil {
+			return err
 		}
 	}
-	defer func() { <-c.turn }()
-	return c.crossLocked(ctx, t, fin, true)
+	defer c.turn.Release(1)
+	return c.crossLocked(ctx, t, fin, true, r)
 }
 
 // takeQueue moves the queued rollbacks into c.rbs, dropping those of lost transactions. With
@@ -305,9 +305,7 @@ func (c *Client) takeQueue(t *clientTxn, check bool) error {
 	c.rbs = c.rbs[:0]
 	for _, t := range c.queue {
 		if t.lost != nil {
-			if c.live[t.id] == t {
-				delete(c.live, t.id)
-			}
+			c.live.removeIf(t.id, t)
 			continue
 		}
 		c.rbs = append(c.rbs, t)
@@ -326,9 +324,7 @@ func (c *Client) settle(done, rest []*clientTxn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range done {
-		if c.live[t.id] == t {
-			delete(c.live, t.id)
-		}
+		c.live.removeIf(t.id, t)
 	}
 	if len(rest) > 0 {
 		c.queue = append(slices.Clone(rest), c.queue...)
@@ -360,7 +356,7 @@ func (c *Client) lose(cause error) error {
 	if c.gone != nil {
 		cause = c.gone
 	}
-	for _, t := range c.live {
+	for _, t := range c.live.vals {
 		if t.begun && t.lost == nil {
 			t.lost = fmt.Errorf("abi: transaction lost: %w", cause)
 		}

@@ -148,8 +148,8 @@ func TestBrokenInstance(t *testing.T) {
 	if s := c.Stats(); s.Reopens != 1 {
 		t.Errorf("Reopens = %d, want 1", s.Reopens)
 	}
-	if len(c.live) != 0 {
-		t.Errorf("%d transactions still live", len(c.live))
+	if c.live.Len() != 0 {
+		t.Errorf("%d transactions still live", c.live.Len())
 	}
 }
 
@@ -177,8 +177,8 @@ func TestTransportErrorLosesNothing(t *testing.T) {
 	if got, want := l.Requests(), [][]Op{{OpRollback, OpPing}}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("requests %v, want %v: the queued ROLLBACK must survive failed crossings", got, want)
 	}
-	if len(c.live) != 0 {
-		t.Errorf("%d transactions still live", len(c.live))
+	if c.live.Len() != 0 {
+		t.Errorf("%d transactions still live", c.live.Len())
 	}
 }
 
@@ -467,7 +467,7 @@ func TestBreaksUnderLoad(t *testing.T) {
 	must(t, s.View(ctx, func(tx store.Tx) error { _, err := tx.Scan("ns", ""); return err }))
 	must(t, c.Ping(ctx)) // sends the last View's queued ROLLBACK
 	c.mu.Lock()
-	live, queued := len(c.live), len(c.queue)
+	live, queued := c.live.Len(), len(c.queue)
 	c.mu.Unlock()
 	if live != 0 || queued != 0 {
 		t.Errorf("after the load: %d live transactions, %d queued rollbacks; want 0, 0", live, queued)

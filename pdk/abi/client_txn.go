@@ -42,7 +42,8 @@ func (t *clientTxn) Get(ctx context.Context, ns, key string) ([]byte, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
-	r, err := t.c.cross(ctx, t, &final{op: OpGet, ns: ns, key: key})
+	var r response
+	err := t.c.cross(ctx, t, &final{op: OpGet, ns: ns, key: key}, &r)
 	switch {
 	case err != nil:
 		return nil, err
@@ -86,8 +87,7 @@ func (t *clientTxn) buffer(ctx context.Context, size int) error {
 	if len(t.pending) == 0 || len(t.pending)+size <= t.c.writeBudget {
 		return nil
 	}
-	_, err := t.c.cross(ctx, t, nil)
-	return err
+	return t.c.cross(ctx, t, nil, nil)
 }
 
 // Scan sends the buffered writes and SCAN, and returns the page.
@@ -99,8 +99,8 @@ func (t *clientTxn) Scan(ctx context.Context, ns, prefix, after string, limit in
 	if limit > 0 {
 		n = uint32(min(uint64(limit), math.MaxUint32))
 	}
-	r, err := t.c.cross(ctx, t, &final{op: OpScan, ns: ns, prefix: prefix, after: after, limit: n})
-	if err != nil {
+	var r response
+	if err := t.c.cross(ctx, t, &final{op: OpScan, ns: ns, prefix: prefix, after: after, limit: n}, &r); err != nil {
 		return nil, false, err
 	}
 	return r.page, r.more, nil
@@ -123,7 +123,7 @@ func (t *clientTxn) Commit(ctx context.Context) error {
 	if !t.begun && len(t.pendingOps) == 0 {
 		return nil
 	}
-	_, err := t.c.cross(ctx, t, &final{op: OpCommit})
+	err := t.c.cross(ctx, t, &final{op: OpCommit}, nil)
 	if err != nil && t.begun && !t.finished {
 		_ = t.rollbackNow()
 	}
@@ -161,8 +161,7 @@ func (t *clientTxn) rollbackNow() error {
 		t.c.enqueueRead(t)
 		return nil
 	}
-	_, err := t.c.cross(context.Background(), t, &final{op: OpRollback})
-	return err
+	return t.c.cross(context.Background(), t, &final{op: OpRollback}, nil)
 }
 
 // enqueueRead queues the ROLLBACK of the read transaction t, which crossed, for the next batch;
@@ -172,8 +171,8 @@ func (c *Client) enqueueRead(t *clientTxn) {
 	defer c.mu.Unlock()
 	if t.lost == nil {
 		c.queue = append(c.queue, t)
-	} else if c.live[t.id] == t {
-		delete(c.live, t.id)
+	} else {
+		c.live.removeIf(t.id, t)
 	}
 }
 
@@ -187,8 +186,8 @@ func (c *Client) release(t *clientTxn) {
 		c.spare, c.spareOps = t.pending[:0], t.pendingOps[:0]
 	}
 	t.pending, t.pendingOps = nil, nil
-	if (!t.begun || t.finished || t.lost != nil) && c.live[t.id] == t {
-		delete(c.live, t.id)
+	if !t.begun || t.finished || t.lost != nil {
+		c.live.removeIf(t.id, t)
 	}
 }
 

@@ -130,16 +130,6 @@ func (d *Decoder) note(n int, what string) {
 	}
 }
 
-// take returns the next n bytes, or records that what does not fit.
-func (d *Decoder) take(n int, what string) []byte {
-	if d.failed || n > len(d.buf)-d.off {
-		d.note(n, what)
-		return nil
-	}
-	d.off += n
-	return d.buf[d.off-n : d.off : d.off]
-}
-
 // U8 reads one byte; what names it in an error.
 func (d *Decoder) U8(what string) uint8 {
 	if !d.failed && d.off < len(d.buf) {

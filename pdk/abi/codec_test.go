@@ -57,7 +57,7 @@ func TestEncoderDoesNotAllocate(t *testing.T) {
 		e.SetCount(12)
 		d := NewDecoder(e.Bytes())
 		h, _ := decodeHeader(&d, RequestMagic, "request")
-		if checkRequest(&d, h.count) != nil {
+		if _, err := checkRequest(&d, h.count, nil, new(request)); err != nil {
 			panic("bad frame")
 		}
 	})

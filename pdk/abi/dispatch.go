@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"unsafe"
@@ -41,8 +40,8 @@ type Dispatcher struct {
 	admit func(size int) error // nil: every write is admitted
 
 	mu  sync.Mutex
-	drv pdk.Driver // nil when no session is open
-	txs txTable
+	drv pdk.Driver       // nil when no session is open
+	txs idTable[pdk.Txn] // the session's open transactions
 	// readOnly: the session was opened by HELLO_READONLY, so writable BEGINs are refused.
 	readOnly bool
 	// hostMinor is the ABI minor of the request being handled (its header's): a result uses
@@ -53,6 +52,14 @@ type Dispatcher struct {
 	names [4]string
 	next  int
 }
+
+// keptOps is how many operations of a frame the check keeps decoded for the run, so that they
+// are not decoded a second time: enough for a View's GET frame (the last View's queued ROLLBACK,
+// BEGIN, GET) and a one-Put Update's (BEGIN, the namespace catalog's PUT, PUT, COMMIT). Later
+// operations are decoded again. They are kept on the stack, not in the Dispatcher: a decoded
+// operation holds pointers into the frame, and writing them into the heap costs a write
+// barrier each whenever the collector is marking, more than decoding them again.
+const keptOps = 4
 
 // namespace returns b as a string, the same string as for recent operations when it can. The
 // strings are copies, never aliases of the request: a driver may keep them (Put does).
@@ -82,7 +89,7 @@ func WithWriteAdmission(admit func(size int) error) DispatcherOption {
 
 // NewDispatcher returns a dispatcher that opens its driver with open on HELLO.
 func NewDispatcher(open Opener, opts ...DispatcherOption) *Dispatcher {
-	d := &Dispatcher{open: open, txs: txTable{index: make(map[uint32]int)}}
+	d := &Dispatcher{open: open}
 	for _, o := range opts {
 		o(d)
 	}
@@ -117,35 +124,42 @@ func (d *Dispatcher) handle(ctx context.Context, req []byte, e *Encoder) uint32 
 		return 1
 	}
 	d.hostMinor = h.minor
-	start := dec.Offset()
-	if err := checkRequest(&dec, h.count); err != nil {
+	var ops [keptOps + 1]request // the kept operations, then the spare for the others
+	keep, spare := ops[:min(int(h.count), keptOps)], &ops[keptOps]
+	resume, err := checkRequest(&dec, h.count, keep, spare)
+	if err != nil {
 		appendFailure(e, BadFrame, err.Error())
 		return 1
 	}
-	dec.off = start
-	return d.run(ctx, &dec, h.count, e)
+	dec.off = resume
+	return d.run(ctx, &dec, keep, spare, h.count, e)
 }
 
-// run executes the count operations of a checked frame, read from dec, appending one result
-// each, until the first failure, and returns how many results it appended. A driver panic is
-// recovered into a FAILED result naming the operation; the transaction it happened in is
-// dropped.
-func (d *Dispatcher) run(ctx context.Context, dec *Decoder, count uint32, e *Encoder) (n uint32) {
-	var r request
+// run executes the count operations of a checked frame, appending one result each, until the
+// first failure, and returns how many results it appended: first those the check decoded into
+// kept, then the rest read from dec into spare. A driver panic is recovered into a FAILED result
+// naming the operation; the transaction it happened in is dropped.
+func (d *Dispatcher) run(ctx context.Context, dec *Decoder, kept []request, spare *request, count uint32, e *Encoder) (n uint32) {
+	r := spare
 	mark := 0
 	defer func() {
 		if p := recover(); p != nil {
 			e.buf = e.buf[:mark]
-			d.afterPanic(&r)
+			d.afterPanic(r)
 			appendFailure(e, Failed, fmt.Sprintf("driver panicked in %s: %v", r.op, p))
 			n++ // the panicking operation's result
 		}
 	}()
 	for n = 0; n < count; n++ {
-		decodeOp(dec, &r) // checked already
+		if int(n) < len(kept) {
+			r = &kept[n]
+		} else {
+			r = spare
+			decodeOp(dec, r) // checked already
+		}
 		r.index = int(n)
 		mark = e.Len()
-		if d.exec(ctx, &r, e).Failure() {
+		if d.exec(ctx, r, e).Failure() {
 			return n + 1
 		}
 	}
@@ -392,7 +406,7 @@ func (d *Dispatcher) closeSession() error {
 	drv := d.drv
 	d.drv = nil
 	var first error
-	for _, id := range slices.Sorted(maps.Keys(d.txs.index)) {
+	for _, id := range slices.Sorted(slices.Values(d.txs.ids)) {
 		tx, _ := d.txs.get(id)
 		d.txs.remove(id)
 		if err := quietly(tx.Rollback); err != nil && first == nil {
@@ -420,61 +434,6 @@ func (d *Dispatcher) afterPanic(r *request) {
 			d.txs.remove(r.tx)
 			_ = quietly(tx.Rollback)
 		}
-	}
-}
-
-// txTable holds a session's open transactions by id. The map holds no pointers, so adding and
-// removing a transaction writes one pointer (its slot), not a map entry with an interface in
-// it: in a WebAssembly guest, whose collector keeps the write barriers on for long stretches,
-// that is most of what a BEGIN and a ROLLBACK cost. The last transaction looked up is
-// remembered, so a batch of operations on one transaction looks it up once.
-type txTable struct {
-	index map[uint32]int // id -> slot
-	slots []pdk.Txn
-	free  []int // slots not in use
-	// The last transaction found: id lastID (0: none) in slot last.
-	lastID uint32
-	last   int
-}
-
-// get returns the open transaction id.
-func (t *txTable) get(id uint32) (pdk.Txn, bool) {
-	if id == t.lastID && id != 0 {
-		return t.slots[t.last], true
-	}
-	i, ok := t.index[id]
-	if !ok {
-		return nil, false
-	}
-	t.lastID, t.last = id, i
-	return t.slots[i], true
-}
-
-// add records tx as the open transaction id, which is not open.
-func (t *txTable) add(id uint32, tx pdk.Txn) {
-	var i int
-	if n := len(t.free); n > 0 {
-		i, t.free = t.free[n-1], t.free[:n-1]
-		t.slots[i] = tx
-	} else {
-		i = len(t.slots)
-		t.slots = append(t.slots, tx)
-	}
-	t.index[id] = i
-	t.lastID, t.last = id, i
-}
-
-// remove forgets the transaction id, if it is open.
-func (t *txTable) remove(id uint32) {
-	i, ok := t.index[id]
-	if !ok {
-		return
-	}
-	delete(t.index, id)
-	t.slots[i] = nil
-	t.free = append(t.free, i)
-	if t.lastID == id {
-		t.lastID = 0
 	}
 }
 

@@ -90,7 +90,11 @@ func (l *Loopback) Requests() [][]Op {
 func opsOf(req []byte) []Op {
 	d := NewDecoder(req)
 	h, err := decodeHeader(&d, RequestMagic, "request")
-	if c := d; err != nil || checkRequest(&c, h.count) != nil {
+	if err != nil {
+		return nil
+	}
+	check := d
+	if _, err := checkRequest(&check, h.count, nil, new(request)); err != nil {
 		return nil
 	}
 	ops := []Op{}

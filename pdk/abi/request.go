@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"encoding/binary"
 	"fmt"
 )
 
@@ -153,34 +154,49 @@ func decodeHeader(d *Decoder, magic [4]byte, kind string) (h header, err error) 
 	if d.Len() < HeaderSize {
 		return h, &DecodeError{Offset: 0, Msg: fmt.Sprintf("%s frame of %d bytes is shorter than the %d-byte header", kind, d.Len(), HeaderSize)}
 	}
-	if m := [4]byte(d.take(4, "magic")); m != magic {
+	if d.failed {
+		return h, d.Err()
+	}
+	// The length is checked: the header's fields are read straight from the frame, not one
+	// checked read at a time (every crossing decodes two headers).
+	b := d.buf[d.off : d.off+HeaderSize]
+	if m := [4]byte(b); m != magic {
 		return h, &DecodeError{Offset: 0, Msg: fmt.Sprintf("bad %s magic %q (want %q)", kind, string(m[:]), string(magic[:]))}
 	}
-	h.major = d.U16("major")
-	h.minor = d.U16("minor")
-	h.count = d.U32("count")
-	return h, d.Err()
+	h = header{major: binary.LittleEndian.Uint16(b[4:]), minor: binary.LittleEndian.Uint16(b[6:]), count: binary.LittleEndian.Uint32(b[8:])}
+	d.off += HeaderSize
+	return h, nil
 }
 
 // checkRequest decodes every operation of a request frame whose header d has read, without
 // executing any: a malformed frame is refused whole, before anything happens. It leaves d past
-// the last operation.
-func checkRequest(d *Decoder, count uint32) error {
+// the last operation. The first len(keep) operations are decoded into keep, for the caller to
+// run without decoding them again, the others into spare; resume is the offset of the first
+// operation not kept (the frame's end if all were).
+func checkRequest(d *Decoder, count uint32, keep []request, spare *request) (resume int, err error) {
 	// Every operation takes at least its op code byte, so a count above the bytes left cannot
 	// be honest; refusing it here also bounds the loop below.
 	if uint64(count) > uint64(d.Len()) {
-		return &DecodeError{Offset: 8, Msg: fmt.Sprintf("count %d exceeds what the %d bytes after the header can hold", count, d.Len())}
+		return 0, &DecodeError{Offset: 8, Msg: fmt.Sprintf("count %d exceeds what the %d bytes after the header can hold", count, d.Len())}
 	}
-	var r request
 	for i := 0; i < int(count); i++ {
-		if err := decodeOp(d, &r); err != nil {
-			return fmt.Errorf("op %d (%s): %w", i, r.op, err)
+		r := spare
+		if i < len(keep) {
+			r = &keep[i]
+		} else if i == len(keep) {
+			resume = d.Offset()
+		}
+		if err := decodeOp(d, r); err != nil {
+			return 0, fmt.Errorf("op %d (%s): %w", i, r.op, err)
 		}
 	}
 	if d.Len() != 0 {
-		return &DecodeError{Offset: d.Offset(), Msg: fmt.Sprintf("%d trailing bytes after the last of %d operations", d.Len(), count)}
+		return 0, &DecodeError{Offset: d.Offset(), Msg: fmt.Sprintf("%d trailing bytes after the last of %d operations", d.Len(), count)}
 	}
-	return nil
+	if int(count) <= len(keep) {
+		resume = d.Offset()
+	}
+	return resume, nil
 }
 
 // op is the op code of the HELLO that sends h.

@@ -56,22 +56,33 @@ type response struct {
 // so is a payload past lim or MaxMessage, refused before it is allocated. Values alias the
 // frame.
 func decodeResponse(frame []byte, ops []Op, lim answerLimits) (r response, err error) {
+	err = decodeResponseInto(frame, ops, lim, &r)
+	return r, err
+}
+
+// decodeResponseInto is decodeResponse decoding into *r, which it first resets.
+func decodeResponseInto(frame []byte, ops []Op, lim answerLimits, r *response) (err error) {
+	*r = response{}
 	d := NewDecoder(frame)
 	h, err := decodeHeader(&d, ResponseMagic, "response")
 	if err != nil {
-		return r, fmt.Errorf("abi: %w", err)
+		return fmt.Errorf("abi: %w", err)
 	}
 	if h.major != Major {
-		return decodeForeign(&d, h)
+		*r, err = decodeForeign(&d, h)
+		return err
 	}
 	if uint64(h.count) > uint64(len(ops)) {
-		return r, fmt.Errorf("%w: response has %d results for a request of %d operations", ErrProtocol, h.count, len(ops))
+		return fmt.Errorf("%w: response has %d results for a request of %d operations", ErrProtocol, h.count, len(ops))
 	}
 	for i, op := range ops[:h.count] {
 		at := d.Offset()
 		st := Status(d.U8("status"))
-		if d.ok() {
-			err = decodeResult(&d, &r, op, st, h.minor, &lim)
+		switch {
+		case st == OK && !op.answered():
+			// The usual result of a write, BEGIN or ROLLBACK: a status and nothing else.
+		case d.ok():
+			err = decodeResult(&d, r, op, st, h.minor, &lim)
 		}
 		if err == nil {
 			err = d.Err()
@@ -80,17 +91,26 @@ func decodeResponse(frame []byte, ops []Op, lim answerLimits) (r response, err e
 			err = &DecodeError{Offset: at, Msg: fmt.Sprintf("failure %s followed by more results", st)}
 		}
 		if err != nil {
-			return r, fmt.Errorf("abi: response result %d (%s): %w", i, op, err)
+			return fmt.Errorf("abi: response result %d (%s): %w", i, op, err)
 		}
 		r.n, r.status = i+1, st
 	}
 	if r.n < len(ops) && !r.status.Failure() {
-		return r, fmt.Errorf("%w: response has %d results for a request of %d operations and no failure", ErrProtocol, r.n, len(ops))
+		return fmt.Errorf("%w: response has %d results for a request of %d operations and no failure", ErrProtocol, r.n, len(ops))
 	}
 	if d.Len() != 0 {
-		return r, fmt.Errorf("abi: response: %w", &DecodeError{Offset: d.Offset(), Msg: fmt.Sprintf("%d trailing bytes after the last result", d.Len())})
+		return fmt.Errorf("abi: response: %w", &DecodeError{Offset: d.Offset(), Msg: fmt.Sprintf("%d trailing bytes after the last result", d.Len())})
 	}
-	return r, nil
+	return nil
+}
+
+// answered reports whether an OK result of o carries a payload.
+func (o Op) answered() bool {
+	switch o {
+	case OpHello, OpHelloReadOnly, OpGet, OpScan:
+		return true
+	}
+	return false
 }
 
 // decodeResult decodes the rest of one result, whose status st has been read, into r.
