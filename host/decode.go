@@ -22,7 +22,7 @@ var (
 		"max_memory", "max_open_files", "max_processes", "max_cpu_time",
 		"max_scan_entries", "max_scan_bytes", "scan_timeout"}
 	// pluginOnly are the sandbox members of the plugin transport only.
-	pluginOnly = []string{"env", "read", "write", "connect", "require_containment",
+	pluginOnly = []string{"env", "read", "write", "require_containment",
 		"max_memory", "max_processes", "max_cpu_time"}
 )
 

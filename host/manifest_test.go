@@ -125,7 +125,9 @@ func TestManifestErrors(t *testing.T) {
 		{name: "memory too large", manifest: sandbox(`{"memory_limit": "5GiB"}`), field: "sandbox.memory_limit", want: "over the largest"},
 		{name: "trusted with deadline", manifest: sandbox(`{"trusted": true, "call_timeout": "1s"}`), field: "sandbox.call_timeout", want: "no effect"},
 		{name: "trusted not bool", manifest: sandbox(`{"trusted": "yes"}`), field: "sandbox.trusted", want: "true or false"},
-		{name: "wasm connect", manifest: sandbox(`{"connect": ["db:5432"]}`), field: "sandbox.connect", want: "plugin transport only"},
+		{name: "wasm connect no port", manifest: sandbox(`{"connect": ["db:5432", "db.internal"]}`), field: "sandbox.connect[1]", want: "host:port"},
+		{name: "wasm connect zero port", manifest: sandbox(`{"connect": ["db:0"]}`), field: "sandbox.connect[0]", want: "not a number from 1 to 65535"},
+		{name: "wasm connect not array", manifest: sandbox(`{"connect": "db:5432"}`), field: "sandbox.connect", want: "array of strings"},
 		{name: "wasm env", manifest: sandbox(`{"env": ["A=b"]}`), field: "sandbox.env", want: "plugin transport only"},
 		{name: "env not array", manifest: plugin(`{"env": "A=b"}`), field: "sandbox.env", want: "array of strings"},
 		{name: "env bad name", manifest: plugin(`{"env": ["A=b", "1X=y"]}`), field: "sandbox.env[1]", want: "want NAME or NAME=value"},
@@ -304,6 +306,27 @@ func TestPluginSandboxManifest(t *testing.T) {
 	want := Sandbox{Env: []string{"PGPASSWORD", "MODE=fast"}, Read: []string{"/etc/ssl"}, Write: []string{"/var/lib/p"},
 		Connect: []string{"db.internal:5432"}, RequireContainment: true,
 		MaxMemory: 2 * GiB, MaxOpenFiles: 256, MaxProcesses: 64, MaxCPUTime: time.Hour}
+	if !reflect.DeepEqual(m.Sandbox, want) {
+		t.Errorf("Sandbox = %+v, want %+v", m.Sandbox, want)
+	}
+	if back, b := roundTrip(t, m); !reflect.DeepEqual(back.Sandbox, want) {
+		t.Errorf("round trip through %s: %+v, want %+v", b, back.Sandbox, want)
+	}
+}
+
+// TestWasmConnectManifest: a wasm manifest may list endpoints in sandbox.connect (the network of
+// the wasm binding), and they marshal back.
+func TestWasmConnectManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "m.wasm"), emptyModule, 0o644)
+	path := filepath.Join(dir, "kv.json")
+	writeFile(t, path, []byte(goodFields("kv", "m.wasm", sha256Hex(emptyModule)).
+		set("sandbox", `{"connect": ["db.internal:5432", "[::1]:6379"]}`).String()), 0o644)
+	m, err := ReadManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Sandbox{Connect: []string{"db.internal:5432", "[::1]:6379"}}
 	if !reflect.DeepEqual(m.Sandbox, want) {
 		t.Errorf("Sandbox = %+v, want %+v", m.Sandbox, want)
 	}

@@ -40,8 +40,11 @@ type Sandbox struct {
 	// Read and Write are absolute paths beneath which the plugin may read, or read and write,
 	// besides its data path (the DSN's). JSON "read", "write".
 	Read, Write []string
-	// Connect lists the "host:port" endpoints the plugin may open TCP connections to (Linux
-	// enforces the port). JSON "connect".
+	// Connect lists the "host:port" endpoints the driver may open TCP connections to, checked
+	// by EndpointPort; none by default. Both transports: a wasm module may connect to exactly
+	// these endpoints, named exactly so, the host resolving the names (wasmhost.WithConnect);
+	// a plugin is held to their ports, where the operating system can (Landlock restricts TCP
+	// by port, see pluginhost.WithConnect). JSON "connect".
 	Connect []string
 	// RequireContainment refuses to start the plugin on a host that cannot confine it
 	// entirely. JSON "require_containment".

@@ -69,6 +69,9 @@ func artifactOptions(a *artifact.Artifact) []Option {
 	if sb.Trusted {
 		opts = append(opts, WithTrusted())
 	}
+	if len(sb.Connect) > 0 {
+		opts = append(opts, WithConnect(sb.Connect...))
+	}
 	if len(a.Options) > 0 {
 		opts = append(opts, WithDriverOptions(a.Options))
 	}

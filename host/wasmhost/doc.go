@@ -2,7 +2,7 @@
 // compiled to WebAssembly, sandboxed under wazero, and turns it into a store.Store: the wasm
 // transport of the ABI in package pdk/abi. The guest side is package pdk/wasmguest; the binding
 // (exports memory, _initialize, dockyard_buffer and dockyard_call; imports from
-// wasi_snapshot_preview1 only) is described there and in docs/abi.md.
+// wasi_snapshot_preview1 and, optionally, dockyard_net) is described there and in docs/abi.md.
 //
 //	s, err := wasmhost.Open(ctx, "bin/wasm/inmem.wasm", "")        // compile and open one store
 //
@@ -10,7 +10,8 @@
 //	s1, err := m.Open(ctx, "/var/lib/app/store1")                   // ... open many
 //
 // Compile checks the binding up front: a missing or mistyped export, or an import from any
-// module but wasi_snapshot_preview1, is an error naming it. Each store gets its own instance,
+// module but wasi_snapshot_preview1 and dockyard_net (or of a function they do not have), is
+// an error naming it. Each store gets its own instance,
 // created on first use; calls into it run one at a time.
 //
 // # The sandbox
@@ -20,8 +21,10 @@
 // 1 MiB a second, the lines past that dropped and counted in a warning), read real wall and monotonic clocks, sleep, and read
 // random bytes from crypto/rand. It gets no arguments, one environment variable
 // (DOCKYARD_MEMORY_LIMIT, its memory limit in bytes, by which a Go guest paces its garbage
-// collector), no stdin, no network (wazero provides no sockets to a module that is given none),
-// and no filesystem —
+// collector), no stdin, no network but TCP connections to exactly the endpoints WithConnect
+// lists (the manifest's sandbox.connect; resolved by the host; pdk/wasmnet is the guest's
+// net.Conn over them, each read and write bounded by the call's deadline, at most
+// WithMaxConnections open), and no filesystem —
 // except, when the DSN is not empty, the one data directory the DSN names, mounted as the
 // guest's "/data" and given to its driver as the DSN. The directory is created if missing.
 //

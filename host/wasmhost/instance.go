@@ -24,8 +24,9 @@ import (
 // Unless the module is trusted, every call into it (and its instantiation, which runs a start
 // function) is watched by a watchdog timer, one per instance, armed for each call with the
 // call timeout. When it fires, it marks the instance expired, so the instrumented guest traps
-// at its next yield (see internal/instrument), and cancels the instance's context, which ends a
-// guest's sleep. One context and one reusable timer per instance cost less per call than a
+// at its next yield (see internal/instrument), cancels the instance's context, which ends a
+// guest's sleep and a connect in progress, and cuts short a read or write on one of its
+// connections (net.go). One context and one reusable timer per instance cost less per call than a
 // context.WithTimeout per call.
 type instance struct {
 	mod            api.Module
@@ -42,16 +43,20 @@ type instance struct {
 	// valid until the next dockyard_buffer call (hasBuf is false before the first).
 	bufPtr, bufSize uint32
 	hasBuf          bool
+
+	t   *transport // the owner, for the network's settings and logs
+	net netState   // the guest's connections (net.go)
 }
 
 func (t *transport) instantiate() (*instance, error) {
-	inst := &instance{timeout: t.m.cfg.callTimeout, memoryLimit: uint64(t.m.cfg.memoryPages()) * wasmPageSize}
+	inst := &instance{t: t, timeout: t.m.cfg.callTimeout, memoryLimit: uint64(t.m.cfg.memoryPages()) * wasmPageSize}
 	ctx, cancel := context.WithCancel(context.Background())
 	inst.ctx, inst.cancel = context.WithValue(ctx, instanceKey{}, inst), cancel
 	if !t.m.cfg.trusted {
 		inst.watchdog = time.AfterFunc(time.Hour, func() {
 			inst.expired.Store(true)
 			inst.cancel()
+			inst.net.interrupt()
 		})
 		inst.watchdog.Stop()
 		inst.sleepCancelled = inst.ctx.Done()
@@ -140,12 +145,14 @@ func (inst *instance) nanosleep(ns int64) {
 	}
 }
 
-// close closes the wazero module (if it was instantiated) and stops the watchdog.
+// close closes the wazero module (if it was instantiated), stops the watchdog and closes the
+// guest's connections.
 func (inst *instance) close() error {
 	if inst.watchdog != nil {
 		inst.watchdog.Stop()
 	}
 	inst.cancel()
+	inst.net.closeAll()
 	if inst.mod != nil {
 		return inst.mod.Close(context.Background())
 	}

@@ -51,7 +51,7 @@ var requiredExports = []struct {
 // Compile compiles a driver module from its bytes (the name in logs and errors is "wasm"
 // unless WithName says otherwise). It checks the module's exports and imports against the wasm
 // binding of the ABI: a missing or mistyped export, or an import from anything but
-// wasi_snapshot_preview1, is an error naming it.
+// wasi_snapshot_preview1 and the optional network (dockyard_net), is an error naming it.
 func Compile(ctx context.Context, wasm []byte, opts ...Option) (*Module, error) {
 	cfg, err := resolve("wasm", opts)
 	if err != nil {
@@ -125,6 +125,9 @@ func compileAs(ctx context.Context, cfg config, code []byte, instrumented bool) 
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
 		return nil, fmt.Errorf("wasmhost: instantiate WASI: %w", err)
 	}
+	if err := instantiateNet(ctx, m.rt); err != nil {
+		return nil, fmt.Errorf("wasmhost: instantiate %s: %w", wasmbinding.ImportNet, err)
+	}
 	if instrumented {
 		if _, err := m.rt.NewHostModuleBuilder(instrument.YieldModule).NewFunctionBuilder().
 			WithGoModuleFunction(api.GoModuleFunc(yield), nil, nil).Export(instrument.YieldName).
@@ -159,21 +162,28 @@ func (m *Module) check() error {
 	if _, ok := m.compiled.ExportedMemories()[wasmbinding.ExportMemory]; !ok {
 		problems = append(problems, fmt.Errorf("missing export %q (memory)", wasmbinding.ExportMemory))
 	}
-	var wasi map[string]api.FunctionDefinition
-	if mod := m.rt.Module(wasmbinding.ImportWASI); mod != nil {
-		wasi = mod.ExportedFunctionDefinitions()
+	provided := map[string]map[string]api.FunctionDefinition{}
+	for _, name := range []string{wasmbinding.ImportWASI, wasmbinding.ImportNet} {
+		if mod := m.rt.Module(name); mod != nil {
+			provided[name] = mod.ExportedFunctionDefinitions()
+		}
 	}
 	for _, def := range m.compiled.ImportedFunctions() {
 		mod, name, _ := def.Import()
 		if m.instrumented && mod == instrument.YieldModule && name == instrument.YieldName {
 			continue // added by instrument, which refuses modules importing it themselves
 		}
-		if mod != wasmbinding.ImportWASI {
-			problems = append(problems, fmt.Errorf("imports function %s.%s: only %s is provided", mod, name, wasmbinding.ImportWASI))
+		funcs, ok := provided[mod]
+		if !ok {
+			problems = append(problems, fmt.Errorf("imports function %s.%s: only %s is provided (and the optional network, %s)", mod, name,
+				wasmbinding.ImportWASI, wasmbinding.ImportNet))
 			continue
 		}
 		// Checked here, so that a module that could never be instantiated fails to load.
-		switch want, ok := wasi[name]; {
+		switch want, ok := funcs[name]; {
+		case !ok && mod == wasmbinding.ImportNet:
+			problems = append(problems, fmt.Errorf("imports function %s.%s, which this host's network (version 1: %s) does not have",
+				mod, name, netFuncNames()))
 		case !ok:
 			problems = append(problems, fmt.Errorf("imports function %s.%s, which WASI preview 1 does not have", mod, name))
 		case !sameTypes(def.ParamTypes(), want.ParamTypes()) || !sameTypes(def.ResultTypes(), want.ResultTypes()):

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dockyard/dockyard/host/artifact"
 	"github.com/dockyard/dockyard/pdk/abi"
 	"github.com/dockyard/dockyard/store"
 )
@@ -46,12 +47,15 @@ type config struct {
 	acceptLoss  bool
 	diskQuota   int64
 	maxOpen     int
+	connect     []string // endpoints the guest may connect to (net.go)
+	maxConns    int
 }
 
 func defaultConfig() config {
 	return config{
 		diskQuota:   DefaultDiskQuota,
 		maxOpen:     DefaultMaxOpenFiles,
+		maxConns:    DefaultMaxConnections,
 		memoryLimit: DefaultMemoryLimit,
 		callTimeout: DefaultCallTimeout,
 		maxResponse: DefaultMaxResponse,
@@ -86,6 +90,23 @@ func WithDiskQuota(bytes int64) Option { return func(c *config) { c.diskQuota = 
 // its data directory (default DefaultMaxOpenFiles, 256, at most 65536). An open past it fails in
 // the guest with EIO, and the first one is logged.
 func WithMaxOpenFiles(n int) Option { return func(c *config) { c.maxOpen = n } }
+
+// WithConnect lets the guest open TCP connections to endpoints, each "host:port" (the syntax
+// of a manifest's sandbox.connect, checked by artifact.EndpointPort), through the optional
+// network of the wasm binding (docs/abi.md, "Network (optional)"; package pdk/wasmnet on the
+// guest's side). The guest names an endpoint exactly as it is listed here, and the host
+// resolves the name and dials it, at each connect: a guest cannot reach an address by another
+// name, nor any other port. A connect to anything else fails in the guest and is logged at
+// Warn. The default is none; WithConnect replaces the list of an earlier WithConnect.
+func WithConnect(endpoints ...string) Option {
+	return func(c *config) { c.connect = append([]string(nil), endpoints...) }
+}
+
+// WithMaxConnections sets how many TCP connections one instance may have open at once
+// (default DefaultMaxConnections, 16; at most 4096), a limit of their own beside
+// WithMaxOpenFiles. A connect past it fails in the guest, and the first one is logged. The
+// connections of an instance are closed when it is discarded or its store closed.
+func WithMaxConnections(n int) Option { return func(c *config) { c.maxConns = n } }
 
 // WithCallTimeout sets the deadline of each call into the guest (default DefaultCallTimeout,
 // 30 s). A call still running at its deadline is stopped and its instance discarded; see the
@@ -142,6 +163,8 @@ func resolve(defaultName string, opts []Option) (config, error) {
 		return c, fmt.Errorf("wasmhost: WithMemoryLimit(%d): must be between 1 byte and 4 GiB", c.memoryLimit)
 	case c.maxOpen <= 0 || c.maxOpen > 1<<16:
 		return c, fmt.Errorf("wasmhost: WithMaxOpenFiles(%d): must be between 1 and 65536", c.maxOpen)
+	case c.maxConns <= 0 || c.maxConns > maxMaxConnections:
+		return c, fmt.Errorf("wasmhost: WithMaxConnections(%d): must be between 1 and %d", c.maxConns, maxMaxConnections)
 	case c.diskQuota <= 0:
 		return c, fmt.Errorf("wasmhost: WithDiskQuota(%d): must be positive", c.diskQuota)
 	case !c.trusted && c.callTimeout <= 0:
@@ -149,6 +172,11 @@ func resolve(defaultName string, opts []Option) (config, error) {
 	case c.maxResponse < MinMaxResponse:
 		return c, fmt.Errorf("wasmhost: WithMaxResponse(%d) is below the minimum %d (store.MaxValueSize plus frame overhead)",
 			c.maxResponse, MinMaxResponse)
+	}
+	for _, ep := range c.connect {
+		if _, err := artifact.EndpointPort(ep); err != nil {
+			return c, fmt.Errorf("wasmhost: WithConnect(%q): %w", ep, err)
+		}
 	}
 	return c, nil
 }
@@ -167,3 +195,11 @@ const DefaultDiskQuota = 8 << 30
 // EMFILE). Every guest descriptor is a host descriptor, and a guest that opened them without
 // end exhausted the host's own (an embedded database keeps a handful open).
 const DefaultMaxOpenFiles = 256
+
+// DefaultMaxConnections is how many TCP connections one instance may have open at once
+// (WithMaxConnections): a driver's client holds a few to its server. Each is a descriptor of
+// the host.
+const DefaultMaxConnections = 16
+
+// maxMaxConnections is the largest WithMaxConnections.
+const maxMaxConnections = 4096

@@ -22,7 +22,7 @@ var rank = []struct {
 	{"internal/regfile", 0}, {"internal/flock", 0}, {"internal/testenv", 0}, {"internal/benchratio", 0}, {"internal/logtest", 0},
 	{"store", 1},
 	{"storetest/history", 2}, {"storetest", 3}, {"internal/crashtest", 3}, {"internal/multiproc", 3},
-	{"pdk/pdktest", 11}, {"pdk/abi", 5}, {"pdk/c", 8}, {"pdk/wasmguest", 7}, {"pdk/pluginguest", 7}, {"pdk", 4},
+	{"pdk/pdktest", 11}, {"pdk/abi", 5}, {"pdk/c", 8}, {"pdk/wasmguest", 7}, {"pdk/wasmnet", 7}, {"pdk/pluginguest", 7}, {"pdk", 4},
 	{"internal/wasmbinding", 6}, {"internal/pluginbinding", 6},
 	{"drivers/", 8},
 	{"internal/instrument", 0}, {"internal/rootfs", 0}, {"internal/testproc", 1}, {"internal/pgtest", 2}, {"internal/etcdtest", 2},
