@@ -58,7 +58,7 @@ ARTIFACTS = $(GO) run ./internal/artifactbuild/cmd/artifacts -o bin
 
 ## wasm: the driver modules (plugins/*) as WebAssembly reactors, for host/wasmhost, in bin/wasm/.
 ## Tests do not need this: they build what they load through internal/artifactbuild.
-WASM_PLUGINS = inmem buntdb
+WASM_PLUGINS = inmem buntdb postgres
 wasm:
 	$(ARTIFACTS) $(addprefix wasm:,$(WASM_PLUGINS))
 

@@ -22,7 +22,8 @@ func decodeDSNForm(raw json.RawMessage) (pdk.DSNForm, error) {
 }
 
 // checkDSNForm checks a manifest's dsn_form ("" when it has none) for its transport: a wasm
-// driver's host gives it a directory (mounted at /data) or nothing, never a file or a server.
+// driver's host gives it a directory (mounted at /data), nothing, or a server's DSN unchanged
+// (which the driver reaches through sandbox.connect), never a file.
 func checkDSNForm(transport string, form pdk.DSNForm) error {
 	if form == "" {
 		return nil
@@ -30,9 +31,9 @@ func checkDSNForm(transport string, form pdk.DSNForm) error {
 	if _, err := pdk.ParseDSNForm(string(form)); err != nil {
 		return err
 	}
-	if transport == TransportWasm && form != pdk.DSNDir && form != pdk.DSNEmpty {
-		return fmt.Errorf("%q is not a DSN form of the wasm transport: a wasm driver's DSN is a directory its host mounts at /data, or empty (want %q or %q)",
-			form, pdk.DSNDir, pdk.DSNEmpty)
+	if transport == TransportWasm && form == pdk.DSNFile {
+		return fmt.Errorf("%q is not a DSN form of the wasm transport: a wasm driver's DSN is a directory its host mounts at /data, a server's (handed to the driver unchanged), or empty (want %q, %q or %q)",
+			form, pdk.DSNDir, pdk.DSNServer, pdk.DSNEmpty)
 	}
 	return nil
 }

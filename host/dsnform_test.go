@@ -27,6 +27,7 @@ func TestManifestDSNForm(t *testing.T) {
 		{wasm, ""},
 		{wasm.set("dsn_form", q("dir")), pdk.DSNDir},
 		{wasm.set("dsn_form", q("empty")), pdk.DSNEmpty},
+		{wasm.set("dsn_form", q("server")), pdk.DSNServer},
 		{plugin.set("dsn_form", q("file")), pdk.DSNFile},
 		{plugin.set("dsn_form", q("server")), pdk.DSNServer},
 		{plugin.set("dsn_form", q("dir")), pdk.DSNDir},

@@ -47,8 +47,9 @@ type Manifest struct {
 	ABI string `json:"abi"`
 	// DSNForm is what a DSN of the driver names, as the manifest declares it ("dsn_form"), or
 	// "" when it declares none: tools then take the DSN for a directory, the transports'
-	// default. A wasm driver's DSN is a directory or empty, never a file or a server. LoadDir
-	// declares it (pdk.DeclareDSN) with the driver's name.
+	// default. A wasm driver's DSN is a directory, a server's (handed to the driver unchanged,
+	// nothing mounted), or empty, never a file. LoadDir declares it (pdk.DeclareDSN) with the
+	// driver's name.
 	DSNForm pdk.DSNForm `json:"dsn_form,omitempty"`
 	// Sandbox limits the driver.
 	Sandbox Sandbox `json:"sandbox"`

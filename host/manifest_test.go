@@ -152,7 +152,6 @@ func TestManifestErrors(t *testing.T) {
 		{name: "null dsn_form", manifest: with("dsn_form", "null"), field: "dsn_form", want: "must be a string, not null"},
 		{name: "array dsn_form", manifest: with("dsn_form", `["dir"]`), field: "dsn_form", want: "must be a string, not an array"},
 		{name: "wasm dsn_form file", manifest: with("dsn_form", q("file")), field: "dsn_form", want: `"file" is not a DSN form of the wasm transport`},
-		{name: "wasm dsn_form server", manifest: with("dsn_form", q("server")), field: "dsn_form", want: `"server" is not a DSN form of the wasm transport`},
 		{name: "plugin unknown dsn_form", manifest: func(n string) string {
 			return plugin(`{}`)(n)[:2] + `"dsn_form": "database", ` + plugin(`{}`)(n)[2:]
 		}, field: "dsn_form", want: `unknown DSN form "database"`},

@@ -163,7 +163,7 @@ func (m *Manifest) verified(cfg config) (artifact.Transport, *artifact.Artifact,
 		return nil, nil, err
 	}
 	a := &artifact.Artifact{Name: m.Name, Path: m.ArtifactPath(), Sandbox: m.Sandbox, Options: m.Options,
-		Logger: cfg.logger, CacheDir: cfg.cacheDir}
+		DSNForm: m.DSNForm, Logger: cfg.logger, CacheDir: cfg.cacheDir}
 	if t.ReadsCode() {
 		a.Code, err = regfile.ReadFile(a.Path, t.MaxSize())
 		sum := sha256.Sum256(a.Code)

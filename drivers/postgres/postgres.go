@@ -72,7 +72,8 @@ type Options struct {
 	// fails with store.ErrReadOnly. store.OpenReadOnly sets it; it is not a manifest option.
 	ReadOnly bool `json:"-"`
 
-	tableSet bool // WithTable was given, maybe with an empty (and so invalid) name
+	tableSet bool      // WithTable was given, maybe with an empty (and so invalid) name
+	net      *netHooks // WithDialFunc, WithLookupFunc (dial.go); nil for pgx's defaults
 }
 
 // DefaultOptions returns the options a store has when none is given.
@@ -152,6 +153,7 @@ func NewDriver(ctx context.Context, dsn string, opts ...Option) (pdk.Driver, err
 	if cfg.ReadOnly {
 		connCfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
+	cfg.net.apply(connCfg.ConnConfig)
 	d, err := newDriver(ctx, connCfg, table, cfg.ReadConns, cfg.ReadOnly)
 	if err != nil {
 		return nil, err

@@ -86,6 +86,9 @@ type Artifact struct {
 	Sandbox Sandbox
 	// Options is the JSON object handed to the driver in the ABI handshake, or nil.
 	Options json.RawMessage
+	// DSNForm is the manifest's dsn_form, "" when it declares none. For the wasm transport,
+	// pdk.DSNServer means the DSN is handed to the driver unchanged, nothing mounted.
+	DSNForm pdk.DSNForm
 	// Logger receives the transport's and the driver's log records; never nil.
 	Logger *slog.Logger
 	// CacheDir is the wasm transport's compilation cache directory; nil: its default.

@@ -69,6 +69,9 @@ func artifactOptions(a *artifact.Artifact) []Option {
 	if sb.Trusted {
 		opts = append(opts, WithTrusted())
 	}
+	if a.DSNForm == pdk.DSNServer {
+		opts = append(opts, WithServerDSN())
+	}
 	if len(sb.Connect) > 0 {
 		opts = append(opts, WithConnect(sb.Connect...))
 	}

@@ -30,8 +30,11 @@ func (m *Module) newDriver(ctx context.Context, dsn string, owned bool) (pdk.Dri
 		return nil, err
 	}
 	hello := abi.Hello{Major: abi.Major, Minor: abi.Minor, Options: m.cfg.driverOpts, ReadOnly: readOnly}
-	if t.root != nil {
+	switch {
+	case t.root != nil:
 		hello.DSN = wasmbinding.DataDir
+	case t.dsn != "":
+		hello.DSN = t.dsn // a server's (WithServerDSN), unchanged
 	}
 	copts := []abi.ClientOption{abi.WithDriverName(m.cfg.name)}
 	if m.cfg.acceptLoss {

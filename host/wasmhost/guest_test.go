@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dockyard/dockyard/internal/artifactbuild"
+	"github.com/dockyard/dockyard/internal/pgtest"
 )
 
 // builtModule builds a plugin main package to wasm once per test binary.
@@ -90,5 +91,6 @@ func TestMain(m *testing.M) {
 	if shared.hostile != nil {
 		shared.hostile.Close(context.Background())
 	}
+	pgtest.Shutdown() // the throwaway PostgreSQL server of postgres_test.go, if it started one
 	os.Exit(code)
 }

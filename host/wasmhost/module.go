@@ -226,7 +226,9 @@ func (m *Module) Name() string { return m.cfg.name }
 // Open instantiates the module for a new store. A non-empty dsn is a host directory, created if
 // missing, that the guest sees as "/data" and that no other store may have open at the same
 // time; its path must not run through a symbolic link (a guest can plant links in its own
-// directory). An empty dsn gives the guest no filesystem. See the package documentation.
+// directory). With WithServerDSN it is instead a server's DSN, handed to the guest unchanged,
+// nothing mounted (the guest reaches the server through WithConnect's endpoints). An empty dsn
+// gives the guest no filesystem. See the package documentation.
 func (m *Module) Open(ctx context.Context, dsn string) (store.Store, error) {
 	d, err := m.NewDriver(ctx, dsn)
 	if err != nil {

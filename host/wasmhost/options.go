@@ -49,6 +49,7 @@ type config struct {
 	maxOpen     int
 	connect     []string // endpoints the guest may connect to (net.go)
 	maxConns    int
+	serverDSN   bool // a DSN names a server: handed to the guest as it is, nothing mounted
 }
 
 func defaultConfig() config {
@@ -107,6 +108,13 @@ func WithConnect(endpoints ...string) Option {
 // WithMaxOpenFiles. A connect past it fails in the guest, and the first one is logged. The
 // connections of an instance are closed when it is discarded or its store closed.
 func WithMaxConnections(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// WithServerDSN says the driver's DSN names a server (pdk.DSNServer, a manifest's dsn_form
+// "server"), a PostgreSQL connection string say, rather than a host directory: the DSN is
+// handed to the guest unchanged in the HELLO handshake, and the guest gets no filesystem
+// (nothing is created, mounted or locked). The guest reaches its server through WithConnect.
+// Without it, a non-empty DSN is a data directory (Module.Open).
+func WithServerDSN() Option { return func(c *config) { c.serverDSN = true } }
 
 // WithCallTimeout sets the deadline of each call into the guest (default DefaultCallTimeout,
 // 30 s). A call still running at its deadline is stopped and its instance discarded; see the

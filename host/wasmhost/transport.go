@@ -20,6 +20,7 @@ type transport struct {
 	m    *Module
 	name string
 
+	dsn   string   // the server DSN handed to the guest (WithServerDSN), "" for none
 	dir   string   // the host data directory, "" for none
 	root  *os.Root // the data directory, nil for none
 	lock  *dirLock
@@ -45,6 +46,10 @@ func newTransport(m *Module, dsn string, readOnly bool) (_ *transport, err error
 		stderr: newLineWriter(m.cfg.logger, slog.LevelWarn, m.cfg.name, "stderr"),
 	}
 	if dsn == "" {
+		return t, nil
+	}
+	if m.cfg.serverDSN { // the guest's own business: nothing on the host's filesystem
+		t.dsn = dsn
 		return t, nil
 	}
 	if t.dir, err = filepath.Abs(dsn); err != nil {
