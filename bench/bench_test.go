@@ -52,16 +52,7 @@ func forEachImpl(b *testing.B, body func(b *testing.B, im impl)) {
 func BenchmarkGetInView(b *testing.B) {
 	ctx := context.Background()
 	keys := randomKeys(benchLayout, keyRing)
-	forEachImpl(b, func(b *testing.B, im impl) {
-		i := 0
-		for b.Loop() {
-			v, err := im.get(ctx, keys[i&(keyRing-1)])
-			if err != nil || len(v) != valueSize {
-				b.Fatalf("get: %d bytes, %v", len(v), err)
-			}
-			i++
-		}
-	})
+	forEachImpl(b, func(b *testing.B, im impl) { getLoop(ctx, b, im, keys) })
 }
 
 // BenchmarkPutInUpdate is one Put overwriting a random key inside one durable write
@@ -70,35 +61,56 @@ func BenchmarkPutInUpdate(b *testing.B) {
 	ctx := context.Background()
 	keys := randomKeys(benchLayout, keyRing)
 	value := initialValue(benchLayout.n())
-	forEachImpl(b, func(b *testing.B, im impl) {
-		i := 0
-		for b.Loop() {
-			if err := im.put(ctx, keys[i&(keyRing-1)], value); err != nil {
-				b.Fatalf("put: %v", err)
-			}
-			i++
-		}
-	})
+	forEachImpl(b, func(b *testing.B, im impl) { putLoop(ctx, b, im, keys, value) })
 }
 
 // BenchmarkUpdate100Puts is 100 Puts of random keys inside one durable write transaction.
 func BenchmarkUpdate100Puts(b *testing.B) {
-	const batch = 100
 	ctx := context.Background()
 	keys := randomKeys(benchLayout, keyRing)
 	value := initialValue(benchLayout.n() + 1)
-	forEachImpl(b, func(b *testing.B, im impl) {
-		off := 0
-		for b.Loop() {
-			if off+batch > len(keys) {
-				off = 0
-			}
-			if err := im.putMany(ctx, keys[off:off+batch], value); err != nil {
-				b.Fatalf("put 100: %v", err)
-			}
-			off += batch
+	forEachImpl(b, func(b *testing.B, im impl) { putManyLoop(ctx, b, im, keys, value) })
+}
+
+// The timed loops of GetInView, PutInUpdate and Update100Puts, shared with the loopback's
+// benchmarks (loopback_test.go), so that both measure the same operation.
+
+// getLoop Gets a random existing key per iteration.
+func getLoop(ctx context.Context, b *testing.B, im impl, keys []string) {
+	i := 0
+	for b.Loop() {
+		v, err := im.get(ctx, keys[i&(keyRing-1)])
+		if err != nil || len(v) != valueSize {
+			b.Fatalf("get: %d bytes, %v", len(v), err)
 		}
-	})
+		i++
+	}
+}
+
+// putLoop overwrites a random key per iteration, one Update each.
+func putLoop(ctx context.Context, b *testing.B, im impl, keys []string, value []byte) {
+	i := 0
+	for b.Loop() {
+		if err := im.put(ctx, keys[i&(keyRing-1)], value); err != nil {
+			b.Fatalf("put: %v", err)
+		}
+		i++
+	}
+}
+
+// putManyLoop writes 100 keys per iteration in one Update.
+func putManyLoop(ctx context.Context, b *testing.B, im impl, keys []string, value []byte) {
+	const batch = 100
+	off := 0
+	for b.Loop() {
+		if off+batch > len(keys) {
+			off = 0
+		}
+		if err := im.putMany(ctx, keys[off:off+batch], value); err != nil {
+			b.Fatalf("put 100: %v", err)
+		}
+		off += batch
+	}
 }
 
 // BenchmarkScan1000 is a prefix scan returning 1000 keys and their values, cycling through the

@@ -102,16 +102,7 @@ func openLoadedLoopback(tb testing.TB, name string, l layout) impl {
 func BenchmarkLoopbackGetInView(b *testing.B) {
 	ctx := context.Background()
 	keys := randomKeys(benchLayout, keyRing)
-	forLoopback(b, func(b *testing.B, im impl) {
-		i := 0
-		for b.Loop() {
-			v, err := im.get(ctx, keys[i&(keyRing-1)])
-			if err != nil || len(v) != valueSize {
-				b.Fatalf("get: %d bytes, %v", len(v), err)
-			}
-			i++
-		}
-	})
+	forLoopback(b, func(b *testing.B, im impl) { getLoop(ctx, b, im, keys) })
 }
 
 // BenchmarkLoopbackPutInUpdate is BenchmarkPutInUpdate through the ABI loopback and in process.
@@ -119,36 +110,16 @@ func BenchmarkLoopbackPutInUpdate(b *testing.B) {
 	ctx := context.Background()
 	keys := randomKeys(benchLayout, keyRing)
 	value := initialValue(benchLayout.n())
-	forLoopback(b, func(b *testing.B, im impl) {
-		i := 0
-		for b.Loop() {
-			if err := im.put(ctx, keys[i&(keyRing-1)], value); err != nil {
-				b.Fatalf("put: %v", err)
-			}
-			i++
-		}
-	})
+	forLoopback(b, func(b *testing.B, im impl) { putLoop(ctx, b, im, keys, value) })
 }
 
 // BenchmarkLoopbackUpdate100Puts is BenchmarkUpdate100Puts through the ABI loopback and in
 // process.
 func BenchmarkLoopbackUpdate100Puts(b *testing.B) {
-	const batch = 100
 	ctx := context.Background()
 	keys := randomKeys(benchLayout, keyRing)
 	value := initialValue(benchLayout.n() + 1)
-	forLoopback(b, func(b *testing.B, im impl) {
-		off := 0
-		for b.Loop() {
-			if off+batch > len(keys) {
-				off = 0
-			}
-			if err := im.putMany(ctx, keys[off:off+batch], value); err != nil {
-				b.Fatalf("put 100: %v", err)
-			}
-			off += batch
-		}
-	})
+	forLoopback(b, func(b *testing.B, im impl) { putManyLoop(ctx, b, im, keys, value) })
 }
 
 // TestLoopbackAgrees checks that the loopback store answers what the in-process one does
