@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dockyard/dockyard/host"
@@ -69,15 +67,7 @@ func TestConformPostgresWasm(t *testing.T) {
 			}
 		}
 	}
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var left int
-	err = conn.QueryRow(context.Background(),
-		`SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'dockyard\_conform\_%'`).Scan(&left)
-	if err != nil || left != 0 {
-		t.Errorf("conform left %d tables on the server (%v)", left, err)
+	if n := pgTables(t, dsn, conformTables); n != 0 {
+		t.Errorf("conform left %d tables on the server", n)
 	}
 }

@@ -10,6 +10,24 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// conformTables is the LIKE pattern of the tables conform makes, one per case.
+const conformTables = `dockyard\_conform\_%`
+
+// pgTables counts the tables of dsn's schema whose names are LIKE pattern.
+func pgTables(t *testing.T, dsn, pattern string) (n int) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	q := `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1`
+	if err := conn.QueryRow(context.Background(), q, pattern).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestPostgres(t *testing.T) {
 	dsn := pgtest.DSN(t)
 
@@ -23,17 +41,7 @@ func TestPostgres(t *testing.T) {
 			t.Errorf("drivers --dsn postgres=... without a store: %+v (%+v), want no capabilities and a note", d, d.Caps)
 		}
 	}
-	tables := func() (n int) {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	tables := func() int { return pgTables(t, dsn, "%") }
 	if n := tables(); n != 0 {
 		t.Fatalf("drivers --dsn created %d tables", n)
 	}
@@ -60,16 +68,8 @@ func TestPostgres(t *testing.T) {
 	if out.Passed != 5 || out.Failed != 0 || !out.Caps.Durable {
 		t.Errorf("conform postgres: %+v", out)
 	}
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var left int
-	err = conn.QueryRow(context.Background(),
-		`SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'dockyard\_conform\_%'`).Scan(&left)
-	if err != nil || left != 0 {
-		t.Errorf("conform left %d tables on the server (%v)", left, err)
+	if n := pgTables(t, dsn, conformTables); n != 0 {
+		t.Errorf("conform left %d tables on the server", n)
 	}
 
 	// copy sqlite -> postgres -> sqlite.
