@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -188,38 +187,6 @@ func TestServerDSN(t *testing.T) {
 	}
 }
 
-// pgIncrement adds one to the counter "n" of namespace "r", an 8-byte big-endian integer.
-func pgIncrement(tx store.Tx) error {
-	v, err := tx.Get("r", "n")
-	var n uint64
-	switch {
-	case err == nil && len(v) == 8:
-		n = binary.BigEndian.Uint64(v)
-	case err == nil:
-		return fmt.Errorf("counter of %d bytes", len(v))
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	return tx.Put("r", "n", binary.BigEndian.AppendUint64(nil, n+1))
-}
-
-// pgCounter reads the counter of pgIncrement.
-func pgCounter(t *testing.T, s store.Store) uint64 {
-	t.Helper()
-	var n uint64
-	err := s.View(t.Context(), func(tx store.Tx) error {
-		v, err := tx.Get("r", "n")
-		if err == nil {
-			n = binary.BigEndian.Uint64(v)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("read the counter: %v", err)
-	}
-	return n
-}
-
 // TestServerRestartPostgres stops the server under the wasm driver (a crash-like immediate
 // shutdown, then a fast one) while a client keeps incrementing a counter: with the server down
 // the store's operations fail, naming the driver; once the server is back on the same
@@ -231,96 +198,7 @@ func TestServerRestartPostgres(t *testing.T) {
 	endpoint := net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port()))
 	m := compileBuilt(t, postgresWasm, WithName("postgres"), WithServerDSN(), WithConnect(endpoint))
 	s := openStore(t, m, srv.DSN()+" dockyard_table=restart")
-	ctx := t.Context()
-	if err := s.Update(ctx, pgIncrement); err != nil {
-		t.Fatal(err)
-	}
-	for _, immediate := range []bool{true, false} {
-		mode := map[bool]string{true: "immediate", false: "fast"}[immediate]
-		before := pgCounter(t, s)
-		results, stop := make(chan error), make(chan struct{})
-		go func() { // the client: every outcome is sent, until stop
-			defer close(results)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				err := s.Update(ctx, pgIncrement)
-				results <- err
-				if err != nil {
-					time.Sleep(10 * time.Millisecond)
-				}
-			}
-		}()
-		var ok, unknown int
-		count := func(err error) {
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, store.ErrCommitUnknown):
-				unknown++
-			}
-		}
-		next := func() error { // the next outcome, counted
-			select {
-			case err := <-results:
-				count(err)
-				return err
-			case <-time.After(time.Minute):
-				t.Fatalf("%s: no Update finished within a minute", mode)
-				return nil
-			}
-		}
-		for ok < 20 {
-			if err := next(); err != nil {
-				t.Fatalf("%s: Update before the restart: %v", mode, err)
-			}
-		}
-		if err := srv.Stop(immediate); err != nil {
-			t.Fatal(err)
-		}
-		var down []error
-		for len(down) < 3 {
-			if err := next(); err != nil {
-				down = append(down, err)
-			}
-		}
-		down = append(down,
-			s.View(ctx, func(tx store.Tx) error { _, err := tx.Get("r", "n"); return err }),
-			s.Ping(ctx))
-		for i, err := range down {
-			if err == nil {
-				t.Fatalf("%s: operation %d succeeded while the server was down", mode, i)
-			}
-			if msg := err.Error(); !strings.Contains(msg, "postgres: ") || !strings.Contains(msg, `table "restart"`) {
-				t.Errorf("%s: error %q: want it to name the driver and the table", mode, msg)
-			}
-		}
-		t.Logf("%s, server down: %v", mode, down[0])
-		if err := srv.Resume(); err != nil {
-			t.Fatal(err)
-		}
-		back, okBefore := time.Now(), ok
-		for ok < okBefore+20 {
-			if err := next(); err != nil && time.Since(back) > 30*time.Second {
-				t.Fatalf("%s: Updates still fail %v after the server came back: %v", mode, time.Since(back), err)
-			}
-		}
-		close(stop)
-		for err := range results {
-			count(err)
-		}
-		if err := s.Ping(ctx); err != nil {
-			t.Fatalf("%s: Ping after the restart: %v", mode, err)
-		}
-		after := pgCounter(t, s)
-		if got := after - before; got < uint64(ok) || got > uint64(ok+unknown) {
-			t.Fatalf("%s: the counter grew by %d; %d Updates succeeded and %d had an unknown outcome", mode, got, ok, unknown)
-		}
-		t.Logf("%s: %d Updates succeeded, %d had an unknown commit outcome, counter +%d", mode, ok, unknown, after-before)
-	}
+	pgtest.RestartUnderWriter(t, srv, s, "restart", false)
 }
 
 // holdProxy forwards TCP connections to a server and, when armed, holds the connection whose
